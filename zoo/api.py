@@ -1,0 +1,103 @@
+"""The zoo's Python API; `zoo/__init__.py` re-exports it and `zoo/cli.py` wraps it."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from pathlib import Path
+
+from zoo import artifacts, registry
+from zoo.errors import InvalidInputError, ZooError
+from zoo.registry import list_models  # noqa: F401  (re-exported)
+
+load = artifacts.load
+
+
+def info(name: str) -> dict:
+    """The registry entry of an architecture or artifact, with `kind` saying which."""
+    reg = registry.load_registry()
+    if name in reg["artifacts"]:
+        return {"name": name, "kind": "artifact", **reg["artifacts"][name]}
+    if name in reg["architectures"]:
+        return {"name": name, "kind": "architecture", **reg["architectures"][name]}
+    raise registry.unknown_name_error(name, registry.all_names(), "model")
+
+
+def build(architecture: str, **hparams):
+    """An untrained keras.Model of a registered architecture; hparams override the defaults."""
+    arch = registry.architecture(architecture)
+    build_function = registry.resolve(arch["build"])
+    accepted = inspect.signature(build_function).parameters
+    unknown = sorted(set(hparams) - set(accepted))
+    if unknown:
+        raise InvalidInputError(
+            f"{architecture} has no hyper-parameter {', '.join(unknown)}; it takes: "
+            f"{', '.join(accepted)}.")
+    return build_function(**{**arch.get("defaults", {}), **hparams})
+
+
+def _recipe_for(name: str):
+    return artifacts.load_recipe(registry.recipe_path(name))
+
+
+def train(name: str, *, out=None, smoke: bool = False, epochs: int | None = None, seed: int = 0,
+          register: bool = False, data_dir=None) -> Path:
+    """Run an artifact's recipe. The result is an artifact folder; `register=True` writes it into
+    the package and records its files and metrics in registry.json (how the zoo's own
+    pretrained weights are made)."""
+    if epochs is not None and epochs < 1:
+        raise InvalidInputError(f"epochs must be at least 1, got {epochs}.")
+    if register and smoke:
+        raise InvalidInputError("a smoke run cannot be registered as the pretrained artifact.")
+    if out is None:
+        out = registry.packaged_folder(name) if register else Path("runs") / name
+    recipe = _recipe_for(name)  # a clear error for unknown names
+    folder = recipe.train(Path(out), smoke=smoke, epochs=epochs, seed=seed, data_dir=data_dir)
+    if register:
+        from zoo import cards
+
+        registry.register_artifact(name, folder)
+        cards.write_all()
+    return Path(folder)
+
+
+def _close(measured: float, registered: float, tolerance: float) -> bool:
+    if isinstance(registered, (int, float)) and isinstance(measured, (int, float)):
+        return math.isclose(measured, registered, rel_tol=tolerance, abs_tol=tolerance)
+    return measured == registered
+
+
+def evaluate(name_or_path, *, data_dir=None) -> dict:
+    """Re-measure an artifact's metrics with its recipe and compare them with the recorded ones.
+
+    Returns {metric: {"registered": x, "measured": y, "ok": bool}}.
+    """
+    art = load(name_or_path)
+    recipe_name = art.config.get("recipe_artifact", art.config.get("name"))
+    recipe_file = art.config.get("recipe")
+    recipe = artifacts.load_recipe(registry.REPO_ROOT / recipe_file) if recipe_file else _recipe_for(recipe_name)
+    measured = recipe.evaluate(art, data_dir=data_dir)
+    tolerance = getattr(recipe, "EVAL_TOLERANCE", 1e-3)
+    registered = art.metrics
+    return {key: {"registered": registered.get(key), "measured": value,
+                  "ok": key in registered and _close(value, registered[key], tolerance)}
+            for key, value in measured.items()}
+
+
+def finetune(name_or_path, *, text, epochs: int = 1, out="runs/finetuned", **options) -> Path:
+    """Continue training a pretrained artifact on your own text; writes a new artifact folder."""
+    art = load(name_or_path)
+    recipe_file = art.config.get("recipe")
+    if not recipe_file:
+        raise ZooError(f"{art.name} records no recipe, so it cannot be fine-tuned.")
+    recipe = artifacts.load_recipe(registry.REPO_ROOT / recipe_file)
+    if not hasattr(recipe, "finetune"):
+        raise ZooError(f"{art.name} ({art.config['architecture']}) does not support fine-tuning.")
+    return Path(recipe.finetune(art, text=text, epochs=epochs, out=Path(out), **options))
+
+
+def publish(name_or_folder, repo_id: str, **options) -> str:
+    """Upload an artifact folder to the Hugging Face Hub; returns the commit URL."""
+    from zoo import hub
+
+    return hub.publish(name_or_folder, repo_id=repo_id, **options)

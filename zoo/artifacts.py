@@ -1,0 +1,197 @@
+"""Artifacts: a trained model in a folder shaped like a Hugging Face model repository.
+
+    model.keras    the Keras v3 archive (loaded with safe_mode on: no code runs from it)
+    config.json    architecture, hyper-parameters, dataset, metrics, versions, files + sha256
+    README.md      the model card, with the Hub's YAML front matter
+    *.png          plots; assets such as a vocabulary (JSON or text, never pickle)
+
+`save_artifact` writes such a folder atomically; `load` verifies every file's sha256, then
+loads the model and wraps it in the task's Artifact class (its `generate`, `predict`, ...).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path, PurePosixPath
+
+from zoo import io, registry
+from zoo.errors import IntegrityError, UnsafeArtifactError, ZooError
+
+MODEL_FILE = "model.keras"
+CONFIG_FILE = "config.json"
+CARD_FILE = "README.md"
+
+
+class Artifact:
+    """A loaded artifact: `.model` (a keras.Model), `.config` (dict), `.card` (markdown).
+
+    Families subclass it to add their task's methods (XorNet.predict, FilterBank.apply, ...).
+    """
+
+    def __init__(self, model, config: dict, folder: Path):
+        self.model = model
+        self.config = config
+        self.folder = Path(folder)
+
+    @property
+    def name(self) -> str:
+        return self.config.get("name", self.folder.name)
+
+    @property
+    def card(self) -> str:
+        path = self.folder / CARD_FILE
+        return path.read_text(encoding="utf-8") if path.exists() else ""
+
+    @property
+    def metrics(self) -> dict:
+        return self.config.get("metrics", {})
+
+    def __repr__(self):
+        return (f"<{type(self).__name__} {self.name!r} architecture={self.config['architecture']!r}"
+                f" params={self.model.count_params():,} from {self.folder}>")
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def save_artifact(out, *, model, config: dict, card_body: str, plots: dict | None = None,
+                  assets: dict | None = None) -> Path:
+    """Write an artifact folder atomically and return its path.
+
+    config: at least name, architecture, hparams; metrics, dataset, training... as the recipe has.
+    plots: file name -> matplotlib Figure. assets: file name -> str, bytes, or JSON-able object.
+    """
+    from zoo import cards  # cards imports nothing heavy, but keep the import graph one-way
+
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    with io.atomic_directory(out) as tmp:
+        model.save(tmp / MODEL_FILE)
+        for filename, figure in (plots or {}).items():
+            figure.savefig(tmp / filename, dpi=110, bbox_inches="tight")
+            plt.close(figure)
+        for filename, content in (assets or {}).items():
+            target = tmp / filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            elif isinstance(content, str):
+                target.write_text(content, encoding="utf-8")
+            else:
+                target.write_text(json.dumps(content, indent=1, ensure_ascii=False), encoding="utf-8")
+        config = dict(config)
+        config.setdefault("format_version", 1)
+        (tmp / CARD_FILE).write_text(cards.render_card(config, card_body), encoding="utf-8")
+        config["files"] = {
+            p.relative_to(tmp).as_posix(): io.sha256_file(p)
+            for p in sorted(tmp.rglob("*")) if p.is_file()
+        }
+        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
+    return out
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def verify_files(folder: Path, expected: dict[str, str]) -> None:
+    """Check every file against its sha256; raise IntegrityError naming the first bad one."""
+    folder = Path(folder)
+    for relative, sha in expected.items():
+        pure = PurePosixPath(relative)
+        if pure.is_absolute() or ".." in pure.parts:
+            raise IntegrityError(f"artifact at {folder} lists an unsafe file path {relative!r}")
+        path = folder / relative
+        if not path.is_file():
+            raise IntegrityError(
+                f"{relative} is missing from {folder}; the artifact is incomplete. "
+                "Re-download it, or retrain it with `zoo train`.")
+        actual = io.sha256_file(path)
+        if actual != sha:
+            raise IntegrityError(
+                f"{relative} in {folder} does not match its recorded sha256 "
+                f"(expected {sha[:12]}..., found {actual[:12]}...): the file is corrupted or was "
+                "changed. Re-download it, or retrain it with `zoo train`; the model was not loaded.")
+
+
+def load_keras_model(path: Path, architecture: str):
+    """Load a .keras archive with safe_mode on, after importing the family's module so that its
+    registered layers are known. A Lambda layer or an unknown class is refused."""
+    import keras
+
+    build_target = registry.architecture(architecture)["build"]
+    importlib.import_module(build_target.partition(":")[0])
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        if "safe_mode" in message or "Lambda" in message or "lambda" in message:
+            raise UnsafeArtifactError(
+                f"{path} contains code that would run when loaded (a Lambda layer or similar), "
+                "and the zoo loads with Keras safe_mode on. Rebuild the model from the zoo's own "
+                "layers; never load artifacts from untrusted sources with safe_mode off."
+            ) from None
+        if "Could not locate" in message or "Unknown" in message:
+            raise UnsafeArtifactError(
+                f"{path} uses a class the zoo does not know ({message.splitlines()[0][:200]}); "
+                "only the zoo's registered architectures can be loaded.") from None
+        raise ZooError(f"could not load {path}: {message.splitlines()[0][:300]}") from None
+
+
+def resolve_folder(name_or_path) -> tuple[Path, dict]:
+    """Map a registry name or a folder path to (folder, expected file hashes)."""
+    text = os.fspath(name_or_path)
+    arts = registry.artifacts()
+    if text in arts:
+        return registry.packaged_folder(text), arts[text]["files"]
+    folder = Path(text).expanduser()
+    if folder.is_dir():
+        config_path = folder / CONFIG_FILE
+        if not config_path.is_file():
+            raise ZooError(f"{folder} is not an artifact folder: it has no {CONFIG_FILE}.")
+        config = io.read_json(config_path)
+        if "files" not in config:
+            raise ZooError(f"{config_path} lists no files with their sha256; it was not written "
+                           "by the zoo.")
+        return folder, config["files"]
+    if text in registry.architectures():
+        raise ZooError(f"{text!r} is an architecture without pretrained weights: use "
+                       f"zoo.build({text!r}) for an untrained model, or `zoo list --pretrained`.")
+    raise registry.unknown_name_error(text, registry.all_names(), "model")
+
+
+def load(name_or_path) -> Artifact:
+    """Load a pretrained artifact by registry name, folder path, or hf://owner/name[@revision]."""
+    text = os.fspath(name_or_path)
+    if not text.strip():
+        raise ZooError("empty model name: give a registry name (see `zoo list`), a folder, or hf://owner/name.")
+    if text.startswith("hf://"):
+        from zoo import hub
+        return hub.load_from_hub(text)
+    folder, expected = resolve_folder(text)
+    return load_folder(folder, expected)
+
+
+def load_folder(folder: Path, expected: dict[str, str]) -> Artifact:
+    verify_files(folder, expected)
+    config = io.read_json(folder / CONFIG_FILE)
+    architecture = config.get("architecture")
+    arch = registry.architecture(architecture)  # only architectures the registry knows
+    model = load_keras_model(folder / MODEL_FILE, architecture)
+    artifact_class = registry.resolve(arch["artifact_class"])
+    return artifact_class(model=model, config=config, folder=folder)
+
+
+# ----------------------------------------------------------------------------- recipes
+
+
+def load_recipe(path):
+    """Import a recipe file from recipes/ as a module."""
+    path = Path(path)
+    spec = importlib.util.spec_from_file_location(f"zoo_recipe_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

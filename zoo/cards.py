@@ -1,0 +1,114 @@
+"""Model cards: each artifact's README.md (with the Hub's YAML front matter), and MODEL_CARDS.md
+at the top of the repository, generated from them (`zoo cards` rewrites it; a test checks it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from zoo import io, registry
+
+MODEL_CARDS_PATH = registry.REPO_ROOT / "MODEL_CARDS.md"
+README_PATH = registry.REPO_ROOT / "README.md"
+TABLE_START, TABLE_END = "<!-- models:start -->", "<!-- models:end -->"
+
+
+def _yaml_list(key: str, values) -> str:
+    # YAML by hand (the front matter is flat): JSON strings are valid YAML scalars.
+    return f"{key}:\n" + "".join(f"- {json.dumps(str(v))}\n" for v in values)
+
+
+def front_matter(config: dict) -> str:
+    card = config.get("card", {})
+    lines = ["---\n", "library_name: keras\n", f"license: {card.get('license', 'mit')}\n"]
+    lines.append(_yaml_list("tags", ["keras", "keras-zoo", config["architecture"], *card.get("tags", [])]))
+    dataset = config.get("dataset", {}).get("name")
+    if dataset:
+        lines.append(_yaml_list("datasets", [dataset]))
+    if config.get("metrics"):
+        lines.append(_yaml_list("metrics", sorted(config["metrics"])))
+    lines.append("---\n")
+    return "".join(lines)
+
+
+def format_metric(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def render_card(config: dict, body: str) -> str:
+    """The card: front matter, title, the recipe's own text, then the facts every card has."""
+    name = config["name"]
+    parts = [front_matter(config), f"\n# {name}\n\n", config.get("description", "").strip() + "\n\n",
+             body.strip() + "\n\n"]
+    if config.get("metrics"):
+        parts.append("## Metrics\n\n| metric | value |\n| --- | --- |\n")
+        parts += [f"| {k} | {format_metric(v)} |\n" for k, v in sorted(config["metrics"].items())]
+        parts.append("\n")
+    dataset = config.get("dataset")
+    if dataset:
+        parts.append("## Data\n\n")
+        parts += [f"- {k}: {v}\n" for k, v in dataset.items()]
+        parts.append("\n")
+    training = config.get("training", {})
+    env = training.get("environment", {})
+    if training:
+        parts.append("## Training\n\n")
+        parts.append(f"- recipe: `{config.get('recipe', '')}` (`zoo train {name}`)\n")
+        if "seconds" in training:
+            parts.append(f"- wall time: {training['seconds']:.1f} s\n")
+        if env:
+            versions = ", ".join(f"{k} {env[k]}" for k in ("keras", "tensorflow", "jax", "numpy") if k in env)
+            parts.append(f"- backend: {env.get('backend')} ({versions})\n")
+            parts.append(f"- hardware: {env.get('accelerator')}, {env.get('cpu_count')} CPU cores, {env.get('platform')}\n")
+        parts.append("\n")
+    parts.append(f"## Use\n\n```python\nimport zoo\nart = zoo.load({name!r})\n```\n")
+    return "".join(parts)
+
+
+def strip_front_matter(text: str) -> str:
+    return re.sub(r"\A---\n.*?\n---\n", "", text, count=1, flags=re.S).lstrip()
+
+
+def model_cards_markdown() -> str:
+    out = ["# Model cards\n\n",
+           "Generated from each artifact's `README.md` by `zoo cards`; do not edit by hand.\n\n"]
+    for name in sorted(registry.artifacts()):
+        card = (registry.packaged_folder(name) / "README.md").read_text(encoding="utf-8")
+        body = strip_front_matter(card)
+        body = re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", body, flags=re.M)  # nest headings
+        body = re.sub(r"\]\((?!https?://)([^)]+\.png)\)", rf"](zoo/pretrained/{name}/\1)", body)
+        out.append(body.rstrip() + "\n\n")
+    return "".join(out)
+
+
+def models_table() -> str:
+    reg = registry.load_registry()
+    rows = ["| architecture | task | pretrained artifacts | source |", "| --- | --- | --- | --- |"]
+    for arch_name, arch in sorted(reg["architectures"].items()):
+        pretrained = [n for n, a in sorted(reg["artifacts"].items()) if a["architecture"] == arch_name]
+        rows.append(f"| `{arch_name}` | {arch['task']} | {', '.join(f'`{p}`' for p in pretrained) or '—'} "
+                    f"| {arch['source']} |")
+    return "\n".join(rows) + "\n"
+
+
+def readme_with_table(readme: str) -> str:
+    pattern = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.S)
+    return pattern.sub(f"{TABLE_START}\n{models_table()}{TABLE_END}", readme)
+
+
+def write_all() -> list[str]:
+    """Regenerate MODEL_CARDS.md and the README's model table; return the files changed."""
+    changed = []
+    cards = model_cards_markdown()
+    if not MODEL_CARDS_PATH.exists() or MODEL_CARDS_PATH.read_text(encoding="utf-8") != cards:
+        io.write_text(MODEL_CARDS_PATH, cards)
+        changed.append(MODEL_CARDS_PATH.name)
+    readme = README_PATH.read_text(encoding="utf-8")
+    new = readme_with_table(readme)
+    if new != readme:
+        io.write_text(README_PATH, new)
+        changed.append(README_PATH.name)
+    return changed

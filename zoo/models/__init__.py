@@ -1,0 +1,1 @@
+"""One module per model family: build functions, the task's Artifact class, its CLI verbs."""

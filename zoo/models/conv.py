@@ -1,0 +1,275 @@
+"""Convolution, cross-correlation and classic image kernels, on Keras Conv2D.
+
+A Keras Conv2D layer computes a *cross-correlation*: it slides the kernel over the image
+without flipping it,
+
+    correlate(I, K)[i, j] = sum_{m, n} I[i + m, j + n] K[m, n],
+
+while the convolution of signal processing flips the kernel first,
+
+    convolve(I, K)[i, j] = sum_{m, n} I[i - m, j - n] K[m, n] = correlate(I, flip(K)).
+
+Both come in three sizes, as in scipy.signal and Octave's conv2:
+  'full'  every position where kernel and image overlap: (H + kh - 1, W + kw - 1)
+  'valid' only positions where the kernel lies wholly inside:  (H - kh + 1, W - kw + 1)
+  'same'  the central (H, W) part of 'full'. For even kernel sizes "central" is ambiguous:
+          scipy's convolve2d starts at (kh-1)//2, its correlate2d at kh//2, Octave's conv2 at
+          kh//2. `convention=` picks whose.
+
+Each is built as zero padding, a bias-free Conv2D, and a crop: layers only, so a saved model
+needs no custom code to load.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import keras
+from zoo.artifacts import Artifact
+from zoo.errors import InvalidInputError
+
+# The classic kernels (GIMP's "Convolution Matrix" documentation), written as convolution
+# kernels. Blur is normalised so the image keeps its brightness.
+CLASSIC_KERNELS = {
+    "edge-enhance": np.array([[0, 0, 0], [-1, 1, 0], [0, 0, 0]], dtype="float32"),
+    "edge-detect": np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype="float32"),
+    "blur": np.full((3, 3), 1 / 9, dtype="float32"),
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype="float32"),
+}
+MODES = ("full", "same", "valid")
+
+
+def _same_offset(kernel_size: int, operation: str, convention: str) -> int:
+    if convention == "octave" or operation == "correlate":
+        return kernel_size // 2
+    return (kernel_size - 1) // 2  # scipy's convolve2d
+
+
+def build_conv2d(kernel_shape=(3, 3), filters: int = 1, mode: str = "full",
+                 operation: str = "convolve", convention: str = "scipy", name: str | None = None):
+    """A model mapping (batch, H, W, 1) images to (batch, H', W', filters), computing
+    `operation` ('convolve' or 'correlate') in `mode` ('full', 'same' or 'valid').
+
+    The Conv2D weights hold the kernels as Keras applies them: flipped for 'convolve'
+    (use `set_kernels` to load kernels written the usual way).
+    """
+    if mode not in MODES:
+        raise InvalidInputError(f"mode must be one of {MODES}, got {mode!r}.")
+    if operation not in ("convolve", "correlate"):
+        raise InvalidInputError(f"operation must be 'convolve' or 'correlate', got {operation!r}.")
+    if convention not in ("scipy", "octave"):
+        raise InvalidInputError(f"convention must be 'scipy' or 'octave', got {convention!r}.")
+    kh, kw = kernel_shape
+    x = inputs = keras.Input(shape=(None, None, 1), name="image")
+    if mode in ("full", "same"):
+        x = keras.layers.ZeroPadding2D(((kh - 1, kh - 1), (kw - 1, kw - 1)), name="pad")(x)
+    x = keras.layers.Conv2D(filters, (kh, kw), padding="valid", use_bias=False, name="kernel")(x)
+    if mode == "same":
+        top, left = _same_offset(kh, operation, convention), _same_offset(kw, operation, convention)
+        x = keras.layers.Cropping2D(((top, kh - 1 - top), (left, kw - 1 - left)), name="crop")(x)
+    model = keras.Model(inputs, x, name=name or f"{operation}_{mode}")
+    model.zoo_operation = operation  # remembered for set_kernels; not saved
+    return model
+
+
+def set_kernels(model, kernels, operation: str = "convolve") -> None:
+    """Load kernels (a list of 2-D arrays, written as in textbooks) into the model's Conv2D."""
+    stacked = np.stack([np.asarray(k, dtype="float32") for k in kernels], axis=-1)  # (kh, kw, filters)
+    if operation == "convolve":
+        stacked = stacked[::-1, ::-1, :]  # Conv2D correlates: flip to convolve
+    model.get_layer("kernel").set_weights([stacked[:, :, None, :]])
+
+
+def get_kernels(model, operation: str = "convolve") -> list[np.ndarray]:
+    weights = model.get_layer("kernel").get_weights()[0][:, :, 0, :]
+    if operation == "convolve":
+        weights = weights[::-1, ::-1, :]
+    return [weights[:, :, i] for i in range(weights.shape[-1])]
+
+
+def _apply(image, kernel, mode, operation, convention):
+    image = np.asarray(image, dtype="float32")
+    kernel = np.asarray(kernel, dtype="float32")
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise InvalidInputError(f"expected 2-D image and kernel, got shapes {image.shape} and {kernel.shape}.")
+    if mode == "valid" and (kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]):
+        raise InvalidInputError(f"'valid' needs a kernel no larger than the image; got {kernel.shape} > {image.shape}.")
+    model = build_conv2d(kernel.shape, 1, mode, operation, convention)
+    set_kernels(model, [kernel], operation)
+    return np.asarray(model(image[None, :, :, None]))[0, :, :, 0]
+
+
+def convolve2d(image, kernel, mode: str = "full", convention: str = "scipy") -> np.ndarray:
+    """2-D convolution on Keras Conv2D; equals scipy.signal.convolve2d(image, kernel, mode)."""
+    return _apply(image, kernel, mode, "convolve", convention)
+
+
+def correlate2d(image, kernel, mode: str = "full", convention: str = "scipy") -> np.ndarray:
+    """2-D cross-correlation on Keras Conv2D; equals scipy.signal.correlate2d(image, kernel, mode)."""
+    return _apply(image, kernel, mode, "correlate", convention)
+
+
+def build_cnn_filters(kernel_size: int = 3, filters: int = 4):
+    """The filter bank: one bias-free Conv2D with `filters` kernels, 'same' size output, so
+    every kernel is applied to the image at once (one output channel per kernel)."""
+    return build_conv2d((kernel_size, kernel_size), filters, mode="same", operation="convolve",
+                        name="cnn_filters")
+
+
+# ------------------------------------------------------------------------------- images
+
+
+def read_image(path) -> tuple[np.ndarray, str]:
+    """An image file as a float32 (H, W, 3) array in 0..255, and its format ('PNG', 'JPEG').
+    Grayscale becomes three equal channels; an alpha channel is dropped (composited on white)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            fmt = img.format
+            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+                rgba = img.convert("RGBA")
+                background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                img = Image.alpha_composite(background, rgba)
+            array = np.asarray(img.convert("RGB"), dtype="float32")
+    except FileNotFoundError:
+        raise InvalidInputError(f"{path} does not exist.") from None
+    except (UnidentifiedImageError, OSError) as error:
+        raise InvalidInputError(f"{path} is not an image the zoo can read (PNG or JPEG): {error}") from None
+    return array, fmt
+
+
+def write_image(path, array: np.ndarray, fmt: str | None = None) -> None:
+    """Write an (H, W, 3) array atomically; the format follows the name (or `fmt`)."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    from zoo import io
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    formats = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+    fmt = formats.get(suffix) or (fmt if not suffix else None)
+    if fmt not in ("PNG", "JPEG"):
+        raise InvalidInputError(f"cannot write {path}: use a .png, .jpg or .jpeg name.")
+    image = Image.fromarray(np.clip(np.rint(array), 0, 255).astype("uint8"))
+    with io.atomic_path(path, suffix=suffix) as tmp:
+        image.save(tmp, format=fmt)
+
+
+def sample_image_path():
+    """A photograph shipped with matplotlib (Grace Hopper), so demos and tests need no download."""
+    import matplotlib
+
+    from pathlib import Path
+
+    return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+
+
+# ------------------------------------------------------------------------------- artifact
+
+
+class FilterBank(Artifact):
+    """A bank of named image kernels. `apply(image, "sharpen")` filters an (H, W, 3) array
+    (or a path), channel by channel, and returns the filtered (H, W, 3) array in 0..255."""
+
+    @property
+    def kernel_names(self) -> list[str]:
+        return list(self.config["kernels"])
+
+    def kernels(self) -> dict[str, np.ndarray]:
+        return dict(zip(self.kernel_names, get_kernels(self.model)))
+
+    def apply(self, image, kernel: str) -> np.ndarray:
+        if kernel not in self.kernel_names:
+            from zoo.registry import unknown_name_error
+            raise unknown_name_error(kernel, self.kernel_names, "kernel")
+        if not isinstance(image, np.ndarray):
+            image, _ = read_image(image)
+        image = np.asarray(image, dtype="float32")
+        if image.ndim == 2:
+            image = np.repeat(image[:, :, None], 3, axis=2)
+        if image.ndim != 3 or image.shape[2] not in (3, 4):
+            raise InvalidInputError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {image.shape}.")
+        rgb = image[:, :, :3]
+        channels = np.moveaxis(rgb, 2, 0)[:, :, :, None]  # the colour channels as a batch of 3
+        filtered = np.asarray(self.model(channels, training=False))[..., self.kernel_names.index(kernel)]
+        return np.clip(np.moveaxis(filtered, 0, 2), 0, 255)
+
+    def filter_file(self, source, target, kernel: str) -> None:
+        image, fmt = read_image(source)
+        write_image(target, self.apply(image, kernel), fmt)
+
+
+def plot_kernels(named_kernels: dict[str, list], title: str):
+    """Kernels as annotated heat maps: one row per set (e.g. true, learned), one column per kernel."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = list(named_kernels)
+    names = list(next(iter(named_kernels.values())))
+    fig, axes = plt.subplots(len(rows), len(names), figsize=(2.6 * len(names), 2.6 * len(rows)), squeeze=False)
+    for r, row in enumerate(rows):
+        for c, name in enumerate(names):
+            kernel = np.asarray(named_kernels[row][name])
+            ax = axes[r][c]
+            ax.imshow(kernel, cmap="RdBu_r", vmin=-5, vmax=5)
+            for (i, j), v in np.ndenumerate(kernel):
+                ax.text(j, i, f"{v:.3f}", ha="center", va="center", fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{row}: {name}", fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_effects(bank: "FilterBank | None", model, names, image, title: str):
+    """The sample photograph through each kernel, side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    channels = np.moveaxis(image, 2, 0)[:, :, :, None]
+    out = np.asarray(model(channels))
+    fig, axes = plt.subplots(1, len(names) + 1, figsize=(2.6 * (len(names) + 1), 3))
+    axes[0].imshow(image.astype("uint8"))
+    axes[0].set_title("original", fontsize=9)
+    for i, name in enumerate(names):
+        shown = np.clip(np.moveaxis(out[..., i], 0, 2), 0, 255)
+        if name == "edge-detect":  # edges are small signed values: show their magnitude
+            shown = np.clip(np.abs(np.moveaxis(out[..., i], 0, 2)) * 4, 0, 255)
+        axes[i + 1].imshow(shown.astype("uint8"))
+        axes[i + 1].set_title(name, fontsize=9)
+    for ax in axes:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def add_commands(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "filter", help="apply a classic image kernel to a PNG or JPEG",
+        description="Filter an image with one of a filter bank's kernels (edge-enhance, "
+                    "edge-detect, blur, sharpen). The output keeps the input's format unless "
+                    "its name says otherwise, and is written atomically.")
+    parser.add_argument("model", help="filter-bank artifact, e.g. cnn-filters-classic")
+    parser.add_argument("input", help="input image (PNG or JPEG; grayscale and alpha are handled)")
+    parser.add_argument("output", help="output image path (.png, .jpg or .jpeg)")
+    parser.add_argument("--kernel", required=True, help="kernel name, e.g. sharpen")
+    parser.set_defaults(handler=_cli_filter)
+
+
+def _cli_filter(args) -> None:
+    from zoo import load
+
+    art = load(args.model)
+    if not isinstance(art, FilterBank):
+        raise InvalidInputError(f"{args.model} is not a filter bank; try cnn-filters-classic.")
+    art.filter_file(args.input, args.output, args.kernel)
+    print(f"wrote {args.output} ({args.kernel})")

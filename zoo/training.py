@@ -1,0 +1,101 @@
+"""What every recipe needs around `model.fit`: seeds, resumable checkpoints, the record of the
+environment the run happened in, and the training-curve plot."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, numpy and the backend so that a recipe is repeatable."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def checkpoint_dir(out) -> Path:
+    """Where an interrupted run keeps its state: next to the output folder, removed on success."""
+    out = Path(out)
+    return out.with_name(f".{out.name}.checkpoint")
+
+
+def resume_callbacks(out) -> list:
+    """Callbacks that make `fit` resumable: started again after an interruption, training
+    continues from the last finished epoch (keras.callbacks.BackupAndRestore)."""
+    import keras
+
+    return [keras.callbacks.BackupAndRestore(str(checkpoint_dir(out)), delete_checkpoint=True)]
+
+
+def clear_checkpoint(out) -> None:
+    shutil.rmtree(checkpoint_dir(out), ignore_errors=True)
+
+
+def environment() -> dict:
+    """Versions and hardware, recorded in every artifact's config."""
+    import keras
+    import numpy
+
+    backend = keras.backend.backend()
+    env = {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": backend,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        env["tensorflow"] = tf.__version__
+        gpus = tf.config.list_physical_devices("GPU")
+        env["accelerator"] = ", ".join(g.name for g in gpus) or "none (CPU)"
+    elif backend == "jax":
+        import jax
+
+        env["jax"] = jax.__version__
+        env["accelerator"] = ", ".join(str(d.device_kind) for d in jax.devices())
+    return env
+
+
+class Stopwatch:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+
+
+def plot_history(history: dict, title: str, metrics=("loss",)):
+    """The training curve: one panel per metric, training and validation together."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for key, style in ((metric, "-"), (f"val_{metric}", "--")):
+            if key in history:
+                values = history[key]
+                ax.plot(range(1, len(values) + 1), values, style, label=key)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
