@@ -41,10 +41,10 @@ def _recipe_for(name: str):
 
 
 def train(name: str, *, out=None, smoke: bool = False, epochs: int | None = None, seed: int = 0,
-          register: bool = False, data_dir=None) -> Path:
+          register: bool = False, data_dir=None, **options) -> Path:
     """Run an artifact's recipe. The result is an artifact folder; `register=True` writes it into
     the package and records its files and metrics in registry.json (how the zoo's own
-    pretrained weights are made)."""
+    pretrained weights are made). Extra keyword options go to the recipe (e.g. pairs=...)."""
     if epochs is not None and epochs < 1:
         raise InvalidInputError(f"epochs must be at least 1, got {epochs}.")
     if register and smoke:
@@ -52,7 +52,8 @@ def train(name: str, *, out=None, smoke: bool = False, epochs: int | None = None
     if out is None:
         out = registry.packaged_folder(name) if register else Path("runs") / name
     recipe = _recipe_for(name)  # a clear error for unknown names
-    folder = recipe.train(Path(out), smoke=smoke, epochs=epochs, seed=seed, data_dir=data_dir)
+    folder = recipe.train(Path(out), smoke=smoke, epochs=epochs, seed=seed, data_dir=data_dir,
+                          **options)
     if register:
         from zoo import cards
 

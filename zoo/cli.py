@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
+import json
 import sys
 
 import zoo  # noqa: E402,F401  (imports the backend quietly)
@@ -54,7 +56,7 @@ def _cmd_train(args) -> None:
     from zoo import api
 
     folder = api.train(args.name, out=args.out, smoke=args.smoke, epochs=args.epochs, seed=args.seed,
-                       register=args.register, data_dir=args.data_dir)
+                       register=args.register, data_dir=args.data_dir, **_parse_options(args.option))
     print(f"artifact written to {folder}; load it with zoo.load({str(folder)!r})")
 
 
@@ -76,6 +78,50 @@ def _cmd_cards(args) -> None:
 
     changed = cards.write_all()
     print(f"updated {', '.join(changed)}" if changed else "MODEL_CARDS.md and README.md are up to date")
+
+
+def _parse_options(pairs) -> dict:
+    options = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ZooError(f"--option takes KEY=VALUE, got {pair!r}.")
+        try:
+            options[key.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.replace("-", "_")] = value  # a plain string, e.g. a path
+    return options
+
+
+def _cmd_generate(args) -> None:
+    from zoo import api
+
+    if args.length < 0:
+        raise ZooError(f"--length must be 0 or more, got {args.length}.")
+    if args.temperature < 0:
+        raise ZooError(f"--temperature must be 0 (greedy) or more, got {args.temperature}.")
+    if args.top_k is not None and args.top_k < 1:
+        raise ZooError(f"--top-k must be at least 1, got {args.top_k}.")
+    art = api.load(args.name)
+    if not hasattr(art, "generate"):
+        raise ZooError(f"{args.name} ({art.config['architecture']}) does not generate text.")
+
+    def stream(piece: str) -> None:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+
+    stream(args.prompt)
+    art.generate(args.prompt, args.length, temperature=args.temperature, top_k=args.top_k,
+                 seed=args.seed, on_text=stream)
+    stream("\n")
+
+
+def _cmd_finetune(args) -> None:
+    from zoo import api
+
+    folder = api.finetune(args.name, text=args.text, epochs=args.epochs, out=args.out,
+                          **_parse_options(args.option))
+    print(f"fine-tuned artifact written to {folder}; load it with zoo.load({str(folder)!r})")
 
 
 def _cmd_demo(args) -> None:
@@ -117,7 +163,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--register", action="store_true",
                    help="write into the package and record files and metrics in registry.json")
     p.add_argument("--data-dir", help="folder holding the dataset files (else ZOO_DATA_MIRROR, cache, download)")
+    p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE",
+                   help="a recipe-specific option (repeatable), e.g. -o pairs=my_pairs.tsv")
     p.set_defaults(handler=_cmd_train)
+
+    p = sub.add_parser("generate", help="generate text with a language model",
+                       description="Generate text from a prompt, streaming it as it is written. "
+                                   "LENGTH counts the model's units: characters for charrnn, words "
+                                   "for word-level language models.")
+    p.add_argument("name", help="artifact name or folder, e.g. charrnn-shakespeare")
+    p.add_argument("--prompt", default="", help="text to start from")
+    p.add_argument("--length", type=int, default=200, help="how many characters/words to add (default: 200)")
+    p.add_argument("--temperature", type=float, default=0.8, help="0 is greedy; higher is wilder (default: 0.8)")
+    p.add_argument("--top-k", type=int, default=None, help="sample only among the k likeliest")
+    p.add_argument("--seed", type=int, default=None, help="the same seed gives the same text")
+    p.set_defaults(handler=_cmd_generate)
+
+    p = sub.add_parser("finetune", help="continue training a pretrained model on your text",
+                       description="Fine-tune a pretrained artifact on a text file and write a new "
+                                   "artifact folder (the base artifact is not changed).")
+    p.add_argument("name", help="base artifact name or folder")
+    p.add_argument("--text", required=True, help="your text file (UTF-8)")
+    p.add_argument("--epochs", type=int, default=1, help="epochs over your text (default: 1)")
+    p.add_argument("--out", default="runs/finetuned", help="output folder (default: runs/finetuned)")
+    p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE", help="recipe-specific option")
+    p.set_defaults(handler=_cmd_finetune)
 
     p = sub.add_parser("eval", help="re-measure an artifact's metrics",
                        description="Re-measure an artifact's metrics with its recipe's evaluation "
@@ -135,8 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_demo)
 
     seen = set()
-    for arch in registry.architectures().values():
-        module_name = arch["build"].partition(":")[0]
+    # Each family module (and the hub module) may add its own verbs.
+    module_names = [arch["build"].partition(":")[0] for arch in registry.architectures().values()]
+    if importlib.util.find_spec("zoo.hub") is not None:
+        module_names.append("zoo.hub")
+    for module_name in module_names:
         if module_name in seen:
             continue
         seen.add(module_name)
