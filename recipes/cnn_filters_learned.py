@@ -13,7 +13,7 @@ import numpy as np
 from scipy import signal
 
 import keras
-from zoo import training
+from zoo import distribute, training
 from zoo.artifacts import save_artifact
 from zoo.models import conv
 
@@ -66,7 +66,8 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path
     schedule = keras.optimizers.schedules.CosineDecay(0.05, decay_steps=steps, alpha=1e-3)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
     with training.Stopwatch() as clock:
-        history = model.fit(x, y, batch_size=32, epochs=epochs, verbose=1,
+        history = model.fit(distribute.local_shard(x), distribute.local_shard(y),
+                            batch_size=distribute.local_batch_size(32), epochs=epochs, verbose=1,
                             callbacks=training.resume_callbacks(out)).history
     training.clear_checkpoint(out)
     errors = kernel_errors(model)

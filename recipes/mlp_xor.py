@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 import keras
-from zoo import training
+from zoo import distribute, training
 from zoo.artifacts import save_artifact
 from zoo.models import mlp
 
@@ -26,7 +26,8 @@ def fit_once(seed: int, epochs: int, out: Path):
     training.set_seed(seed)
     model = mlp.build_mlp_xor()
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse")
-    history = model.fit(mlp.XOR_INPUTS, mlp.XOR_TARGETS, batch_size=4, epochs=epochs, verbose=0,
+    history = model.fit(distribute.local_shard(mlp.XOR_INPUTS), distribute.local_shard(mlp.XOR_TARGETS),
+                        batch_size=distribute.local_batch_size(4), epochs=epochs, verbose=0,
                         callbacks=training.resume_callbacks(out))
     return model, history.history
 

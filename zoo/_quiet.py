@@ -12,7 +12,11 @@ import sys
 
 def import_backend_quietly() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or "tensorflow" in sys.modules:
+    # Keras imports TensorFlow under every backend when it is installed (for its data adapters),
+    # so it is imported here whatever the backend.
+    import importlib.util
+
+    if "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None:
         return
     try:
         saved = os.dup(2)

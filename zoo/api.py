@@ -41,10 +41,15 @@ def _recipe_for(name: str):
 
 
 def train(name: str, *, out=None, smoke: bool = False, epochs: int | None = None, seed: int = 0,
-          register: bool = False, data_dir=None, **options) -> Path:
+          register: bool = False, data_dir=None, devices: int | None = None, **options) -> Path:
     """Run an artifact's recipe. The result is an artifact folder; `register=True` writes it into
     the package and records its files and metrics in registry.json (how the zoo's own
-    pretrained weights are made). Extra keyword options go to the recipe (e.g. pairs=...)."""
+    pretrained weights are made). Extra keyword options go to the recipe (e.g. pairs=...).
+
+    devices=N trains data-parallel on N local devices; with the KERAS_DISTRIBUTION_* variables
+    set, on several hosts (see zoo/distribute.py). Only the coordinator writes the artifact."""
+    from zoo import distribute
+
     if epochs is not None and epochs < 1:
         raise InvalidInputError(f"epochs must be at least 1, got {epochs}.")
     if register and smoke:
@@ -52,9 +57,10 @@ def train(name: str, *, out=None, smoke: bool = False, epochs: int | None = None
     if out is None:
         out = registry.packaged_folder(name) if register else Path("runs") / name
     recipe = _recipe_for(name)  # a clear error for unknown names
-    folder = recipe.train(Path(out), smoke=smoke, epochs=epochs, seed=seed, data_dir=data_dir,
-                          **options)
-    if register:
+    with distribute.data_parallel(devices):
+        folder = recipe.train(Path(out), smoke=smoke, epochs=epochs, seed=seed, data_dir=data_dir,
+                              **options)
+    if register and distribute.is_coordinator():
         from zoo import cards
 
         registry.register_artifact(name, folder)

@@ -63,13 +63,22 @@ def save_artifact(out, *, model, config: dict, card_body: str, plots: dict | Non
     config: at least name, architecture, hparams; metrics, dataset, training... as the recipe has.
     plots: file name -> matplotlib Figure. assets: file name -> str, bytes, or JSON-able object.
     """
-    from zoo import cards  # cards imports nothing heavy, but keep the import graph one-way
+    from zoo import cards, distribute
 
     import matplotlib.pyplot as plt
 
     out = Path(out)
+    if distribute.process_count() > 1:
+        # Every process reports a digest of its weights, so a user can see that the replicas
+        # agree; only process 0 writes.
+        distribute.report_weights(model)
+        if not distribute.is_coordinator():
+            for figure in (plots or {}).values():
+                plt.close(figure)
+            return out
     with io.atomic_directory(out) as tmp:
-        model.save(tmp / MODEL_FILE)
+        with distribute.local_only():
+            model.save(tmp / MODEL_FILE)
         for filename, figure in (plots or {}).items():
             figure.savefig(tmp / filename, dpi=110, bbox_inches="tight")
             plt.close(figure)
@@ -171,6 +180,13 @@ def load(name_or_path) -> Artifact:
     if text.startswith("hf://"):
         from zoo import hub
         return hub.load_from_hub(text)
+    entry = registry.artifacts().get(text)
+    if entry and not registry.packaged_folder(text).is_dir() and any(
+            s.startswith("hf://") for s in entry.get("sources", [])):
+        # Not shipped in the package: fetch it through its pinned Hub source (or take it from
+        # the cache), checked against the registry's sha256 list.
+        from zoo import hub
+        return hub.load_from_hub(hub.hub_source(text), expected=entry["files"])
     folder, expected = resolve_folder(text)
     return load_folder(folder, expected)
 

@@ -55,9 +55,13 @@ def _cmd_info(args) -> None:
 def _cmd_train(args) -> None:
     from zoo import api
 
+    from zoo import distribute
+
     folder = api.train(args.name, out=args.out, smoke=args.smoke, epochs=args.epochs, seed=args.seed,
-                       register=args.register, data_dir=args.data_dir, **_parse_options(args.option))
-    print(f"artifact written to {folder}; load it with zoo.load({str(folder)!r})")
+                       register=args.register, data_dir=args.data_dir, devices=args.devices,
+                       **_parse_options(args.option))
+    if distribute.is_coordinator():
+        print(f"artifact written to {folder}; load it with zoo.load({str(folder)!r})")
 
 
 def _cmd_eval(args) -> None:
@@ -165,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="folder holding the dataset files (else ZOO_DATA_MIRROR, cache, download)")
     p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE",
                    help="a recipe-specific option (repeatable), e.g. -o pairs=my_pairs.tsv")
+    p.add_argument("--devices", type=int, default=None,
+                   help="train data-parallel on N local devices (GPUs; on a CPU-only machine, N "
+                        "logical CPU devices). Several hosts: see KERAS_DISTRIBUTION_* in the README")
     p.set_defaults(handler=_cmd_train)
 
     p = sub.add_parser("generate", help="generate text with a language model",

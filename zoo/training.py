@@ -21,8 +21,13 @@ def set_seed(seed: int) -> None:
 
 def checkpoint_dir(out) -> Path:
     """Where an interrupted run keeps its state: next to the output folder, removed on success."""
+    from zoo import distribute
+
     out = Path(out)
-    return out.with_name(f".{out.name}.checkpoint")
+    folder = out.with_name(f".{out.name}.checkpoint")
+    if distribute.process_count() > 1:  # each process of a multi-host run keeps its own state
+        folder = folder / f"process-{distribute._state['process_id']}"
+    return folder
 
 
 def resume_callbacks(out) -> list:
@@ -34,7 +39,13 @@ def resume_callbacks(out) -> list:
 
 
 def clear_checkpoint(out) -> None:
-    shutil.rmtree(checkpoint_dir(out), ignore_errors=True)
+    folder = checkpoint_dir(out)
+    shutil.rmtree(folder, ignore_errors=True)
+    if folder.parent.name.endswith(".checkpoint"):
+        try:
+            folder.parent.rmdir()  # the last process to finish removes the shared parent
+        except OSError:
+            pass
 
 
 def environment() -> dict:

@@ -102,7 +102,8 @@ class XorNet(Artifact):
         rows = ["x1 x2 | output  class | XOR", "------+---------------+----"]
         for (a, b), out, cls, want in zip(XOR_INPUTS.astype(int), self.predict(XOR_INPUTS),
                                           self.classify(XOR_INPUTS), XOR_TARGETS.astype(int)):
-            rows.append(f" {a}  {b} | {out:7.4f}  {cls}   |  {want}")
+            shown = f"{out:7.4f}".replace("-0.0000", " 0.0000")  # no negative zero
+            rows.append(f" {a}  {b} | {shown}  {cls}   |  {want}")
         return "\n".join(rows)
 
 
@@ -118,9 +119,12 @@ def plot_decision_regions(model, title: str):
     zz = np.asarray(model(np.stack([xx.ravel(), yy.ravel()], axis=1)))[:, 0].reshape(xx.shape)
     fig, ax = plt.subplots(figsize=(4.2, 3.6))
     mesh = ax.contourf(xx, yy, zz, levels=20, cmap="RdBu_r", vmin=-0.5, vmax=1.5)
-    ax.contour(xx, yy, zz, levels=[0.5], colors="k", linewidths=1.5)
-    ax.scatter(XOR_INPUTS[:, 0], XOR_INPUTS[:, 1], c=XOR_TARGETS, cmap="RdBu_r", vmin=-0.5, vmax=1.5,
-               edgecolors="k", s=120, zorder=3)
+    ax.contour(xx, yy, zz, levels=[0.5], colors="k", linewidths=1.5)  # the decision boundary
+    for target, colour in ((0, "tab:blue"), (1, "tab:red")):
+        points = XOR_INPUTS[XOR_TARGETS == target]
+        ax.scatter(points[:, 0], points[:, 1], color=colour, edgecolors="k", s=140, zorder=3,
+                   label=f"XOR = {target}")
+    ax.legend(loc="center", fontsize=8, framealpha=0.9)
     fig.colorbar(mesh, ax=ax, label="network output")
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")

@@ -1,0 +1,50 @@
+"""The language-model table: every word-level model on the same tinyshakespeare test split.
+
+Count models (nltk.lm's Laplace and interpolated Kneser-Ney, reproduced by the numpy CountLM,
+which tests/test_language_models.py checks against nltk to 1e-9) are fit and scored here; the
+neural models are the registered artifacts, re-measured with their recipes' evaluation (the
+same as `zoo eval NAME`). Prints the table (markdown) and writes benchmarks/results/lm_table.json.
+
+    python benchmarks/lm_table.py
+"""
+
+import json
+from pathlib import Path
+
+import zoo
+from zoo import io, registry, words
+from zoo.models import ngram
+
+
+def main() -> dict:
+    corpus = words.load_corpus()
+    rows = ngram.count_baselines(corpus)
+    for name in ngram.NEURAL_ARTIFACTS:
+        if name not in registry.artifacts():
+            print(f"{name} is not registered; train it with `zoo train {name} --register`")
+            continue
+        checked = zoo.evaluate(name)
+        config = io.read_json(registry.packaged_folder(name) / "config.json")
+        row = ngram.table_row(name, {k: v["measured"] for k, v in checked.items()}, config["training"]["seconds"])
+        row["reproduces_registered_metrics"] = all(v["ok"] for v in checked.values())
+        row["epochs"] = config["training"]["epochs_run"]
+        row["hardware"] = config["training"]["environment"].get("accelerator")
+        rows.append(row)
+    best_nltk_default = min(r["test_perplexity"] for r in rows if r["model"] in ("Kneser-Ney 3-gram", "Kneser-Ney 5-gram"))
+    best_kn = min(r["test_perplexity"] for r in rows if r["model"].startswith("Kneser-Ney"))
+    for r in rows:
+        r["vs_best_kn_3_5_gram"] = r["test_perplexity"] / best_nltk_default
+        r["vs_best_kn"] = r["test_perplexity"] / best_kn
+    table = ngram.table_markdown(rows)
+    print(table)
+    result = {"benchmark": "lm_table", "dataset": corpus.describe(), "rows": rows,
+              "best_kneser_ney_3_or_5_gram": best_nltk_default, "best_kneser_ney": best_kn, "markdown": table}
+    out = Path(__file__).resolve().parent / "results" / "lm_table.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"written to {out}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,363 @@
+"""Recipe: seq2seq-dates, a character-level encoder-decoder that rewrites human-written dates
+in ISO 8601 ("the 3rd of March 1999" -> "1999-03-03").
+
+Setup, data, model, train, evaluate, write. Run it with `zoo train seq2seq-dates`.
+
+Data: zoo.models.dates, a seeded generator of 19 formats; the calendar days of 1900..2099 are
+split by a hash of the day (train 80%, validation 10%, test 10%), so test dates never appear in
+training. Model: zoo.models.seq2seq (LSTM encoder and decoder, teacher forcing).
+
+Attention: unless `-o attention=...` is given, the recipe first trains all three variants
+("none", "bahdanau", "luong") for COMPARE_EPOCHS on the same data, keeps the one with the best
+validation exact match, and continues training it to the full number of epochs. The comparison
+goes in the card.
+
+Your own pairs: `zoo train seq2seq-dates -o pairs=my.tsv --out runs/mine` trains the same model
+on a file of `source<TAB>target` lines (extra columns, as in the Tatoeba/ManyThings files, are
+ignored); 10% of the distinct sources (by hash) are held out for the test, 10% for validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+import keras
+from zoo import io, training
+from zoo.artifacts import save_artifact
+from zoo.errors import DataNotFoundError, InvalidInputError
+from zoo.models import dates, seq2seq
+
+NAME = "seq2seq-dates"
+N_TRAIN = 60_000          # generated training pairs (days from the train split)
+N_VALID = 2_000           # validation pairs (days from the validation split)
+TEST_PER_FORMAT = 300     # held-out pairs per format (days from the test split)
+TEST_SEED = 12345         # the test set is the same whatever the training seed
+EPOCHS = 12
+COMPARE_EPOCHS = 3
+BATCH_SIZE = 128
+LEARNING_RATE = 3e-3
+HPARAMS = {"embedding_dim": 32, "units": 128, "cell": "lstm"}
+DATE_MAX_SOURCE = 40      # the longest generated date is 37 characters
+DATE_MAX_TARGET = 10      # YYYY-MM-DD
+EVAL_TOLERANCE = 1e-3
+OPTIONS = {"pairs", "attention", "cell", "units", "embedding_dim", "n_train", "batch_size", "learning_rate"}
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def read_pairs(path) -> list[tuple[str, str]]:
+    """source<TAB>target lines (further columns ignored, blank lines skipped)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"pairs file {path} not found: give a UTF-8 file of source<TAB>target lines.")
+    pairs = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        columns = line.split("\t")
+        if len(columns) < 2:
+            raise InvalidInputError(f"{path}, line {number}: no tab; each line must be source<TAB>target.")
+        pairs.append((columns[0].strip(), columns[1].strip()))
+    if len(pairs) < 2:
+        raise InvalidInputError(f"{path} has {len(pairs)} pair(s); at least 2 are needed (one to test on).")
+    return pairs
+
+
+def split_pairs(pairs) -> dict[str, list[tuple[str, str, str]]]:
+    """train / valid / test by a hash of the source, so equal sources stay on one side."""
+    splits = {"train": [], "valid": [], "test": []}
+    for source, target in pairs:
+        bucket = int(hashlib.sha256(source.encode()).hexdigest()[:8], 16) % 10
+        splits["test" if bucket == 0 else "valid" if bucket == 1 else "train"].append((source, target, "pairs"))
+    if not splits["test"]:  # tiny files: hold out at least one pair
+        splits["test"].append(splits["train"].pop())
+    if not splits["train"]:
+        splits["train"].append(splits["test"].pop())
+    return splits
+
+
+def date_data(smoke: bool, seed: int, n_train: int | None):
+    n_train = n_train or (256 if smoke else N_TRAIN)
+    return {"train": dates.make_examples(n_train, "train", seed),
+            "valid": dates.make_examples(64 if smoke else N_VALID, "valid", seed + 1),
+            "test": dates.make_test_set(4 if smoke else TEST_PER_FORMAT, TEST_SEED)}
+
+
+def arrays(examples, source_vocab, target_vocab, max_source, max_target):
+    x = seq2seq.encode_sources([s for s, _, _ in examples], source_vocab, max_source)
+    target_in, labels, weights = seq2seq.encode_targets([t for _, t, _ in examples], target_vocab, max_target)
+    return (x, target_in), labels, weights
+
+
+# ----------------------------------------------------------------------------- evaluate
+
+
+def test_examples(art):
+    dataset = art.config["dataset"]
+    if dataset["name"] == "pairs":
+        path = Path(dataset["path"])
+        if not path.is_file() or io.sha256_file(path) != dataset["sha256"]:
+            raise DataNotFoundError(f"the pairs file this model was trained on ({path}, sha256 "
+                                    f"{dataset['sha256'][:12]}...) is missing or changed; cannot re-measure.")
+        examples = split_pairs(read_pairs(path))["test"]
+    else:
+        examples = dates.make_test_set(dataset["test_per_format"], dataset["test_seed"])
+    # As in training: pairs with characters outside the vocabularies cannot be scored.
+    return [e for e in examples if not art.source_vocab.unknown(e[0]) and not art.target_vocab.unknown(e[1])]
+
+
+def exact_match(art, examples, beam_size=1) -> tuple[float, dict]:
+    outputs = art.translate([s for s, _, _ in examples], beam_size=beam_size, progress=len(examples) > 1000)
+    right = np.array([o == t for o, (_, t, _) in zip(outputs, examples)])
+    formats = [f for _, _, f in examples]
+    per_format = {f: float(np.mean([r for r, g in zip(right, formats) if g == f])) for f in dict.fromkeys(formats)}
+    return float(right.mean()), per_format
+
+
+def evaluate(art, data_dir=None) -> dict:
+    """Exact match on the held-out test set, greedy and beam 3 (and per format for dates)."""
+    return evaluate_examples(art, test_examples(art), per_format=art.config["dataset"]["name"] != "pairs")
+
+
+def evaluate_examples(art, examples, per_format: bool) -> dict:
+    greedy, by_format = exact_match(art, examples)
+    beam, _ = exact_match(art, examples, beam_size=3)
+    metrics = {"exact_match": greedy, "exact_match_beam3": beam, "test_examples": len(examples)}
+    if per_format:
+        metrics.update({f"exact_match[{f}]": v for f, v in by_format.items()})
+    return metrics
+
+
+# ----------------------------------------------------------------------------- train
+
+
+def fit_variant(attention, data, vocabs, limits, hparams, *, epochs, initial_epoch=0, model=None,
+                batch_size, learning_rate, total_epochs, checkpoint):
+    """Build (or continue) one model and fit it; returns (model, history dict)."""
+    (x, y, w), (vx, vy, vw) = data
+    if model is None:
+        model = seq2seq.build_seq2seq(len(vocabs[0]), len(vocabs[1]), attention=attention, **hparams)
+        steps = total_epochs * int(np.ceil(len(y) / batch_size))
+        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.02)
+        model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      weighted_metrics=["sparse_categorical_accuracy"])
+    validation = (vx, vy, vw) if len(vy) else None
+    history = model.fit(x, y, sample_weight=w, validation_data=validation, batch_size=batch_size,
+                        epochs=epochs, initial_epoch=initial_epoch, verbose="auto",
+                        callbacks=training.resume_callbacks(checkpoint)).history
+    return model, history
+
+
+def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, pairs=None, attention=None,
+          **options) -> Path:
+    unknown = set(options) - OPTIONS
+    if unknown:
+        raise InvalidInputError(f"{NAME} has no option {', '.join(sorted(unknown))}; it takes: "
+                                f"{', '.join(sorted(OPTIONS))}.")
+    if attention is not None and attention not in seq2seq.ATTENTIONS:
+        raise InvalidInputError(f"attention must be one of {list(seq2seq.ATTENTIONS)}, got {attention!r}.")
+    out = Path(out)
+    training.set_seed(seed)
+    hparams = {**HPARAMS, **{k: options[k] for k in ("cell", "units", "embedding_dim") if k in options}}
+    if smoke:
+        hparams.update(units=16, embedding_dim=8)
+    batch_size = int(options.get("batch_size", BATCH_SIZE))
+    learning_rate = float(options.get("learning_rate", LEARNING_RATE))
+
+    # ---- data
+    if pairs is not None:
+        pairs_path = Path(pairs).expanduser().resolve()
+        splits = split_pairs(read_pairs(pairs_path))
+        if smoke:
+            splits = {k: v[:256] for k, v in splits.items()}
+        every = [p for split in splits.values() for p in split]
+        max_source = max(len(s) for s, _, _ in every)
+        max_target = max(len(t) for _, t, _ in every)
+        name = "seq2seq-" + (re.sub(r"[^a-z0-9]+", "-", pairs_path.stem.lower()).strip("-") or "pairs")
+        dataset = {"name": "pairs", "path": str(pairs_path), "sha256": io.sha256_file(pairs_path),
+                   "split": "by sha256 of the source: bucket 0 of 10 test, 1 validation, the rest train",
+                   "pairs": {k: len(v) for k, v in splits.items()}}
+    else:
+        splits = date_data(smoke, seed, options.get("n_train"))
+        max_source, max_target, name = DATE_MAX_SOURCE, DATE_MAX_TARGET, NAME
+        dataset = {"name": "generated dates (zoo.models.dates)", "days": f"{dates.FIRST_DAY} .. {dates.LAST_DAY}",
+                   "split": "each day by sha256 of its ISO form: 80% train, 10% validation, 10% test",
+                   "train_pairs": len(splits["train"]), "train_seed": seed, "valid_pairs": len(splits["valid"]),
+                   "test_per_format": 4 if smoke else TEST_PER_FORMAT, "test_seed": TEST_SEED,
+                   "formats": len(dates.FORMATS)}
+    # Vocabularies from the training side only: a character never trained on is an error, not noise.
+    source_vocab = seq2seq.Vocabulary.from_texts([s for s, _, _ in splits["train"]])
+    target_vocab = seq2seq.Vocabulary.from_texts([t for _, t, _ in splits["train"]])
+    known = lambda ex: not source_vocab.unknown(ex[0]) and not target_vocab.unknown(ex[1])  # noqa: E731
+    dropped = {k: sum(not known(e) for e in v) for k, v in splits.items() if k != "train"}
+    splits = {k: [e for e in v if known(e)] for k, v in splits.items()}
+    if not splits["test"]:
+        raise InvalidInputError("no test pair uses only characters seen in training; give more pairs.")
+    vocabs = (source_vocab, target_vocab)
+    data = tuple(arrays(splits[k], source_vocab, target_vocab, max_source, max_target) for k in ("train", "valid"))
+    data = tuple((x, y, w) for x, y, w in data)
+    training.log(f"{len(splits['train'])} training pairs, {len(splits['valid'])} validation, {len(splits['test'])} "
+                 f"test; source vocabulary {len(source_vocab)}, target {len(target_vocab)}")
+
+    # ---- model and training (comparing attention variants first, unless one is named)
+    epochs = epochs or (1 if smoke else EPOCHS)
+    compare = attention is None and not smoke and pairs is None and epochs > COMPARE_EPOCHS
+    attention = attention or "bahdanau"
+    limits = (max_source, max_target)
+    fit = dict(batch_size=batch_size, learning_rate=learning_rate, total_epochs=epochs)
+    config_common = {"max_source_length": max_source, "max_target_length": max_target}
+    vocab_json = {"source": "".join(source_vocab.chars), "target": "".join(target_vocab.chars)}
+    comparison = {}
+    with training.Stopwatch() as clock:
+        if compare:
+            runs = {}
+            for variant in seq2seq.ATTENTIONS:
+                training.set_seed(seed)
+                start = time.perf_counter()
+                model, history = fit_variant(variant, data, vocabs, limits, hparams, epochs=COMPARE_EPOCHS,
+                                             checkpoint=out.with_name(f"{out.name}-{variant}"), **fit)
+                seconds = time.perf_counter() - start
+                probe = seq2seq.Seq2Seq(model, config_common, out, vocab=vocab_json)
+                valid_em, _ = exact_match(probe, splits["valid"])
+                comparison[variant] = {"params": model.count_params(), "valid_exact_match": valid_em,
+                                       "valid_loss": history["val_loss"][-1], "seconds": seconds}
+                runs[variant] = (model, history)
+                training.log(f"attention={variant}: validation exact match {valid_em:.4f} after "
+                             f"{COMPARE_EPOCHS} epochs ({seconds:.0f} s)")
+            attention = max(comparison, key=lambda v: (comparison[v]["valid_exact_match"], -comparison[v]["valid_loss"]))
+            model, history = runs[attention]
+            del runs
+            model, more = fit_variant(attention, data, vocabs, limits, hparams, epochs=epochs,
+                                      initial_epoch=COMPARE_EPOCHS, model=model, checkpoint=out, **fit)
+            history = {k: history[k] + more.get(k, []) for k in history}
+        else:
+            model, history = fit_variant(attention, data, vocabs, limits, hparams, epochs=epochs,
+                                         checkpoint=out, **fit)
+    for variant in seq2seq.ATTENTIONS:
+        training.clear_checkpoint(out.with_name(f"{out.name}-{variant}"))
+    training.clear_checkpoint(out)
+
+    # ---- evaluate and write
+    hparams = {"source_vocab_size": len(source_vocab), "target_vocab_size": len(target_vocab),
+               **hparams, "attention": attention}
+    config = {
+        "name": name,
+        "architecture": "seq2seq",
+        "description": ("A character-level LSTM encoder-decoder with attention that rewrites human-written dates "
+                        "in 19 formats as ISO 8601 (YYYY-MM-DD)." if pairs is None else
+                        f"A character-level encoder-decoder trained on the pairs of {pairs_path.name}."),
+        "recipe": "recipes/seq2seq_dates.py",
+        "hparams": hparams,
+        **config_common,
+        "dataset": dataset,
+        "training": {"epochs": epochs, "batch_size": batch_size,
+                     "optimizer": f"Adam, cosine decay from {learning_rate}, clipnorm 1.0",
+                     "loss": "cross-entropy of the next character (teacher forcing)", "seed": seed,
+                     "attention_comparison_epochs": COMPARE_EPOCHS if compare else None,
+                     "seconds": clock.seconds, "environment": training.environment()},
+        "card": {"tags": ["seq2seq", "attention", "beam-search", "date-normalization" if pairs is None else "translation"]},
+    }
+    if comparison:
+        config["attention_comparison"] = comparison
+    if any(dropped.values()):
+        config["dataset"]["dropped_unknown_characters"] = dropped
+    art = seq2seq.Seq2Seq(model, config, out, vocab=vocab_json)
+    config["metrics"] = evaluate_examples(art, splits["test"], per_format=pairs is None)
+    training.log(f"test exact match: greedy {config['metrics']['exact_match']:.4f}, "
+                 f"beam 3 {config['metrics']['exact_match_beam3']:.4f}")
+
+    plots = {"training_curve.png": training.plot_history(history, f"{name} training",
+                                                         metrics=("loss", "sparse_categorical_accuracy"))}
+    if attention != "none":
+        samples = [s for s, _, _ in splits["test"][:: max(1, len(splits["test"]) // 3)]][:3]
+        if pairs is None:
+            samples = ["the 3rd of March 1999", "Wednesday, November 25, 2026", "11/25/26"]
+        samples = [t for t in samples if not art.source_vocab.unknown(t)] or [splits["test"][0][0]]
+        plots["attention.png"] = seq2seq.plot_attention(art, samples, f"{name}: attention weights")
+    body = card_body(art, config, splits["test"], comparison, pairs is None)
+    return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
+                         assets={seq2seq.VOCAB_FILE: vocab_json})
+
+
+# ----------------------------------------------------------------------------- card
+
+
+def card_body(art, config, test, comparison, is_dates) -> str:
+    metrics = config["metrics"]
+    hp = config["hparams"]
+    parts = [f"""
+A character-level encoder-decoder: an embedding ({hp['embedding_dim']}) and a {hp['cell'].upper()}
+({hp['units']} units) read the input; a second {hp['cell'].upper()} started from the encoder's final
+state writes the output one character at a time, with attention = `{hp['attention']}`
+(see `zoo/models/seq2seq.py`). Trained with teacher forcing; decoded greedily or by beam search.
+
+**Held-out exact match: {metrics['exact_match']:.4f} greedy, {metrics['exact_match_beam3']:.4f} with
+beam 3**, on {metrics['test_examples']} test pairs (`zoo eval {config['name']}` re-measures it).
+"""]
+    if is_dates:
+        d = dates.datetime.date(2026, 11, 25)
+        rows = "\n".join(f"| `{f}` | `{dates.render(d, f)}` | {metrics[f'exact_match[{f}]']:.4f} |"
+                         for f in dates.FORMATS)
+        parts.append(f"""
+## Formats
+
+Every format is rewritten as `YYYY-MM-DD`. Days run from {dates.FIRST_DAY} to {dates.LAST_DAY}; each
+day is in exactly one of train (80%), validation (10%) or test (10%), by a hash of the day, so no
+test day is ever seen in training. Conventions: slashes are month first (US), dots day first;
+two-digit years mean 1950..2049 (50..99 -> 19xx, 00..49 -> 20xx). Weekday names are the true ones.
+
+| format | example (2026-11-25) | test exact match (greedy) |
+| --- | --- | --- |
+{rows}
+""")
+    if comparison:
+        rows = "\n".join(f"| `{v}` | {c['params']:,} | {c['valid_exact_match']:.4f} | {c['valid_loss']:.4f} | "
+                         f"{c['seconds']:.0f} |" for v, c in comparison.items())
+        parts.append(f"""
+## Attention or not
+
+All three variants trained for {config['training']['attention_comparison_epochs']} epochs on the same data
+and seed, then measured on the validation days; the best (`{hp['attention']}`) was trained on to
+{config['training']['epochs']} epochs and is this artifact.
+
+| attention | parameters | validation exact match | validation loss | seconds |
+| --- | --- | --- | --- | --- |
+{rows}
+""")
+    examples = [s for s, _, _ in test[:: max(1, len(test) // 8)]][:8]
+    if is_dates:
+        examples = ["the 3rd of March 1999", "Wednesday, November 25, 2026", "11/25/26", "25.11.2026",
+                    "1 JAN 2000", "december 31st, 1999", "Sat 29 Feb 2048", "20991231"]
+        examples = [t for t in examples if not art.source_vocab.unknown(t)] or [test[0][0]]
+    outputs = art.translate(examples, beam_size=3)
+    rows = "\n".join(f"| `{s}` | `{o}` |" for s, o in zip(examples, outputs))
+    parts.append(f"""
+## Examples (beam 3)
+
+| input | output |
+| --- | --- |
+{rows}
+
+```python
+art = zoo.load({config['name']!r})
+art.translate({examples[:2]!r}, beam_size=3)   # {outputs[:2]!r}
+```
+```sh
+zoo translate {config['name']} {' '.join(repr(e) for e in examples[:2])} --beam-size 3
+```
+
+Inputs are stripped of surrounding spaces. An empty input gives an empty output (the model is
+not run). A character never seen in training, or an input longer than {config['max_source_length']}
+characters, raises `zoo.InvalidInputError` naming the input and the offending characters or length.
+""")
+    if hp["attention"] != "none":
+        parts.append("\n![attention weights](attention.png)\n")
+    parts.append("\n![training curve](training_curve.png)\n")
+    return "".join(parts)

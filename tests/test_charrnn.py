@@ -1,0 +1,259 @@
+"""charrnn: the numpy recurrence against Keras, generate and score, fine-tuning, the CLI, the data split."""
+
+import math
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import data, io, registry
+from zoo.artifacts import load_recipe
+from zoo.models import charrnn
+
+RECIPE = load_recipe(registry.REPO_ROOT / "recipes" / "charrnn_shakespeare.py")
+NAME = "charrnn-shakespeare"
+# A text unlike Shakespeare, with characters tinyshakespeare never uses (digits, braces, accents).
+SENSOR_LOG = "".join(
+    f"{{capteur_{i % 7:02d}: température={20 + (i * 37) % 90 / 10:.1f}°C, état=ok}}\n" for i in range(240))
+
+
+def random_model(cell: str, vocab: int = 20, units: int = 16, layers: int = 2, seed: int = 0):
+    model = charrnn.build_charrnn(vocab_size=vocab, units=units, layers=layers, cell=cell, dropout=0.3,
+                                  embedding_dim=8)
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, 0.5, w.shape).astype("float32") for w in model.get_weights()])
+    return model
+
+
+def random_artifact(cell: str = "lstm", tmp=Path(".")):
+    chars = sorted(set("abcdefgh ijklmnop\nROMEO:"))
+    model = random_model(cell, vocab=len(chars))
+    return charrnn.CharRNN(model, {"name": "tiny", "architecture": "charrnn", "vocabulary": chars}, tmp)
+
+
+@pytest.fixture(scope="module")
+def pretrained():
+    return zoo.load(NAME)
+
+
+# ------------------------------------------------------------------------------- model
+
+
+def test_build_shapes_and_bad_hyperparameters():
+    model = zoo.build("charrnn", vocab_size=30, units=12, layers=3, cell="gru", dropout=0.1, embedding_dim=5)
+    out = model(np.zeros((2, 7), dtype="int32"))
+    assert tuple(out.shape) == (2, 7, 30)
+    assert charrnn.hparams_of(model) == {"vocab_size": 30, "units": 12, "layers": 3, "cell": "gru",
+                                         "dropout": 0.1, "embedding_dim": 5}
+    with pytest.raises(zoo.InvalidInputError, match="cell"):
+        zoo.build("charrnn", cell="rnn")
+    with pytest.raises(zoo.InvalidInputError, match="dropout"):
+        zoo.build("charrnn", dropout=1.5)
+    with pytest.raises(zoo.InvalidInputError, match="units"):
+        zoo.build("charrnn", units=0)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_numpy_recurrence_matches_keras(cell):
+    model = random_model(cell)
+    ids = np.random.default_rng(1).integers(0, 20, 60).astype("int32")
+    expected = np.asarray(model(ids[None], training=False))[0]
+    rnn = charrnn.NumpyCharRNN(model)
+    np.testing.assert_allclose(rnn.logits(ids), expected, atol=1e-5)
+    # One character at a time, carrying the state: the same numbers.
+    state = rnn.initial_state()
+    for t, char_id in enumerate(ids):
+        logits, state = rnn.step(int(char_id), state)
+        np.testing.assert_allclose(logits, expected[t], atol=1e-5)
+
+
+# --------------------------------------------------------------------------- generate
+
+
+def test_generate_is_repeatable_greedy_and_streams(tmp_path):
+    art = random_artifact(tmp=tmp_path)
+    a = art.generate("ROMEO:", 80, temperature=1.0, seed=7)
+    assert len(a) == 80 and set(a) <= set(art.vocab.chars)
+    assert art.generate("ROMEO:", 80, temperature=1.0, seed=7) == a
+    assert art.generate("ROMEO:", 80, temperature=1.0, seed=8) != a
+    pieces = []
+    assert art.generate("ROMEO:", 50, temperature=0.8, seed=3, on_text=pieces.append) == "".join(pieces)
+    assert len(pieces) == 50
+
+    # Greedy: the argmax chain of the Keras model itself, whatever the seed; top_k=1 is greedy too.
+    greedy = art.generate("ROMEO:", 20, temperature=0, seed=1)
+    assert art.generate("ROMEO:", 20, temperature=0, seed=2) == greedy
+    assert art.generate("ROMEO:", 20, temperature=1.5, top_k=1, seed=3) == greedy
+    text = "ROMEO:"
+    for _ in range(20):
+        logits = np.asarray(art.model(art.vocab.encode(text)[None], training=False))[0, -1]
+        text += art.vocab.chars[int(np.argmax(logits))]
+    assert text[len("ROMEO:"):] == greedy
+    assert art.generate("", 0) == ""
+
+
+def test_top_k_only_samples_the_likeliest():
+    rng = np.random.default_rng(0)
+    logits = np.array([0.0, 3.0, 2.0, -1.0, 2.5])
+    picks = {charrnn.sample_next(logits, 5.0, 2, rng) for _ in range(300)}
+    assert picks == {1, 4}
+
+
+def test_generate_bad_arguments(tmp_path):
+    art = random_artifact(tmp=tmp_path)
+    for kwargs, word in [({"length": -1}, "length"), ({"length": 2.5}, "length"), ({"temperature": -0.1}, "temperature"),
+                         ({"temperature": float("nan")}, "temperature"), ({"top_k": 0}, "top_k")]:
+        with pytest.raises(zoo.InvalidInputError, match=word):
+            art.generate("ab", **{"length": 5, **kwargs})
+    with pytest.warns(UserWarning, match="never seen"):
+        assert len(art.generate("x{9}é ab", 5, seed=0)) == 5
+
+
+# ------------------------------------------------------------------------------ score
+
+
+def test_score_matches_keras_cross_entropy_and_skips_unknown(tmp_path):
+    art = random_artifact("gru", tmp_path)
+    text = "abc deROMEO:\nfghij klmno"
+    ids = art.vocab.encode(text)
+    logits = np.asarray(art.model(ids[None, :-1], training=False), dtype="float64")[0]
+    expected = float(-charrnn.log_softmax(logits)[np.arange(len(ids) - 1), ids[1:]].mean())
+    result = art.score(text)
+    assert result["nats_per_char"] == pytest.approx(expected, abs=1e-5)
+    assert result["bits_per_char"] == pytest.approx(expected / math.log(2))
+    assert result["chars_scored"] == len(text) - 1 and result["unknown_chars"] == 0
+    # Unknown characters are reported and removed, never a crash.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # score reports in its result, it does not warn
+        noisy = art.score("abc{1é2} de" + text[6:])
+    assert noisy["unknown"] == {"1": 1, "{": 1, "2": 1, "}": 1, "é": 1}
+    assert noisy["unknown_chars"] == 5
+    assert noisy["nats_per_char"] == pytest.approx(expected, abs=1e-5)
+    with pytest.raises(zoo.InvalidInputError, match="at least two"):
+        art.score("{}é")
+
+
+# ------------------------------------------------------------------- data and recipe
+
+
+def test_tinyshakespeare_split_as_nanogpt():
+    text = data.read_text("tinyshakespeare")
+    assert len(text) == 1_115_394
+    assert io.sha256_file(data.path("tinyshakespeare")) == data.dataset("tinyshakespeare").sha256
+    train, val = data.split_text(text)
+    assert (len(train), len(val)) == (1_003_854, 111_540) and train + val == text
+    assert len(set(train)) == 65 and set(val) <= set(train)
+
+
+def test_dataset_missing_offline_says_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_DATA_MIRROR", str(tmp_path / "empty"))
+    with pytest.raises(zoo.DataNotFoundError, match="Looked at") as error:
+        data.path("tinyshakespeare")
+    assert "empty" in str(error.value) and "sha256" in str(error.value)
+
+
+def test_training_windows_are_shifted_by_one():
+    ids = np.arange(1000, dtype="int32")
+    batches = RECIPE.Windows(ids, seq_len=16, batch_size=8, seed=0)
+    x, y = batches[0]
+    assert x.shape == y.shape == (8, 16)
+    np.testing.assert_array_equal(y, x + 1)
+    assert len(batches) == len(RECIPE.Windows(ids, 16, 8, seed=1))
+    x, y = RECIPE.windows(ids, 16)
+    assert x.shape == (62, 16) and x[1, 0] == 16 and y[-1, -1] == 62 * 16
+    with pytest.raises(zoo.InvalidInputError, match="option"):
+        RECIPE.resolve_options(False, None, {"unitz": 3})
+
+
+# ------------------------------------------------------------------------- pretrained
+
+
+def test_pretrained_writes_and_scores_shakespeare(pretrained):
+    assert pretrained.model.count_params() <= 4_000_000
+    size = sum(p.stat().st_size for p in registry.packaged_folder(NAME).iterdir())
+    assert size <= 12 * 2 ** 20
+    sample = pretrained.generate("ROMEO:", 300, temperature=0.8, seed=1)
+    assert sample == pretrained.generate("ROMEO:", 300, temperature=0.8, seed=1)
+    words = sample.split()
+    common = {"the", "and", "I", "to", "of", "my", "a", "you", "that", "in", "is", "not", "me", "with"}
+    assert len(words) > 30 and sum(w.strip(",.;:!?") in common for w in words) >= 5, sample
+    _, val = data.split_text(data.read_text("tinyshakespeare"))
+    shakespeare = pretrained.score(val[:3000])["nats_per_char"]
+    shuffled = "".join(np.random.default_rng(0).permutation(list(val[:3000])))
+    assert shakespeare < 2.0 < pretrained.score(shuffled)["nats_per_char"]
+    assert "bits/char" in pretrained.card and "training_curve.png" in pretrained.card
+
+
+def test_finetune_learns_new_text_and_leaves_base_alone(pretrained, tmp_path):
+    text_file = tmp_path / "sensors.txt"
+    text_file.write_text(SENSOR_LOG, encoding="utf-8")
+    base_files = {p.name: io.sha256_file(p) for p in pretrained.folder.iterdir()}
+
+    # Extending the vocabulary keeps every old prediction: new rows, old ones untouched.
+    new_chars = sorted(set(SENSOR_LOG) - set(pretrained.vocab.chars))
+    assert {"0", "{", "é", "°"} <= set(new_chars)
+    bigger = RECIPE.extend_model(pretrained.model, pretrained.vocab, new_chars, seed=0)
+    ids = pretrained.vocab.encode("ROMEO:\nWhat light")[None]
+    np.testing.assert_allclose(np.asarray(bigger(ids))[..., :len(pretrained.vocab)],
+                               np.asarray(pretrained.model(ids)), atol=1e-5)
+
+    out = zoo.finetune(NAME, text=text_file, epochs=3, out=tmp_path / "mine", learning_rate=3e-3, seq_len=64,
+                       batch_size=16)
+    tuned = zoo.load(out)
+    assert tuned.vocab.chars[:len(pretrained.vocab)] == pretrained.vocab.chars
+    assert set(new_chars) <= set(tuned.vocab.chars)
+    _, held_out = data.split_text(SENSOR_LOG)
+    assert tuned.score(held_out)["nats_per_char"] < pretrained.score(held_out)["nats_per_char"]
+    assert tuned.metrics["val_loss"] < tuned.metrics["base_val_loss"]
+    assert tuned.config["base_model"]["name"] == NAME
+    assert tuned.config["dataset"]["sha256"] == io.sha256_file(text_file)
+    assert NAME in tuned.card and io.sha256_file(text_file) in tuned.card
+    assert {p.name: io.sha256_file(p) for p in pretrained.folder.iterdir()} == base_files
+    with pytest.raises(zoo.InvalidInputError, match="does not exist"):
+        zoo.finetune(NAME, text=tmp_path / "nope.txt", epochs=1, out=tmp_path / "x")
+
+
+# -------------------------------------------------------------------------------- CLI
+
+
+def test_cli_generate_streams_and_rejects_bad_arguments(cli):
+    code, out, _ = cli("generate", NAME, "--prompt", "ROMEO:", "--length", "120", "--temperature", "0.8",
+                       "--seed", "1")
+    assert code == 0 and out.startswith("ROMEO:") and len(out.rstrip("\n")) >= 120
+    assert out == cli("generate", NAME, "--prompt", "ROMEO:", "--length", "120", "--temperature", "0.8",
+                      "--seed", "1")[1]
+    for args, word in [(["--length", "-5"], "length"), (["--temperature", "-1"], "temperature")]:
+        code, _, err = cli("generate", NAME, *args)
+        assert code == 2 and word in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli("generate", "")
+    assert code == 2 and "empty model name" in err
+
+
+def test_cli_score(cli, tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("KING RICHARD III:\nNow is the winter of our discontent {1592}\n", encoding="utf-8")
+    code, out, _ = cli("score", NAME, str(path))
+    assert code == 0 and "nats/char" in out and "skipped 6 unknown" in out
+
+
+def test_trains_on_jax_backend():
+    """The model is backend-agnostic: a training step on JAX lowers the loss."""
+    script = (
+        "import numpy as np, keras\n"
+        "from zoo.models.charrnn import build_charrnn\n"
+        "assert keras.backend.backend() == 'jax'\n"
+        "m = build_charrnn(vocab_size=12, units=16, layers=2, dropout=0.0, embedding_dim=8)\n"
+        "m.compile(optimizer=keras.optimizers.AdamW(1e-2), "
+        "loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n"
+        "x = np.tile(np.arange(12, dtype='int32'), (8, 3))\n"
+        "h = m.fit(x[:, :-1], x[:, 1:], epochs=5, batch_size=8, verbose=0).history['loss']\n"
+        "assert h[-1] < h[0], h\n"
+        "print('ok', h[0], h[-1])\n")
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]

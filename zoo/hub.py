@@ -1,0 +1,408 @@
+"""Publish artifacts to the Hugging Face Hub and load them back, verified, pinned and cached.
+
+An artifact folder is already shaped like a Hub model repository (model.keras, config.json with
+every file's sha256, README.md with the Hub's YAML front matter, plots), so publishing uploads
+the folder as it is, and loading downloads a snapshot of the repository:
+
+    zoo.publish("runs/mine", repo_id="me/xor-mine")      # -> the commit's URL
+    zoo.load("hf://me/xor-mine")                         # newest commit on main
+    zoo.load("hf://me/xor-mine@3f2a9c...")               # pinned: a commit, branch or tag
+
+Downloads go through huggingface_hub's own functions (snapshot_download), so its cache and its
+settings apply: HF_ENDPOINT, HF_HOME / HF_HUB_CACHE, HF_TOKEN (or `hf auth login`),
+HF_HUB_OFFLINE. A second load of the same revision is served from the cache; a pinned commit
+needs no network at all.
+
+Trust: every downloaded file is checked against the sha256 list in the downloaded config.json
+(and, for a registry artifact, against the registry's own list, which covers config.json too)
+before Keras reads anything, and the model is loaded with safe_mode on and only for an
+architecture the registry knows. A snapshot that fails the check is removed from the cache
+(the snapshot folder and the blobs of the bad files), so no later load finds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from pathlib import Path, PurePosixPath
+
+from zoo import artifacts, io, registry
+from zoo.errors import IntegrityError, InvalidInputError, ZooError
+
+PREFIX = "hf://"
+# The Hub's rule for a repository id: namespace/name, letters, digits, '-', '_', '.'.
+REPO_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+REQUIRED_CARD_KEYS = ("library_name", "license", "tags")
+
+
+class HubError(ZooError):
+    """The Hub refused a request, or could not be reached."""
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+def _endpoint() -> str:
+    """HF_ENDPOINT as it is now (huggingface_hub reads it once, at import), else the library's."""
+    from huggingface_hub import constants
+
+    return (os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
+
+
+def cache_dir() -> Path:
+    """The Hub cache: HF_HUB_CACHE, else HF_HOME/hub, else huggingface_hub's default."""
+    from huggingface_hub import constants
+
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+    return Path(constants.HF_HUB_CACHE)
+
+
+def _offline() -> bool:
+    from huggingface_hub import constants
+
+    return constants.is_offline_mode()
+
+
+def _library():
+    from zoo import __version__
+
+    return {"library_name": "keras-zoo", "library_version": __version__}
+
+
+def parse_source(text: str) -> tuple[str, str | None]:
+    """'hf://owner/name[@revision]' -> (repo_id, revision or None)."""
+    if not text.startswith(PREFIX):
+        raise InvalidInputError(f"{text!r} is not a Hub address; write hf://owner/name or hf://owner/name@revision.")
+    repo_id, _, revision = text[len(PREFIX):].partition("@")
+    repo_id = repo_id.strip("/")
+    if not REPO_ID.match(repo_id) or ".." in repo_id:
+        raise InvalidInputError(f"{text!r} does not name a Hub repository: write hf://owner/name, "
+                                "optionally with @revision (a commit, branch or tag).")
+    if "@" in text and not revision:
+        raise InvalidInputError(f"{text!r} has an empty revision after '@'.")
+    return repo_id, revision or None
+
+
+def _check_repo_id(repo_id) -> str:
+    repo_id = str(repo_id or "").removeprefix(PREFIX)
+    if not REPO_ID.match(repo_id) or ".." in repo_id:
+        raise InvalidInputError(f"repo_id must be 'owner/name' (letters, digits, '-', '_', '.'), got {repo_id!r}.")
+    return repo_id
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def _first_line(error) -> str:
+    text = str(error).strip()
+    for line in text.splitlines():
+        if line.strip() and not line.startswith(("(Request ID", "Request ID")):
+            text = line.strip()
+            break
+    return text[:300]
+
+
+@contextlib.contextmanager
+def _hub_errors(what: str, repo_id: str, *, user: list | None = None):
+    """Turn huggingface_hub's and the network's exceptions into one-line ZooErrors."""
+    import httpx2
+    from huggingface_hub import errors as hf
+
+    endpoint = _endpoint()
+    try:
+        yield
+    except ZooError:
+        raise
+    except hf.LocalTokenNotFoundError:
+        raise HubError(_NO_TOKEN) from None
+    except hf.OfflineModeIsEnabled:
+        raise HubError(f"cannot {what} {repo_id}: HF_HUB_OFFLINE is set, so the Hub is not contacted. "
+                       "Unset it (or set HF_HUB_OFFLINE=0) to go online.") from None
+    except hf.IncompleteSnapshotError:
+        raise HubError(f"the cached copy of {repo_id} is incomplete and the Hub cannot be reached "
+                       f"(offline or no network): connect and run `zoo download` or zoo.load again.") from None
+    except hf.LocalEntryNotFoundError:
+        state = "HF_HUB_OFFLINE is set" if _offline() else f"the Hub at {endpoint} cannot be reached"
+        raise HubError(f"{repo_id} is not in the cache ({cache_dir()}) and {state}: load it once "
+                       "online (or run `zoo download`) before working offline.") from None
+    except hf.RevisionNotFoundError:
+        raise HubError(f"{repo_id} has no such revision on {endpoint}: give an existing commit, "
+                       "branch or tag after '@'.") from None
+    except hf.RepositoryNotFoundError:
+        raise HubError(f"there is no repository {repo_id} on {endpoint} that your token can see: check the "
+                       "name, and for a private repository set HF_TOKEN (or run `hf auth login`).") from None
+    except hf.HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else None
+        if status == 401:
+            raise HubError(f"the Hub at {endpoint} rejected your token (401 Unauthorized): it is wrong, "
+                           "expired or revoked. Make a new one at https://huggingface.co/settings/tokens "
+                           "and set HF_TOKEN (or run `hf auth login --force`).") from None
+        if status == 403:
+            who = f" as {user[0]}" if user else ""
+            owner = repo_id.split("/")[0]
+            raise HubError(f"you may not {what} {repo_id}{who} (403 Forbidden): the namespace {owner!r} is "
+                           "not yours, or your token cannot write. Publish under your own name "
+                           "(repo_id='YOU/NAME') or use a write token of a member of "
+                           f"{owner!r}.") from None
+        raise HubError(f"the Hub at {endpoint} refused to {what} {repo_id} ({status}): "
+                       f"{_first_line(error)}") from None
+    except hf.FileMetadataError as error:
+        raise HubError(f"{endpoint} did not answer like a Hugging Face Hub ({_first_line(error)}); "
+                       "check HF_ENDPOINT.") from None
+    except ValueError as error:
+        if "README.md" not in str(error):
+            raise
+        raise HubError(f"the Hub refused the model card of {repo_id}: {' '.join(str(error).split())[:300]}") from None
+    except (httpx2.TransportError, ConnectionError, TimeoutError) as error:
+        raise HubError(f"network failure talking to the Hub at {endpoint} (trying to {what} {repo_id}): "
+                       f"{type(error).__name__}: {_first_line(error)}. Check your network, or HF_ENDPOINT "
+                       "if you set it, and try again.") from None
+
+
+_NO_TOKEN = ("no Hugging Face token: publishing needs a token with write access. Pass token=..., "
+             "set HF_TOKEN, or run `hf auth login` (tokens: https://huggingface.co/settings/tokens).")
+
+
+# ----------------------------------------------------------------------------- publishing
+
+
+def check_card(folder: Path, config: dict) -> dict:
+    """The model card must exist, be hashed in config.json, and open with YAML front matter that
+    the Hub can read, naming library_name, license and tags. Returns the front matter."""
+    import yaml
+    from huggingface_hub import ModelCard
+    from huggingface_hub.repocard import REGEX_YAML_BLOCK
+
+    path = Path(folder) / artifacts.CARD_FILE
+    if not path.is_file():
+        raise ZooError(f"{folder} has no {artifacts.CARD_FILE} (the model card); write the artifact with "
+                       "zoo.artifacts.save_artifact, which renders it.")
+    if artifacts.CARD_FILE not in config.get("files", {}):
+        raise ZooError(f"{artifacts.CARD_FILE} in {folder} is not listed with its sha256 in config.json.")
+    text = path.read_text(encoding="utf-8")
+    if not REGEX_YAML_BLOCK.search(text):
+        raise ZooError(f"the model card {path} has no YAML front matter (a block between '---' lines "
+                       "at the top); the Hub needs it for library_name, license and tags.")
+    try:
+        meta = ModelCard(text).data.to_dict()
+    except (yaml.YAMLError, ValueError) as error:
+        raise ZooError(f"the front matter of {path} is not valid YAML: {_first_line(error)}") from None
+    missing = [key for key in REQUIRED_CARD_KEYS if not meta.get(key)]
+    if missing:
+        raise ZooError(f"the front matter of {path} lacks {', '.join(missing)}; regenerate the card "
+                       "(zoo.cards.render_card) before publishing.")
+    if meta["library_name"] != "keras":
+        raise ZooError(f"the front matter of {path} says library_name: {meta['library_name']}; a zoo "
+                       "artifact is a keras model.")
+    if not ModelCard(text).text.strip():
+        raise ZooError(f"the model card {path} has front matter but no text.")
+    return meta
+
+
+def _check_folder(name_or_folder) -> tuple[Path, dict]:
+    """Everything publish checks before it sends anything: the folder is an artifact, every file
+    matches its sha256 (the registry's list for a registry name, and config.json's own list),
+    and the card is valid. Returns (folder, config)."""
+    folder, expected = artifacts.resolve_folder(name_or_folder)
+    config = io.read_json(folder / artifacts.CONFIG_FILE)
+    files = config.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ZooError(f"{folder / artifacts.CONFIG_FILE} lists no files with their sha256.")
+    artifacts.verify_files(folder, expected)
+    artifacts.verify_files(folder, files)
+    if artifacts.MODEL_FILE not in files:
+        raise ZooError(f"{folder} has no {artifacts.MODEL_FILE} listed in config.json.")
+    registry.architecture(config.get("architecture"))  # others could not load it
+    check_card(folder, config)
+    return folder, config
+
+
+def publish(name_or_folder, repo_id: str, private: bool = False, revision: str | None = None,
+            token: str | None = None, commit_message: str | None = None) -> str:
+    """Upload an artifact folder (or a registry artifact) to the Hub; returns the commit's URL.
+
+    Creates the repository if needed (private=True for a private one; an existing repository
+    keeps its visibility) and commits the artifact's files to `revision` (a branch, created if
+    missing; default main). The repository then holds exactly the artifact: files of an earlier
+    upload that the artifact no longer has are deleted in the same commit. Nothing is sent
+    unless every file matches its sha256 and the card is valid.
+    """
+    from huggingface_hub import HfApi, get_token
+
+    repo_id = _check_repo_id(repo_id)
+    folder, config = _check_folder(name_or_folder)
+    token = token or get_token()
+    if not token:
+        raise HubError(_NO_TOKEN)
+    if _offline():
+        raise HubError(f"cannot publish to {repo_id}: HF_HUB_OFFLINE is set. Unset it to go online.")
+    api = HfApi(endpoint=_endpoint(), token=token, **_library())
+    user: list[str] = []
+    with _hub_errors("publish to", repo_id, user=user):
+        user.append(api.whoami()["name"])  # a rejected token fails here, before anything is written
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        if revision and revision != "main":
+            api.create_branch(repo_id, branch=revision, exist_ok=True)
+        commit = api.upload_folder(
+            folder_path=folder, repo_id=repo_id, revision=revision,
+            commit_message=commit_message or f"Upload {config.get('name', folder.name)} with keras-zoo",
+            allow_patterns=sorted({*config["files"], artifacts.CONFIG_FILE}),  # only the artifact's files
+            delete_patterns=["*"])  # ...and none left over from an earlier upload
+    return str(commit.commit_url)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _mismatches(folder: Path, expected: dict) -> list[tuple[str, str]]:
+    """[(file, what is wrong)] for every file that is missing or does not match its sha256."""
+    bad = []
+    for relative, sha in expected.items():
+        pure = PurePosixPath(relative)
+        if pure.is_absolute() or ".." in pure.parts or not isinstance(sha, str) or not SHA256.match(sha):
+            bad.append((relative, "is not a safe file name with a sha256"))
+            continue
+        path = folder / relative
+        if not path.is_file():
+            bad.append((relative, "is missing"))
+        elif io.sha256_file(path) != sha:
+            bad.append((relative, f"does not match its sha256 (expected {sha[:12]}...)"))
+    return bad
+
+
+def _purge(snapshot: Path, bad_files) -> None:
+    """Remove a snapshot that failed verification from the cache: the blobs of its bad files
+    (content-addressed, they may be shared with another snapshot that is just as bad) and the
+    snapshot folder itself. huggingface_hub then treats the revision as not downloaded."""
+    blobs = snapshot.parent.parent / "blobs"
+    for relative in bad_files:
+        path = snapshot / relative
+        if path.is_symlink():
+            target = path.resolve()
+            if target.parent == blobs.resolve() and target.is_file():
+                target.unlink()
+    shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def _verify_snapshot(snapshot: Path, source: str, expected: dict | None) -> dict:
+    """Check a downloaded snapshot; on failure purge it and raise IntegrityError. Returns the
+    file list to load with."""
+    problems: list[tuple[str, str]] = []
+    config = None
+    if expected:
+        problems += _mismatches(snapshot, expected)
+    if not problems:
+        config_path = snapshot / artifacts.CONFIG_FILE
+        try:
+            config = io.read_json(config_path)
+            files = config["files"]
+            if not isinstance(files, dict) or not files:
+                raise TypeError
+        except FileNotFoundError:
+            problems.append((artifacts.CONFIG_FILE, "is missing: this repository is not a keras-zoo artifact"))
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            problems.append((artifacts.CONFIG_FILE, "does not list the files with their sha256"))
+        else:
+            problems += _mismatches(snapshot, files)
+    if problems:
+        _purge(snapshot, [name for name, _ in problems])
+        listing = "; ".join(f"{name} {what}" for name, what in problems[:3])
+        raise IntegrityError(
+            f"{source} failed verification: {listing}. The files were corrupted on the Hub or on the "
+            "way; the download was removed from the cache and nothing was loaded. Try again later, "
+            "or ask the publisher to upload the artifact again.")
+    return {**config["files"], **(expected or {})}
+
+
+def download(source: str, expected: dict | None = None) -> Path:
+    """Download hf://owner/name[@revision] into the Hub cache (or find it there) and verify every
+    file; returns the snapshot folder. `expected` (file -> sha256, e.g. a registry entry's
+    list) is checked as well as the config.json's own list."""
+    from huggingface_hub import snapshot_download
+
+    repo_id, revision = parse_source(source)
+    with _hub_errors("download", repo_id):
+        folder = snapshot_download(repo_id, revision=revision, cache_dir=cache_dir(), endpoint=_endpoint(),
+                                   local_files_only=_offline(), **_library())
+    folder = Path(folder)
+    _verify_snapshot(folder, source, expected)
+    return folder
+
+
+def load_from_hub(source: str, expected: dict | None = None):
+    """zoo.load("hf://owner/name[@revision]"): download (or take from the cache), verify, load."""
+    folder = download(source, expected)
+    config = io.read_json(folder / artifacts.CONFIG_FILE)
+    return artifacts.load_folder(folder, {**config["files"], **(expected or {})})
+
+
+def hub_source(name: str) -> str:
+    """The pinned hf://owner/name@revision source of a registry artifact."""
+    entry = registry.artifact(name)
+    sources = entry.get("sources", [])
+    hub = [s for s in sources if s.startswith(PREFIX)]
+    if not hub:
+        raise ZooError(f"{name} has no Hugging Face Hub source (its sources: {', '.join(sources) or 'none'}); "
+                       f"it ships inside the package, so zoo.load({name!r}) needs no download.")
+    if "@" not in hub[0]:
+        raise ZooError(f"the registry's Hub source of {name}, {hub[0]}, pins no revision; a registry "
+                       "source must be hf://owner/name@commit.")
+    return hub[0]
+
+
+def download_artifact(name: str) -> Path:
+    """`zoo download NAME`: fetch a registry artifact from its pinned Hub source into the cache,
+    checked against the registry's sha256 list."""
+    return download(hub_source(name), expected=registry.artifact(name)["files"])
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def _cmd_publish(args) -> None:
+    url = publish(args.artifact, repo_id=args.repo_id, private=args.private, revision=args.revision,
+                  token=args.token, commit_message=args.message)
+    commit = url.rstrip("/").rsplit("/", 1)[-1]
+    print(f"published {args.artifact} to {url}")
+    print(f"load it with: zoo.load('hf://{_check_repo_id(args.repo_id)}@{commit}')")
+
+
+def _cmd_download(args) -> None:
+    if args.name.startswith(PREFIX):
+        folder = download(args.name)
+        source = args.name
+    else:
+        source = hub_source(args.name)
+        folder = download_artifact(args.name)
+    count = len(io.read_json(folder / artifacts.CONFIG_FILE)["files"]) + 1  # and config.json itself
+    print(f"{source}: {count} files verified in {folder}")
+
+
+def add_commands(subparsers) -> None:
+    p = subparsers.add_parser(
+        "publish", help="upload an artifact to the Hugging Face Hub",
+        description="Check an artifact folder (every file against its sha256, the model card's front "
+                    "matter) and upload it to a Hub model repository, creating it if needed. Prints the "
+                    "commit's URL. The token comes from --token, HF_TOKEN or `hf auth login`; "
+                    "HF_ENDPOINT picks another Hub.")
+    p.add_argument("artifact", help="artifact folder (e.g. runs/mine) or registry name")
+    p.add_argument("repo_id", help="owner/name of the Hub repository")
+    p.add_argument("--private", action="store_true", help="create the repository as private")
+    p.add_argument("--revision", help="branch to commit to (created if missing; default: main)")
+    p.add_argument("--message", help="commit message")
+    p.add_argument("--token", help="Hub token (better: set HF_TOKEN or run `hf auth login`)")
+    p.set_defaults(handler=_cmd_publish)
+
+    p = subparsers.add_parser(
+        "download", help="fetch an artifact from the Hub into the cache, verified",
+        description="Download a registry artifact through its pinned Hub source, or any hf://owner/name"
+                    "[@revision], into the Hugging Face cache (HF_HOME / HF_HUB_CACHE), checking every "
+                    "file's sha256. Later loads, offline too (HF_HUB_OFFLINE=1), come from the cache.")
+    p.add_argument("name", help="registry artifact name, or hf://owner/name[@revision]")
+    p.set_defaults(handler=_cmd_download)

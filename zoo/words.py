@@ -1,0 +1,282 @@
+"""Word-level tinyshakespeare: the tokenisation, vocabulary and split shared by the word-level
+language models (count n-grams, ngram-lm, gru-lm, lstm-lm), so that every model is measured on
+exactly the same test tokens with the same vocabulary.
+
+- Tokens: `nltk.tokenize.wordpunct_tokenize` (a regular expression, `\\w+|[^\\w\\s]+`: it needs
+  no downloaded nltk data), lower-cased.
+- Sentences: each non-empty line of the file is a sentence, marked with `<s>` (start, used by the
+  n-gram models as left padding) and `</s>` (end, predicted like a word).
+- Split: the first 90% of the sentences (non-empty lines) train, the last 10% test. The neural
+  models also need a validation part for early stopping: it is carved from the *end of the
+  training part* (its last 10% of sentences), so the test part is never looked at before the
+  final measurement. The count models are fit on the whole training part.
+- Vocabulary: every word seen at least twice in the (whole) training part, plus `<s>`, `</s>` and
+  `<UNK>`; words seen once in training, and words never seen, map to `<UNK>`. The unknown label is
+  nltk.lm's own (`<UNK>`), so nltk's models and ours count the same types.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+
+import numpy as np
+
+from zoo.errors import InvalidInputError
+
+BOS, EOS, UNK = "<s>", "</s>", "<UNK>"
+TRAIN_FRACTION = 0.9        # of the sentences: train (the rest: test)
+VALIDATION_FRACTION = 0.1   # of the training sentences, from their end: validation for early stopping
+MIN_COUNT = 2               # words seen fewer times in training map to <UNK>
+
+
+def tokenize(line: str) -> list[str]:
+    """Lower-cased nltk wordpunct tokens of one line."""
+    from nltk.tokenize import wordpunct_tokenize
+
+    return wordpunct_tokenize(line.lower())
+
+
+def sentences(text: str) -> list[list[str]]:
+    """The token lists of the non-empty lines of a text (a line is a sentence)."""
+    return [tokens for tokens in map(tokenize, text.split("\n")) if tokens]
+
+
+@dataclass
+class Split:
+    train: list[list[str]]        # the whole training part (what the count models are fit on)
+    fit: list[list[str]]          # train minus validation (what the neural models are fit on)
+    validation: list[list[str]]   # the last 10% of the training sentences (early stopping)
+    test: list[list[str]]         # the last 10% of the sentences
+
+
+def split(text: str) -> Split:
+    """Tokenised train / fit / validation / test sentences (raw words, before <UNK> mapping)."""
+    every = sentences(text)
+    cut = int(len(every) * TRAIN_FRACTION)
+    train, test = every[:cut], every[cut:]
+    val_cut = int(len(train) * (1 - VALIDATION_FRACTION))
+    return Split(train=train, fit=train[:val_cut], validation=train[val_cut:], test=test)
+
+
+class Vocabulary:
+    """Words <-> ids. Id 0 is <UNK>, 1 is <s>, 2 is </s>, then words by decreasing training count."""
+
+    def __init__(self, words: list[str]):
+        if words[:3] != [UNK, BOS, EOS]:
+            raise ValueError("a vocabulary starts with <UNK>, <s>, </s>")
+        self.words = list(words)
+        self.index = {w: i for i, w in enumerate(self.words)}
+
+    @classmethod
+    def from_sentences(cls, train: list[list[str]], min_count: int = MIN_COUNT) -> "Vocabulary":
+        counts = collections.Counter(w for s in train for w in s)
+        kept = sorted((w for w, c in counts.items() if c >= min_count and w not in (UNK, BOS, EOS)),
+                      key=lambda w: (-counts[w], w))
+        return cls([UNK, BOS, EOS, *kept])
+
+    def __len__(self):
+        return len(self.words)
+
+    def __contains__(self, word):
+        return word in self.index
+
+    def map_unknown(self, sentence: list[str]) -> list[str]:
+        return [w if w in self.index else UNK for w in sentence]
+
+    def encode(self, words: list[str]) -> np.ndarray:
+        return np.array([self.index.get(w, 0) for w in words], dtype="int32")
+
+    def decode(self, ids) -> list[str]:
+        return [self.words[int(i)] for i in ids]
+
+
+def stream(sentences_: list[list[str]], vocab: Vocabulary) -> np.ndarray:
+    """Sentences as one id stream for the recurrent models: each line's words, then </s>.
+    The tokens predicted are exactly those the n-gram models predict (each word, and one </s> a
+    line); a recurrent model also sees the previous lines as context."""
+    ids = [vocab.encode(s + [EOS]) for s in sentences_]
+    return np.concatenate(ids) if ids else np.zeros(0, "int32")
+
+
+def count_unknown(words: list[str], vocab: Vocabulary) -> int:
+    return sum(w not in vocab for w in words)
+
+
+def text_tokens(text: str) -> list[list[str]]:
+    """A user's text as sentences; a clear error when it holds no words."""
+    if not isinstance(text, str):
+        raise InvalidInputError(f"give the text as a string, got {type(text).__name__}.")
+    result = sentences(text)
+    if not result:
+        raise InvalidInputError("the text is empty (no words after tokenisation): give at least one word.")
+    return result
+
+
+NO_SPACE_BEFORE = set(".,;:!?')]}") | {"'s", "'d", "'ll"}
+
+
+def word_piece(previous: str | None, word: str) -> str:
+    """The text one generated word adds: a newline for </s>, no space before punctuation."""
+    if word == EOS:
+        return "\n"
+    if previous is None or previous == EOS or not word[0].isalnum() and word[0] in NO_SPACE_BEFORE \
+            or previous in ("'", "-"):
+        return word
+    return " " + word
+
+
+def format_words(words: list[str]) -> str:
+    """Words back to readable text (see word_piece)."""
+    out, previous = [], None
+    for w in words:
+        if w != BOS:
+            out.append(word_piece(previous, w))
+            previous = w
+    return "".join(out)
+
+
+# ------------------------------------------------------------------ the artifacts' shared API
+
+
+class WordLanguageModel:
+    """What every word-level language model artifact offers (mixed into an Artifact subclass).
+
+    A subclass defines `vocab` (a Vocabulary), `_sentence_log_probs(sentences)` (natural-log
+    probability of every predicted token: each word and one </s> a sentence) and
+    `_next_log_probs(history)` (log-probabilities of the next word after a list of words, where
+    the history starts at the beginning of a text and holds </s> between lines).
+    """
+
+    def score(self, text: str) -> dict:
+        """Perplexity of a text, with the counts behind it. Unknown words map to <UNK> and are
+        counted (`unknown`, `unknown_words`): a text full of them looks easier than it is."""
+        sents = text_tokens(text)
+        flat = [w for s in sents for w in s]
+        unknown = [w for w in flat if w not in self.vocab or w in (BOS, EOS, UNK)]
+        mapped = [self.vocab.map_unknown(s) for s in sents]
+        log_probs = self._sentence_log_probs(mapped)
+        nats = float(-np.mean(log_probs))
+        return {"perplexity": float(np.exp(nats)), "nats_per_token": nats, "tokens": int(len(log_probs)),
+                "words": len(flat), "unknown": len(unknown), "unknown_words": sorted(set(unknown))[:50]}
+
+    def perplexity(self, text: str) -> float:
+        """exp(mean negative log-likelihood) over each word and each line's end (</s>)."""
+        result = self.score(text)
+        if result["unknown"]:
+            import sys
+
+            print(f"{self.name}: {result['unknown']} of {result['words']} words not in the vocabulary, "
+                  f"scored as <UNK> (e.g. {', '.join(result['unknown_words'][:5])})", file=sys.stderr)
+        self.last_score = result
+        return result["perplexity"]
+
+    def _history(self, context: str) -> list[str]:
+        if not isinstance(context, str):
+            raise InvalidInputError(f"give the context as a string, got {type(context).__name__}.")
+        history = []
+        for tokens in (tokenize(line) for line in context.split("\n")):
+            history += self.vocab.map_unknown(tokens)
+            history.append(EOS)
+        return history[:-1]  # the context's last line is not finished
+
+    def next_words(self, context: str, k: int = 10) -> list[tuple[str, float]]:
+        """The k likeliest next words after `context`, with their probabilities
+        ("</s>" is the end of the line). An empty context means the start of a text."""
+        if not isinstance(k, int) or k < 1:
+            raise InvalidInputError(f"k must be a positive integer, got {k!r}.")
+        probs = np.exp(self._next_log_probs(self._history(context)))
+        top = np.argsort(-probs, kind="stable")[:k]
+        return [(self.vocab.words[i], float(probs[i])) for i in top]
+
+    def generate(self, prompt: str = "", n_words: int = 50, temperature: float = 1.0, top_k: int | None = None,
+                 seed: int | None = None, on_text=None) -> str:
+        """Continue `prompt` by n_words words (each line's end counts as one), sampled at
+        `temperature` (0: always the likeliest word) among the `top_k` likeliest (None: all).
+        <UNK> and <s> are never produced. The same seed gives the same text. `on_text` is
+        called with each new piece of text as it is produced; the continuation is returned."""
+        if not isinstance(n_words, int) or n_words < 0:
+            raise InvalidInputError(f"n_words must be 0 or more, got {n_words!r}.")
+        if temperature is None or temperature < 0:
+            raise InvalidInputError(f"temperature must be 0 (greedy) or more, got {temperature!r}.")
+        if top_k is not None and top_k < 1:
+            raise InvalidInputError(f"top_k must be at least 1, got {top_k!r}.")
+        rng = np.random.default_rng(seed)
+        history = self._history(prompt)
+        previous = history[-1] if history and prompt.strip() and not prompt.endswith("\n") else None
+        pieces = []
+        banned = [self.vocab.index[UNK], self.vocab.index[BOS]]
+        for _ in range(n_words):
+            log_probs = np.asarray(self._next_log_probs(history), dtype="float64").copy()
+            log_probs[banned] = -np.inf
+            if temperature == 0:
+                choice = int(np.argmax(log_probs))
+            else:
+                logits = log_probs / temperature
+                if top_k is not None and top_k < len(logits):
+                    cut = np.partition(logits, -top_k)[-top_k]
+                    logits[logits < cut] = -np.inf
+                p = np.exp(logits - logits.max())
+                choice = int(rng.choice(len(p), p=p / p.sum()))
+            word = self.vocab.words[choice]
+            piece = word_piece(previous, word)
+            previous = word
+            history.append(word)
+            pieces.append(piece)
+            if on_text is not None:
+                on_text(piece)
+        return "".join(pieces)
+
+
+# ------------------------------------------------------------------ the shared dataset
+
+
+SMOKE_SENTENCES = 2000  # smoke runs use the first 2,000 sentences, split by the same rules
+
+
+@dataclass
+class Corpus:
+    """The split, the vocabulary, and each part with unknown words mapped to <UNK>."""
+    vocab: Vocabulary
+    train: list[list[str]]
+    fit: list[list[str]]
+    validation: list[list[str]]
+    test: list[list[str]]
+    sha256: str
+    sentences: int
+
+    def describe(self) -> dict:
+        count = lambda part: sum(len(s) for s in part)  # noqa: E731
+        return {
+            "name": "tinyshakespeare",
+            "sha256": self.sha256,
+            "tokenizer": "nltk.tokenize.wordpunct_tokenize on lower-cased text (no nltk data needed)",
+            "split": (f"non-empty lines are sentences ({self.sentences}); first {TRAIN_FRACTION:.0%} train "
+                      f"({len(self.train)} sentences, {count(self.train)} words), last {1 - TRAIN_FRACTION:.0%} "
+                      f"test ({len(self.test)} sentences, {count(self.test)} words + one </s> each); "
+                      f"validation for early stopping = the last {VALIDATION_FRACTION:.0%} of the training "
+                      f"sentences ({len(self.validation)}); neural models fit on the rest ({len(self.fit)})"),
+            "vocabulary": (f"{len(self.vocab)} types: words seen >= {MIN_COUNT} times in train, plus "
+                           f"{UNK}, {BOS}, {EOS}; other words are {UNK}"),
+            "test_unknown_tokens": sum(w == UNK for s in self.test for w in s),
+        }
+
+
+def load_corpus(data_dir=None, smoke: bool = False, text: str | None = None) -> Corpus:
+    """tinyshakespeare (or `text`) tokenised, split and mapped to the training vocabulary."""
+    from zoo import data, io
+
+    if text is None:
+        path = data.path("tinyshakespeare", mirror=data_dir)
+        text, sha = path.read_text(encoding="utf-8"), io.sha256_file(path)
+    else:
+        import hashlib
+
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    every = sentences(text)
+    if smoke:
+        every = every[:SMOKE_SENTENCES]
+    parts = split("\n".join(" ".join(s) for s in every))
+    vocab = Vocabulary.from_sentences(parts.train)
+    mapped = {k: [vocab.map_unknown(s) for s in getattr(parts, k)] for k in ("train", "fit", "validation", "test")}
+    return Corpus(vocab=vocab, sha256=sha, sentences=len(every), **mapped)
