@@ -517,7 +517,7 @@ def train_word2vec(sentences, architecture: str = "skipgram", *, seed: int = 0, 
                          total_steps=steps_per_epoch * hp["epochs"])
     start = time.perf_counter()
     history = model.fit(iter(stream), steps_per_epoch=steps_per_epoch, epochs=hp["epochs"], verbose=verbose,
-                        callbacks=callbacks or [])
+                        callbacks=callbacks or [], shuffle=False)  # the stream shuffles itself
     seconds = time.perf_counter() - start
     return TrainResult(model, vocab, history.history, seconds, corpus_words, examples,
                        steps_per_epoch * hp["epochs"], {**hp, "batch_size": batch_size})
