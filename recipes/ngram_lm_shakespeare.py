@@ -16,7 +16,7 @@ import numpy as np
 import keras
 from zoo import training, words
 from zoo.artifacts import save_artifact
-from zoo.models import ngram
+from zoo.models import ngram, rnnlm
 
 NAME = "ngram-lm-shakespeare"
 HPARAMS = {"context": 4, "embedding_dim": 64, "hidden_units": 200, "dropout": 0.3, "direct_connections": False}
@@ -125,5 +125,5 @@ first citizen :
 """
     plots = {"training_curve.png": training.plot_history(history, NAME, metrics=("perplexity",)),
              "perplexity_table.png": ngram.plot_table(rows, "word-level tinyshakespeare, test perplexity")}
-    return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
+    return save_artifact(out, model=rnnlm.inference_copy(model), config=config, card_body=body, plots=plots,
                          assets={"vocab.txt": "\n".join(corpus.vocab.words)})

@@ -19,9 +19,11 @@ ARCHITECTURE = "skipgram"
 HPARAMS = {**w2v.DEFAULTS, "epochs": 15}
 SMOKE_CHARS = 30_000
 EVAL_TOLERANCE = 1e-3
-PROBE = ["king", "queen", "love", "death", "night", "sword", "rome", "god"]
+PROBE = ["king", "queen", "love", "death", "night", "sword", "rome", "god"]  # neighbours shown on the card
+
 
 def sentences(smoke: bool, data_dir=None):
+    """tinyshakespeare as a re-iterable stream of token lists (the first SMOKE_CHARS in smoke mode)."""
     if data_dir:
         path = data.path("tinyshakespeare", path=Path(data_dir) / "tinyshakespeare.txt")
         return w2v.TextCorpus(path, "paragraph", SMOKE_CHARS if smoke else None)
@@ -39,7 +41,9 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, batch_s
     hp = {**HPARAMS, "epochs": epochs or (1 if smoke else HPARAMS["epochs"])}
     corpus = sentences(smoke, data_dir)
     with training.Stopwatch() as clock:
-        result = w2v.train_word2vec(corpus, ARCHITECTURE, seed=seed, batch_size=batch_size, verbose=1, **hp)
+        result = w2v.train_word2vec(corpus, ARCHITECTURE, seed=seed, batch_size=batch_size, verbose=1,
+                                    callbacks=training.resume_callbacks(out), **hp)
+    training.clear_checkpoint(out)
     training.log(f"{result.corpus_words * hp['epochs'] / result.seconds:,.0f} words/s in model.fit")
     # Validate against gensim (both corpora), write the card and the artifact folder.
     return w2v.write_artifact(out, result, name=NAME, recipe=f"recipes/{NAME.replace('-', '_')}.py",

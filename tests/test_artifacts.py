@@ -99,3 +99,19 @@ def test_saved_config_records_environment_and_files(xor_copy):
     env = config["training"]["environment"]
     assert {"keras", "backend", "python"} <= set(env)
     assert set(config["files"]) >= {"model.keras", "README.md"}
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    folder = artifacts.save_artifact(tmp_path / "a", model=zoo.build("mlp-xor"),
+                                     config={"name": "my-own-xor", "architecture": "mlp-xor"}, card_body="")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask
+    assert stat.S_IMODE((folder / "config.json").stat().st_mode) == 0o666 & ~umask
+    io.write_text(tmp_path / "f.txt", "x")
+    assert stat.S_IMODE((tmp_path / "f.txt").stat().st_mode) == 0o666 & ~umask
+    # an artifact that is not registered is loaded by its folder, and its card says so
+    assert 'zoo.load("path/to/this/folder")' in (folder / "README.md").read_text()

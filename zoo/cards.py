@@ -64,7 +64,10 @@ def render_card(config: dict, body: str) -> str:
             parts.append(f"- backend: {env.get('backend')} ({versions})\n")
             parts.append(f"- hardware: {env.get('accelerator')}, {env.get('cpu_count')} CPU cores, {env.get('platform')}\n")
         parts.append("\n")
-    parts.append(f"## Use\n\n```python\nimport zoo\nart = zoo.load({name!r})\n```\n")
+    # A registered (or registrable) artifact loads by name; any other by its folder.
+    loadable = name in registry.artifacts() or (registry.RECIPES_DIR / f"{name.replace('-', '_')}.py").is_file()
+    target = repr(name) if loadable else '"path/to/this/folder"'
+    parts.append(f"## Use\n\n```python\nimport zoo\nart = zoo.load({target})\n```\n")
     return "".join(parts)
 
 

@@ -331,3 +331,52 @@ class NeuralNgramLM(words.WordLanguageModel, Artifact):
         line = history[len(history) - history[::-1].index(words.EOS):] if words.EOS in history else history
         ids = self.vocab.encode([words.BOS] * self.context + line)[-self.context:]
         return _log_softmax(self.model(ids[None, :], training=False))[0]
+
+
+# ------------------------------------------------------------------------------- CLI
+
+
+def add_commands(subparsers) -> None:
+    """`zoo perplexity NAME FILE` and `zoo next-words NAME CONTEXT` for every word-level
+    language model (ngram-lm, gru-lm, lstm-lm)."""
+    p = subparsers.add_parser("perplexity", help="perplexity of a text under a word-level language model",
+                              description="Perplexity of a UTF-8 text file (each line a sentence) under a "
+                                          "word-level language model; unknown words are counted.")
+    p.add_argument("name", help="artifact, e.g. lstm-lm-shakespeare")
+    p.add_argument("file", help="text file")
+    p.set_defaults(handler=_cli_perplexity)
+    p = subparsers.add_parser("next-words", help="the likeliest next words after a context",
+                              description="The k likeliest next words (</s>: end of line) with their probabilities.")
+    p.add_argument("name", help="artifact, e.g. lstm-lm-shakespeare")
+    p.add_argument("context", help="the words so far, e.g. 'to be or not to'")
+    p.add_argument("-k", type=int, default=10, help="how many (default 10)")
+    p.set_defaults(handler=_cli_next_words)
+
+
+def _word_model(name):
+    from zoo import load
+    from zoo.errors import InvalidInputError
+
+    art = load(name)
+    if not isinstance(art, words.WordLanguageModel):
+        raise InvalidInputError(f"{name} ({art.config['architecture']}) is not a word-level language model; "
+                                "try ngram-lm-shakespeare, gru-lm-shakespeare or lstm-lm-shakespeare.")
+    return art
+
+
+def _cli_perplexity(args) -> None:
+    from pathlib import Path
+
+    from zoo.errors import InvalidInputError
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise InvalidInputError(f"{path} is not a file: give the path of a UTF-8 text file.")
+    result = _word_model(args.name).score(path.read_text(encoding="utf-8"))
+    print(f"perplexity {result['perplexity']:.2f} over {result['tokens']} tokens ({result['words']} words and "
+          f"one </s> a line); {result['unknown']} unknown words scored as {words.UNK}")
+
+
+def _cli_next_words(args) -> None:
+    for word, prob in _word_model(args.name).next_words(args.context, args.k):
+        print(f"{prob:8.4f}  {word}")

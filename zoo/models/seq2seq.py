@@ -362,8 +362,11 @@ class Seq2Seq(Artifact):
         return results
 
     def attention(self, text: str):
-        """Greedy output of one text with its attention weights: (output, weights
-        (output characters + <end>, input characters), input). Needs an attention model."""
+        """Greedy output of one text with its attention weights: (output, weights, input).
+        weights has a row per output character and <end>, and a column for the left padding
+        (the sum over all its positions: the model may park attention there when it reads
+        from its state instead) followed by one per input character; rows sum to 1.
+        Needs a model with attention."""
         if not self.decoder.has_attention:
             raise InvalidInputError(f"{self.name} was trained without attention (attention='none').")
         (text,) = self._check([text])
@@ -373,7 +376,9 @@ class Seq2Seq(Artifact):
         out, _, weights = self.decoder.greedy(ids, self.max_target_length + 1)
         output = self.target_vocab.decode(out[0])
         steps = min(len(output) + 1, weights.shape[1])
-        return output, weights[0, :steps, -len(text):], text
+        weights = weights[0, :steps]
+        padding = weights[:, :-len(text)].sum(axis=1, keepdims=True)
+        return output, np.concatenate([padding, weights[:, -len(text):]], axis=1), text
 
 
 def plot_attention(art: Seq2Seq, texts, title: str):
@@ -387,7 +392,9 @@ def plot_attention(art: Seq2Seq, texts, title: str):
     for ax, text in zip(axes[0], texts):
         output, weights, source = art.attention(text)
         ax.imshow(weights, cmap="viridis", aspect="auto", vmin=0, vmax=1)
-        ax.set_xticks(range(len(source)), list(source), fontsize=8, family="monospace")
+        ax.set_xticks(range(len(source) + 1), ["<pad>"] + list(source), fontsize=8, family="monospace",
+                      rotation=0)
+        ax.get_xticklabels()[0].set_rotation(90)
         ax.set_yticks(range(weights.shape[0]), (list(output) + ["<end>"])[:weights.shape[0]],
                       fontsize=8, family="monospace")
         ax.set_xlabel("input")
