@@ -103,3 +103,13 @@ def test_cli_train_rejects_bad_epochs(cli):
 def test_cli_eval(cli):
     code, out, _ = cli("eval", "mlp-xor")
     assert code == 0 and "accuracy" in out and "NO" not in out
+
+
+def test_demo_runs_offline(cli, tmp_path):
+    code, out, err = cli("demo", "--out", str(tmp_path))
+    assert code == 0, err
+    assert out.startswith("== charrnn-shakespeare") and "ROMEO:" in out
+    assert "-> 1999-03-03" in out  # the seq2seq model read "the 3rd of March 1999"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "grace_hopper-blur.jpg", "grace_hopper-edge-detect.jpg", "grace_hopper-edge-enhance.jpg",
+        "grace_hopper-sharpen.jpg"]
