@@ -1,7 +1,7 @@
 """Recipe: lstm-lm-shakespeare, a word-level LSTM language model on tinyshakespeare.
 
-Setup, data, model, train, evaluate, write. `zoo train lstm-lm-shakespeare` (about 15 minutes
-on 2 CPU cores with KERAS_BACKEND=jax, which runs recurrent layers about twice as fast as
+Setup, data, model, train, evaluate, write. `zoo train lstm-lm-shakespeare` (about 35 minutes
+on a busy shared 2-CPU machine with KERAS_BACKEND=jax, which runs recurrent layers about twice as fast as
 TensorFlow on CPU; any backend gives the same model).
 
 Data: zoo.words (lower-cased wordpunct tokens, lines as sentences, first 90% train / last 10%

@@ -16,6 +16,7 @@ import numpy as np
 import keras
 from zoo import training, words
 from zoo.artifacts import save_artifact
+from zoo.errors import ZooError
 from zoo.models import ngram, rnnlm
 
 NAME = "ngram-lm-shakespeare"
@@ -36,7 +37,7 @@ def measure(art, corpus) -> dict:
 def evaluate(art, data_dir=None) -> dict:
     corpus = words.load_corpus(data_dir, smoke=art.config["dataset"].get("smoke", False))
     if corpus.vocab.words != art.vocab.words:
-        raise ngram.ZooError(f"{art.name}'s vocabulary differs from the one its recipe builds from the data.")
+        raise ZooError(f"{art.name}'s vocabulary differs from the one its recipe builds from the data.")
     return {**measure(art, corpus), "parameters": int(art.model.count_params())}
 
 

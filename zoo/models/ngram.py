@@ -32,7 +32,6 @@ import keras
 
 from zoo import words
 from zoo.artifacts import Artifact
-from zoo.errors import ZooError  # noqa: F401  (used by the recipe)
 
 
 # --------------------------------------------------------------------------- counting

@@ -156,7 +156,8 @@ def stream_log_probs(model, stream: np.ndarray, start_token: int, window: int = 
     inputs = np.stack([padded[s:s + burn_in + window] for s in starts])
     result = np.empty(len(starts) * window)
     for b in range(0, len(starts), batch_size):
-        logits = np.asarray(model(inputs[b:b + batch_size], training=False))[:, burn_in:]
+        # predict_on_batch runs the backend's compiled predict function (tf.function, jax.jit)
+        logits = np.asarray(model.predict_on_batch(inputs[b:b + batch_size]))[:, burn_in:]
         targets = np.stack([padded[s + burn_in + 1:s + burn_in + 1 + window] for s in starts[b:b + batch_size]])
         lp = np.take_along_axis(log_softmax(logits), targets[..., None], axis=-1)[..., 0]
         result[b * window:b * window + lp.size] = lp.ravel()
@@ -181,7 +182,7 @@ class RecurrentLanguageModel(words.WordLanguageModel, Artifact):
         # a fixed length (left-padded with </s>, like the start of the evaluation stream), so that
         # compiled backends (jax) trace the model once
         ids = self.vocab.encode([words.EOS] * (BURN_IN + WINDOW) + history)[-(BURN_IN + WINDOW):]
-        logits = np.asarray(self.model(ids[None, :], training=False))[0, -1]
+        logits = np.asarray(self.model.predict_on_batch(ids[None, :]))[0, -1]
         return log_softmax(logits)
 
 
