@@ -115,3 +115,23 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     assert stat.S_IMODE((tmp_path / "f.txt").stat().st_mode) == 0o666 & ~umask
     # an artifact that is not registered is loaded by its folder, and its card says so
     assert 'zoo.load("path/to/this/folder")' in (folder / "README.md").read_text()
+
+
+def test_artifacts_carry_no_optimizer_state(tmp_path):
+    import zipfile
+
+    model = zoo.build("mlp-xor")
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.zeros((4, 2)), np.zeros(4), verbose=0)
+    folder = artifacts.save_artifact(tmp_path / "a", model=model,
+                                     config={"name": "a", "architecture": "mlp-xor"}, card_body="")
+    with zipfile.ZipFile(folder / "model.keras") as archive:
+        import h5py
+        import io as io_
+        with h5py.File(io_.BytesIO(archive.read("model.weights.h5"))) as weights:
+            assert "optimizer" not in weights
+    np.testing.assert_array_equal(zoo.load(folder).model.get_weights()[0], model.get_weights()[0])
+    for name in registry.artifacts():
+        with zipfile.ZipFile(registry.packaged_folder(name) / "model.keras") as archive:
+            with h5py.File(io_.BytesIO(archive.read("model.weights.h5"))) as weights:
+                assert "optimizer" not in weights, name

@@ -56,6 +56,17 @@ class Artifact:
 # ----------------------------------------------------------------------------- writing
 
 
+def without_optimizer(model):
+    """The same architecture and weights, uncompiled. An artifact carries weights, not training
+    state: Adam's two moment estimates per weight would triple its size, and fine-tuning compiles
+    afresh. (keras.models.clone_model keeps the compiled optimizer, so rebuild from the config.)"""
+    if getattr(model, "optimizer", None) is None:
+        return model
+    copy = model.__class__.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def save_artifact(out, *, model, config: dict, card_body: str, plots: dict | None = None,
                   assets: dict | None = None) -> Path:
     """Write an artifact folder atomically and return its path.
@@ -78,7 +89,7 @@ def save_artifact(out, *, model, config: dict, card_body: str, plots: dict | Non
             return out
     with io.atomic_directory(out) as tmp:
         with distribute.local_only():
-            model.save(tmp / MODEL_FILE)
+            without_optimizer(model).save(tmp / MODEL_FILE)
         for filename, figure in (plots or {}).items():
             figure.savefig(tmp / filename, dpi=110, bbox_inches="tight")
             plt.close(figure)

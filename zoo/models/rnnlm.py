@@ -205,9 +205,9 @@ def vocab_asset(vocab: words.Vocabulary) -> str:
 def inference_copy(model):
     """The same architecture and weights without the optimizer: `model.save` of a compiled model
     also stores Adam's two moment estimates per weight, which would triple the artifact's size."""
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
+    from zoo.artifacts import without_optimizer
+
+    return without_optimizer(model)
 
 
 def strip_optimizer_state(folder, metrics: dict | None = None) -> None:
