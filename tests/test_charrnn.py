@@ -176,7 +176,7 @@ def test_training_windows_are_shifted_by_one():
 def test_pretrained_writes_and_scores_shakespeare(pretrained):
     assert pretrained.model.count_params() <= 4_000_000
     size = sum(p.stat().st_size for p in registry.packaged_folder(NAME).iterdir())
-    assert size <= 12 * 2 ** 20
+    assert size <= 16 * 2 ** 20  # the bound: at most 16 MB on disk
     sample = pretrained.generate("ROMEO:", 300, temperature=0.8, seed=1)
     assert sample == pretrained.generate("ROMEO:", 300, temperature=0.8, seed=1)
     words = sample.split()
