@@ -17,7 +17,7 @@ import keras
 from zoo import training, words
 from zoo.artifacts import save_artifact
 from zoo.errors import ZooError
-from zoo.models import ngram, rnnlm
+from zoo.models import ngram
 
 NAME = "ngram-lm-shakespeare"
 HPARAMS = {"context": 4, "embedding_dim": 64, "hidden_units": 200, "dropout": 0.3, "direct_connections": False}
@@ -103,28 +103,9 @@ Test perplexity {config['metrics']['test_perplexity']:.1f} (validation
 {config['metrics']['validation_perplexity']:.1f}, best epoch {best_epoch} of {len(history['loss'])}). Each word
 and each line's end (`</s>`) of the test part is predicted from the {hparams['context']} previous words of its
 line (`<s>`-padded), the contexts a {hparams['context'] + 1}-gram count model sees.
-
-## The language-model table
-
-Same split, same vocabulary, same test tokens for every row. The count models (nltk.lm's
-Laplace and interpolated Kneser-Ney, reproduced exactly by numpy) were measured by this recipe
-in the same run; the neural rows are the registered artifacts at the time this one was trained
-(`benchmarks/lm_table.py` measures the whole table at once).
-
-{ngram.table_markdown(rows)}
-
-![the table](perplexity_table.png)
-
-![training curve](training_curve.png)
-
-Sample (temperature 0.8, seed 1, prompt "first citizen :"):
-
-```
-first citizen :
-{sample}
-```
 """
+    body += ngram.card_table_section(rows, sample)
     plots = {"training_curve.png": training.plot_history(history, NAME, metrics=("perplexity",)),
              "perplexity_table.png": ngram.plot_table(rows, "word-level tinyshakespeare, test perplexity")}
-    return save_artifact(out, model=rnnlm.inference_copy(model), config=config, card_body=body, plots=plots,
+    return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
                          assets={"vocab.txt": "\n".join(corpus.vocab.words)})

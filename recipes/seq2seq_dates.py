@@ -282,10 +282,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, pairs=N
         samples = [t for t in samples if not art.source_vocab.unknown(t)] or [splits["test"][0][0]]
         plots["attention.png"] = seq2seq.plot_attention(art, samples, f"{name}: attention weights")
     body = card_body(art, config, splits["test"], comparison, pairs is None)
-    # Ship the weights without Adam's moment estimates (3x the size): a fresh, uncompiled copy.
-    shipped = seq2seq.build_seq2seq(**hparams)
-    shipped.set_weights(model.get_weights())
-    return save_artifact(out, model=shipped, config=config, card_body=body, plots=plots,
+    return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
                          assets={seq2seq.VOCAB_FILE: vocab_json})
 
 

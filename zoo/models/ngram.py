@@ -247,6 +247,31 @@ def table_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def card_table_section(rows: list[dict], sample: str) -> str:
+    """The part every word-level language model's card shares: the table, the plots, a sample."""
+    return f"""
+## The language-model table
+
+Same split, same vocabulary, same test tokens for every row. The count models (nltk.lm's
+Laplace and interpolated Kneser-Ney, reproduced exactly by numpy) were measured by this recipe
+in the same run; the neural rows are the registered artifacts at the time this one was trained
+(`benchmarks/lm_table.py` measures the whole table at once).
+
+{table_markdown(rows)}
+
+![the table](perplexity_table.png)
+
+![training curve](training_curve.png)
+
+Sample (temperature 0.8, seed 1, prompt "first citizen :"):
+
+```
+first citizen :
+{sample}
+```
+"""
+
+
 def plot_table(rows: list[dict], title: str):
     """Test perplexity of every model in the table, as bars (lower is better)."""
     import matplotlib

@@ -202,51 +202,6 @@ def vocab_asset(vocab: words.Vocabulary) -> str:
 # recipe files hold their hyper-parameters and call these steps in order.
 
 
-def inference_copy(model):
-    """The same architecture and weights without the optimizer: `model.save` of a compiled model
-    also stores Adam's two moment estimates per weight, which would triple the artifact's size."""
-    from zoo.artifacts import without_optimizer
-
-    return without_optimizer(model)
-
-
-def strip_optimizer_state(folder, metrics: dict | None = None) -> None:
-    """Rewrite an artifact folder with its model.keras free of optimizer state (same weights,
-    same card, config, plots and vocabulary; new sha256s) and re-register it if it is packaged.
-
-    Used once, on the first ngram-lm / gru-lm / lstm-lm artifacts, which were trained before the
-    recipes saved `inference_copy(model)`; the recipes now write such folders themselves.
-    `metrics` replaces the recorded metrics: used once for gru-lm and lstm-lm, whose first
-    metrics came from a `stream_log_probs` that scored stream[1:] plus one padding token
-    instead of stream (an off-by-one fixed since; 103.113 -> 103.078 test perplexity for gru-lm)."""
-    import shutil
-    from pathlib import Path
-
-    from zoo import artifacts, io, registry
-
-    folder = Path(folder)
-    config = io.read_json(folder / "config.json")
-    config.pop("files")
-    if metrics is not None:
-        config["metrics"] = {**config["metrics"], **metrics}
-    card = (folder / "README.md").read_text(encoding="utf-8")
-    # the card body: what save_artifact put between the description and the generated sections
-    description = config.get("description", "").strip()
-    body = card[card.index(description) + len(description):card.index("\n## Metrics\n")]
-    model = artifacts.load_keras_model(folder / "model.keras", config["architecture"])
-    kept = {p.name: p.read_bytes() for p in folder.iterdir()
-            if p.is_file() and p.name not in ("model.keras", "config.json", "README.md")}
-    new = folder.with_name(folder.name + ".new")
-    artifacts.save_artifact(new, model=inference_copy(model), config=config, card_body=body, assets=kept)
-    if metrics is None:
-        assert (new / "README.md").read_text(encoding="utf-8") == card, "the card changed"
-    old = folder.rename(folder.with_name(folder.name + ".old"))
-    new.rename(folder)
-    shutil.rmtree(old)
-    if folder.resolve() == registry.packaged_folder(config["name"]).resolve():
-        registry.register_artifact(config["name"], folder)
-
-
 def compile_model(model, learning_rate: float):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=1.0),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -334,30 +289,11 @@ Test perplexity {config['metrics']['test_perplexity']:.1f} (validation
 {config['metrics']['validation_perplexity']:.1f}, best epoch {best_epoch} of {len(history['loss'])}).
 Every word and each line's end (`</s>`) of the test part is predicted once, with the earlier
 lines as context (windows of {WINDOW} scored tokens after {BURN_IN} tokens of warm-up context).
-
-## The language-model table
-
-Same split, same vocabulary, same test tokens for every row. The count models (nltk.lm's
-Laplace and interpolated Kneser-Ney, reproduced exactly by numpy) were measured by this recipe
-in the same run; the neural rows are the registered artifacts at the time this one was trained
-(`benchmarks/lm_table.py` measures the whole table at once).
-
-{ngram.table_markdown(rows)}
-
-![the table](perplexity_table.png)
-
-![training curve](training_curve.png)
-
-Sample (temperature 0.8, seed 1, prompt "first citizen :"):
-
-```
-first citizen :
-{sample}
-```
 """
+    body += ngram.card_table_section(rows, sample)
     plots = {"training_curve.png": training.plot_history(history, f"{name}", metrics=("perplexity",)),
              "perplexity_table.png": ngram.plot_table(rows, "word-level tinyshakespeare, test perplexity")}
-    return save_artifact(out, model=inference_copy(model), config=config, card_body=body, plots=plots,
+    return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
                          assets={"vocab.txt": vocab_asset(corpus.vocab)})
 
 
@@ -430,6 +366,6 @@ vocabulary ({unknown} of the text's {sum(map(len, sents))} words were not in it 
 Perplexity on the last {len(held_out)} line(s) of the new text (held out): {before:.1f} before,
 {after:.1f} after. The metrics below are on the original tinyshakespeare test part.
 """
-    return save_artifact(out, model=inference_copy(model), config=config, card_body=body,
+    return save_artifact(out, model=model, config=config, card_body=body,
                          plots={"finetune_curve.png": training.plot_history(history, f"fine-tuning {art.name}")},
                          assets={"vocab.txt": vocab_asset(art.vocab)})

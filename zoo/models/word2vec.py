@@ -860,6 +860,50 @@ model is trained by the same code with the same hyper-parameters. gensim's quali
                          assets={VOCAB_FILE: result.vocab.to_json()})
 
 
+# ------------------------------------------------------------------------------- recipes
+# skipgram-shakespeare and cbow-shakespeare are the same recipe with a different architecture;
+# the recipe files name it and call these steps.
+
+SHAKESPEARE_HPARAMS = {**DEFAULTS, "epochs": 15}  # gensim's defaults but epochs: the corpus is small
+SMOKE_CHARS = 30_000
+PROBE = ["king", "queen", "love", "death", "night", "sword", "rome", "god"]  # neighbours shown on the card
+
+
+def shakespeare_sentences(smoke: bool, data_dir=None):
+    """tinyshakespeare as a re-iterable stream of token lists (the first SMOKE_CHARS in smoke mode),
+    one speech (text between blank lines) per sentence."""
+    from zoo import data
+
+    if data_dir:
+        path = data.path("tinyshakespeare", path=Path(data_dir) / "tinyshakespeare.txt")
+        return TextCorpus(path, "paragraph", SMOKE_CHARS if smoke else None)
+    return corpus("tinyshakespeare", max_chars=SMOKE_CHARS if smoke else None)
+
+
+def evaluate_recipe(art, data_dir=None) -> dict:
+    """Deterministic re-measurement from the artifact: word-similarity benchmarks and agreement
+    with a gensim model trained with seed 1 and one worker thread (deterministic)."""
+    smoke = art.config["dataset"].get("smoke", False)
+    return evaluate_artifact(art, shakespeare_sentences(smoke, data_dir))
+
+
+def train_recipe(name: str, architecture: str, out, *, smoke=False, epochs=None, seed=0, data_dir=None,
+                 batch_size=None):
+    """Train on tinyshakespeare, validate against gensim (both corpora), write the artifact."""
+    from zoo import data, training
+
+    hp = {**SHAKESPEARE_HPARAMS, "epochs": epochs or (1 if smoke else SHAKESPEARE_HPARAMS["epochs"])}
+    sentences = shakespeare_sentences(smoke, data_dir)
+    with training.Stopwatch() as clock:
+        result = train_word2vec(sentences, architecture, seed=seed, batch_size=batch_size, verbose=1,
+                                callbacks=training.resume_callbacks(out), **hp)
+    training.clear_checkpoint(out)
+    training.log(f"{result.corpus_words * hp['epochs'] / result.seconds:,.0f} words/s in model.fit")
+    return write_artifact(out, result, name=name, recipe=f"recipes/{name.replace('-', '_')}.py",
+                          corpus=sentences, smoke=smoke, seed=seed, seconds=clock.seconds, probe=PROBE,
+                          dataset_sha256=data.dataset("tinyshakespeare").sha256)
+
+
 def pca_map(kv, n_words: int = 120, skip: int = 20, title: str = ""):
     """A 2-D map (PCA of the unit-length vectors) of frequent words."""
     import matplotlib
