@@ -385,12 +385,7 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
     if epochs is None or epochs < 1:
         raise InvalidInputError(f"epochs must be at least 1; got {epochs}.")
     path = Path(text)
-    if not path.is_file():
-        raise InvalidInputError(f"{path} does not exist; give the path of a UTF-8 text file to fine-tune on.")
-    try:
-        corpus = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInputError(f"{path} is not UTF-8 text.") from None
+    corpus = io.read_user_text(path, "to fine-tune on")
     out = Path(out).resolve()
     if out == art.folder.resolve():
         raise InvalidInputError(f"--out {out} is the base artifact's own folder; choose a new folder.")

@@ -54,10 +54,8 @@ OPTIONS = {"pairs", "attention", "cell", "units", "embedding_dim", "n_train", "b
 def read_pairs(path) -> list[tuple[str, str]]:
     """source<TAB>target lines (further columns ignored, blank lines skipped)."""
     path = Path(path)
-    if not path.is_file():
-        raise DataNotFoundError(f"pairs file {path} not found: give a UTF-8 file of source<TAB>target lines.")
     pairs = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(io.read_user_text(path, "of source<TAB>target lines").splitlines(), 1):
         if not line.strip():
             continue
         columns = line.split("\t")

@@ -113,3 +113,15 @@ def test_demo_runs_offline(cli, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "grace_hopper-blur.jpg", "grace_hopper-edge-detect.jpg", "grace_hopper-edge-enhance.jpg",
         "grace_hopper-sharpen.jpg"]
+
+
+def test_user_text_files_get_clear_errors(tmp_path, cli):
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\xe9 na\xefve".encode("latin-1"))
+    with pytest.raises(zoo.InvalidInputError, match="not UTF-8"):
+        zoo.finetune("gru-lm-shakespeare", text=latin1, epochs=1, out=tmp_path / "out")
+    code, _, err = cli("train", "seq2seq-dates", "--smoke", "-o", f"pairs={latin1}", "--out", str(tmp_path / "s"))
+    assert code == 2 and "not UTF-8" in err
+    code, _, err = cli("score", "charrnn-shakespeare", str(tmp_path / "missing.txt"))
+    assert code == 2 and "does not exist" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latin1.txt"]

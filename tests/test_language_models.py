@@ -319,5 +319,5 @@ def test_finetune_writes_a_new_artifact(tmp_path):
     assert tuned.vocab.words == zoo.load("gru-lm-shakespeare").vocab.words
     assert "gru-lm-shakespeare" in tuned.card and io.sha256_file(text) in tuned.card
     assert before == {p.name: io.sha256_file(p) for p in base.iterdir() if p.is_file()}
-    with pytest.raises(zoo.InvalidInputError, match="not a file"):
+    with pytest.raises(zoo.InvalidInputError, match="does not exist"):
         zoo.finetune("gru-lm-shakespeare", text=tmp_path / "missing.txt", epochs=1, out=tmp_path / "x")

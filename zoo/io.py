@@ -66,6 +66,19 @@ def write_json(path: str | os.PathLike, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
+def read_user_text(path: str | os.PathLike, purpose: str) -> str:
+    """A user's text file, or an InvalidInputError that says what is wrong with it."""
+    from zoo.errors import InvalidInputError
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise InvalidInputError(f"{path} does not exist; give the path of a UTF-8 text file {purpose}.")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path} is not UTF-8 text; convert it (e.g. with iconv) {purpose}.") from None
+
+
 def read_json(path: str | os.PathLike):
     with open(path, encoding="utf-8") as f:
         return json.load(f)

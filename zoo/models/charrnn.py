@@ -363,17 +363,9 @@ def add_commands(subparsers) -> None:
 
 
 def _cli_score(args) -> None:
-    from pathlib import Path
+    from zoo import io, load
 
-    from zoo import load
-
-    path = Path(args.file)
-    if not path.is_file():
-        raise InvalidInputError(f"{path} does not exist; give a UTF-8 text file to score.")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInputError(f"{path} is not UTF-8 text.") from None
+    text = io.read_user_text(args.file, "to score")
     art = load(args.name)
     if not hasattr(art, "score"):
         raise InvalidInputError(f"{args.name} is not a character model.")

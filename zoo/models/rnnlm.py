@@ -32,7 +32,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from zoo import words
+from zoo import io, words
 from zoo.artifacts import Artifact
 
 WINDOW = 64      # tokens per training window
@@ -321,9 +321,7 @@ def finetune_recipe(art, *, text, epochs, out, learning_rate=1e-3, batch_size=16
         raise InvalidInputError(f"unknown fine-tuning option(s) {sorted(options)}; "
                                 "known: learning_rate, batch_size.")
     path = Path(text)
-    if not path.is_file():
-        raise InvalidInputError(f"{path} is not a file: give the path of a UTF-8 text file.")
-    raw = path.read_text(encoding="utf-8")
+    raw = io.read_user_text(path, "to fine-tune on")
     sents = words.text_tokens(raw)
     mapped = [art.vocab.map_unknown(s) for s in sents]
     unknown = sum(words.count_unknown(s, art.vocab) for s in sents)
