@@ -97,7 +97,9 @@ def bench(label: str, art, chars: int, naive_chars: int) -> list[dict]:
     art.generate(PROMPT, 20, temperature=TEMPERATURE, seed=0)
     rows = []
     def reference_one_thread():
-        with charrnn.one_blas_thread():
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"):
             reference.generate(prompt_ids, chars, TEMPERATURE, 1)
 
     for method, n, run in [

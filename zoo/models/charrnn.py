@@ -151,6 +151,9 @@ class NumpyCharRNN:
                 else:
                     self.layers.append({"W": kernel, "b": input_bias, "U": recurrent, "rb": recurrent_bias})
         self.out_kernel, self.out_bias = (w.astype("float32") for w in model.get_layer("logits").get_weights())
+        # What a step reads: the matrices multiplied at every character (not the lookup tables).
+        self.weight_bytes = sum(w.nbytes for layer in self.layers for k, w in layer.items() if k != "table") \
+            + self.out_kernel.nbytes
 
     def initial_state(self):
         zeros = lambda: np.zeros(self.units, dtype="float32")  # noqa: E731
@@ -201,13 +204,24 @@ class NumpyCharRNN:
         return tops @ self.out_kernel + self.out_bias
 
 
-def one_blas_thread():
-    """A context in which numpy's BLAS uses one thread. A batch-size-one step multiplies a vector
-    by a matrix; splitting that over threads costs more than it saves, and far more on a busy
-    machine (measured here: 7x slower with the default threads when other work runs)."""
+# Recurrent weights above this size are read from the shared L3 cache at every step rather than
+# from one core's own L2 (2 MB here), so a step is bound by memory bandwidth, and two cores
+# pull about twice as much (measured here, 2x512 LSTM, 12.6 MB: 3,800-4,100 characters a
+# second on one thread, 6,600-6,800 on two). Below it, one thread is faster: splitting a small
+# vector-matrix product costs more than it saves, and far more on a busy machine (7x slower
+# with the default threads when other work ran, for the 2x256 LSTM).
+SMALL_MODEL_BYTES = 4 << 20
+
+
+def blas_threads(rnn: "NumpyCharRNN"):
+    """A context in which numpy's BLAS uses the number of threads that suits a batch-size-one
+    step of this model: one for a small model, two for a big one (see SMALL_MODEL_BYTES)."""
+    import os
+
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(1, user_api="blas")
+    threads = 1 if rnn.weight_bytes < SMALL_MODEL_BYTES else min(2, os.cpu_count() or 1)
+    return threadpool_limits(threads, user_api="blas")
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -284,7 +298,7 @@ class CharRNN(Artifact):
         rnn, rng = self.rnn, np.random.default_rng(seed)
         state = rnn.initial_state()
         char_id, pieces = int(ids[-1]), []
-        with one_blas_thread():
+        with blas_threads(rnn):
             for prompt_id in ids[:-1]:
                 _, state = rnn.hidden(int(prompt_id), state)
             for _ in range(length):
@@ -310,7 +324,7 @@ class CharRNN(Artifact):
         if len(ids) < 2:
             raise InvalidInputError("score needs a text with at least two characters the model knows "
                                     f"(got {len(ids)} known, {sum(unknown.values())} unknown).")
-        with one_blas_thread():
+        with blas_threads(self.rnn):
             logits = self.rnn.logits(ids[:-1])
         logp = log_softmax(logits)
         nats = float(-logp[np.arange(len(ids) - 1), ids[1:]].mean())
