@@ -257,3 +257,19 @@ def test_trains_on_jax_backend():
     env = {**os.environ, "KERAS_BACKEND": "jax"}
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]
+
+
+def test_generate_threads_follow_model_size():
+    """One BLAS thread for a model whose step weights fit a core's cache, two for a big one."""
+    from threadpoolctl import threadpool_info
+
+    def threads_used(units):
+        rnn = charrnn.NumpyCharRNN(charrnn.build_charrnn(vocab_size=65, units=units, layers=2))
+        with charrnn.blas_threads(rnn):
+            return rnn.weight_bytes, max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+    small_bytes, small_threads = threads_used(128)
+    big_bytes, big_threads = threads_used(512)
+    assert small_bytes < charrnn.SMALL_MODEL_BYTES < big_bytes
+    assert small_threads == 1
+    assert big_threads == min(2, os.cpu_count())
