@@ -18,7 +18,6 @@ Prints a table and writes benchmarks/results/charrnn_generate.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 
 import zoo
 import keras
-from zoo import training
+from zoo import io, training
 from zoo.models import charrnn
 
 RESULTS = Path(__file__).resolve().parent / "results" / "charrnn_generate.json"
@@ -141,8 +140,7 @@ def main(argv=None):
     env = training.environment()
     result = {"benchmark": "charrnn_generate", "prompt": PROMPT, "temperature": TEMPERATURE, "batch_size": 1,
               "rows": rows, "environment": env, "load_average": os.getloadavg()}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    io.write_json(RESULTS, result)
     print(f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
 
 

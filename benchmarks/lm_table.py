@@ -8,7 +8,6 @@ same as `zoo eval NAME`). Prints the table (markdown) and writes benchmarks/resu
     python benchmarks/lm_table.py
 """
 
-import json
 from pathlib import Path
 
 import zoo
@@ -51,8 +50,7 @@ def main() -> dict:
     result = {"benchmark": "lm_table", "dataset": corpus.describe(), "rows": rows,
               "best_kneser_ney_3_or_5_gram": best_nltk_default, "best_kneser_ney": best_kn, "markdown": table}
     out = Path(__file__).resolve().parent / "results" / "lm_table.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
+    io.write_json(out, result)
     print(f"written to {out}")
     return result
 

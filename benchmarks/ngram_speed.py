@@ -12,14 +12,13 @@ Prints a table and writes benchmarks/results/ngram_speed.json.
 """
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
 
 import numpy as np
 
-from zoo import words
+from zoo import io, words
 from zoo.models import ngram
 
 
@@ -71,8 +70,7 @@ def main(sample: int = 300, seed: int = 0) -> dict:
               f"{r['nltk_fit_s']:8.1f}s {r['ours_fit_s']:8.1f}s")
     result = {"benchmark": "ngram_speed", "sample": sample, "rows": rows}
     out = Path(__file__).resolve().parent / "results" / "ngram_speed.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
+    io.write_json(out, result)
     print(f"written to {out}")
     return result
 

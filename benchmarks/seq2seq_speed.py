@@ -10,14 +10,13 @@ Prints a table and writes benchmarks/results/seq2seq_speed.json.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 import zoo
-from zoo import training
+from zoo import io, training
 from zoo.models import dates
 
 RESULTS = Path(__file__).resolve().parent / "results" / "seq2seq_speed.json"
@@ -63,9 +62,7 @@ def main(argv=None) -> list[dict]:
         per_batch = 1000 * r["seconds"] / np.ceil(r["translations"] / r["batch_size"])
         print(f"| {r['decoding']} | {r['batch_size']} | {r['translations_per_second']:.1f} | {per_batch:.1f} | "
               f"{r['exact_match']:.4f} | {r['translations']} |")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    env = training.environment()
-    RESULTS.write_text(json.dumps({"model": args.model, "rows": rows, "environment": env}, indent=1) + "\n")
+    io.write_json(RESULTS, {"model": args.model, "rows": rows, "environment": training.environment()})
     print(f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
     return rows
 

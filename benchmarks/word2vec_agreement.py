@@ -13,14 +13,13 @@ Prints a table and writes benchmarks/results/word2vec_agreement.json.
 """
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
 
 os.environ.setdefault("ZOO_DATA_MIRROR", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 
-from zoo import training  # noqa: E402
+from zoo import io, training  # noqa: E402
 from zoo.models import word2vec as w2v  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "word2vec_agreement.json"
@@ -56,8 +55,7 @@ def main():
             corpus_name, architecture = run.split("/")
             print(f"{corpus_name:<16} {architecture:<9} {bench + ' ' + score:<22} {q['keras'][bench + '_coverage']:8.1%} "
                   f"{q['keras'][f'{bench}_{score}']:7.3f} {q['gensim'][f'{bench}_{score}']:7.3f}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    io.write_json(RESULTS, results)
     print(f"\nwritten to {RESULTS}")
 
 

@@ -108,7 +108,7 @@ def main():
 
     import tempfile
 
-    from zoo import training
+    from zoo import io, training
     from zoo.models import word2vec as w2v
 
     assert DEFAULTS == {k: v for k, v in w2v.DEFAULTS.items() if k != "epochs"}
@@ -140,8 +140,7 @@ def main():
             steady_text = f"{steady:14,.0f} {steady / gensim_rate:6.2f}" if steady else f"{'':14} {'':6}"
             print(f"{architecture:<9} {side:<7} {r['words_per_second']:10,.0f} {r['seconds']:8.1f} {ratio:>6} {steady_text} "
                   f"{r['peak_rss_mb']:12.0f} {r['rss_before_training_mb']:17.0f}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    io.write_json(RESULTS, results)
     print(f"\nwritten to {RESULTS}")
 
 

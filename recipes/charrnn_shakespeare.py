@@ -196,10 +196,7 @@ def fit(out: Path, train_ids, val_ids, vocab_size: int, hp: dict, epochs: int, s
         # the optimizer is not built and Keras warns that it skips them: they are not needed.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         model.load_weights(state / "best.weights.h5")
-    # A clean, uncompiled copy: the artifact holds the weights, not the optimizer's moments.
-    clean = charrnn.build_charrnn(**charrnn.hparams_of(model))
-    clean.set_weights(model.get_weights())
-    return clean, read_history(state / "history.csv"), io.read_json(state / "best.json"), io.read_json(done)
+    return model, read_history(state / "history.csv"), io.read_json(state / "best.json"), io.read_json(done)
 
 
 def resolve_options(smoke: bool, epochs, options: dict) -> tuple[dict, int]:
@@ -407,8 +404,6 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
     with training.Stopwatch() as clock:
         history = model.fit(batches, epochs=epochs, verbose=1, callbacks=training.resume_callbacks(out)).history
     training.clear_checkpoint(out)
-    clean = charrnn.build_charrnn(**charrnn.hparams_of(model))
-    clean.set_weights(model.get_weights())
 
     base = art.config
     config = {
@@ -416,7 +411,7 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
         "architecture": "charrnn",
         "description": f"{base['name']} fine-tuned on {path.name}.",
         "recipe": base.get("recipe", "recipes/charrnn_shakespeare.py"),
-        "hparams": charrnn.hparams_of(clean),
+        "hparams": charrnn.hparams_of(model),
         "vocabulary": vocab.chars,
         "base_model": {"name": base["name"], "model_sha256": art.config.get("files", {}).get("model.keras"),
                        "metrics": base.get("metrics", {})},
@@ -428,7 +423,7 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
                      "finetuned_from": base["name"]},
         "card": {"tags": ["text-generation", "character-level", "fine-tuned"]},
     }
-    tuned = charrnn.CharRNN(clean, config, out)
+    tuned = charrnn.CharRNN(model, config, out)
     after = tuned.score(val_text)
     config["metrics"] = {"val_loss": after["nats_per_char"], "val_bits_per_char": after["bits_per_char"],
                          "base_val_loss": base_val["nats_per_char"]}
@@ -442,4 +437,4 @@ On the held-out last 10% of that text: {after['nats_per_char']:.4f} nats/char af
 Load it from its folder: `zoo.load("{out}")`; generate with `art.generate(prompt, length, temperature=0.8)`.
 """
     plots = {"training_curve.png": training.plot_history(history, "fine-tuning loss (nats/char)")}
-    return save_artifact(out, model=clean, config=config, card_body=body, plots=plots)
+    return save_artifact(out, model=model, config=config, card_body=body, plots=plots)

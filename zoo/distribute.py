@@ -114,8 +114,17 @@ def local_only():
     if _backend() != "jax" or keras.distribution.distribution() is None:
         yield
         return
+    with _keras_distribution(None):
+        yield
+
+
+@contextlib.contextmanager
+def _keras_distribution(distribution):
+    """Set Keras's global distribution (None: none) for the block, then put back the previous one."""
+    import keras
+
     previous = keras.distribution.distribution()
-    keras.distribution.set_distribution(None)
+    keras.distribution.set_distribution(distribution)
     try:
         yield
     finally:
@@ -222,9 +231,5 @@ def data_parallel(devices: int | None = None):
             "XLA_FLAGS=--xla_force_host_platform_device_count=N makes N devices.")
     chosen = all_devices if settings is not None else all_devices[: devices or 1]
     distribution = keras.distribution.DataParallel(devices=chosen, auto_shard_dataset=settings is None)
-    previous = keras.distribution.distribution()
-    keras.distribution.set_distribution(distribution)
-    try:
+    with _keras_distribution(distribution):
         yield
-    finally:
-        keras.distribution.set_distribution(previous)

@@ -18,6 +18,7 @@ the Keras model's outputs to ~1e-5.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -216,8 +217,6 @@ SMALL_MODEL_BYTES = 4 << 20
 def blas_threads(rnn: "NumpyCharRNN"):
     """A context in which numpy's BLAS uses the number of threads that suits a batch-size-one
     step of this model: one for a small model, two for a big one (see SMALL_MODEL_BYTES)."""
-    import os
-
     from threadpoolctl import threadpool_limits
 
     threads = 1 if rnn.weight_bytes < SMALL_MODEL_BYTES else min(2, os.cpu_count() or 1)
