@@ -207,7 +207,7 @@ class NumpyCharRNN:
 
 # Recurrent weights above this size are read from the shared L3 cache at every step rather than
 # from one core's own L2 (2 MB here), so a step is bound by memory bandwidth, and two cores
-# pull about twice as much (measured here, 2x512 LSTM, 12.6 MB: 3,800-4,100 characters a
+# pull about twice as much (measured here, 2x512 LSTM, 12.7 MB: 3,800-4,100 characters a
 # second on one thread, 6,600-6,800 on two). Below it, one thread is faster: splitting a small
 # vector-matrix product costs more than it saves, and far more on a busy machine (7x slower
 # with the default threads when other work ran, for the 2x256 LSTM).
