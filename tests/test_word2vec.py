@@ -139,9 +139,14 @@ def test_skipgram_scores_are_dot_products():
     targets = np.array([[2, 3, 4, 5], [0, 1, 19, 7]], dtype="int32")
     logits = np.asarray(model({"word": word, "targets": targets}))
     np.testing.assert_allclose(logits, np.einsum("bd,bkd->bk", inp[word], out[targets]), rtol=1e-5)
-    # gensim's initialisation: input uniform in +-0.5/size, output zero
-    fresh = zoo.build("skipgram", vocab_size=50, vector_size=10)
-    assert np.abs(fresh.get_layer("input_vectors").get_weights()[0]).max() <= 0.05
+    # gensim's initialisation: input uniform in +-1/size (as its prep_vectors), output zero
+    from gensim.models.keyedvectors import prep_vectors
+
+    fresh = zoo.build("skipgram", vocab_size=500, vector_size=10)
+    ours = fresh.get_layer("input_vectors").get_weights()[0]
+    theirs = prep_vectors((500, 10), seed=1)
+    assert np.abs(ours).max() <= 0.1 and np.abs(theirs).max() <= 0.1
+    np.testing.assert_allclose(ours.std(), theirs.std(), rtol=0.1)  # both 0.1 / sqrt(3) = 0.058
     assert not fresh.get_layer("output_vectors").get_weights()[0].any()
 
 
