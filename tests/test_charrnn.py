@@ -170,6 +170,21 @@ def test_training_windows_are_shifted_by_one():
         RECIPE.resolve_options(False, None, {"unitz": 3})
 
 
+def test_second_cycle_restarts_from_the_first_cycles_weights(tmp_path):
+    out = tmp_path / "two-cycles"
+    RECIPE.train(out, smoke=True, keep_state=True)  # smoke: 2 cycles of 1 epoch
+    config = io.read_json(out / "config.json")
+    assert config["training"]["cycles"] == 2 and "2 cycle(s) of 1 epochs" in config["training"]["optimizer"]
+    state = RECIPE.state_dir(out)
+    loss = RECIPE.read_history(state / "history.csv")["loss"]
+    # a restart from random weights would start over near ln(vocab) = 3.8 nats; from the first
+    # cycle's weights the second epoch continues lower
+    assert len(loss) == 2 and loss[1] < loss[0] - 0.1
+    assert (state / "cycle-1.json").exists() and (state / "cycle-2.json").exists()
+    with pytest.raises(zoo.InvalidInputError, match="cycles"):
+        RECIPE.resolve_options(False, None, {"cycles": 0})
+
+
 # ------------------------------------------------------------------------- pretrained
 
 

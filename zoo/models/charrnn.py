@@ -334,28 +334,42 @@ class CharRNN(Artifact):
 # ---------------------------------------------------------------------------------- plots
 
 
-def plot_curve(history: dict, title: str, target: float | None = None):
-    """Training and validation loss per epoch, in nats/char, with the target as a line."""
+def plot_curve(history: dict, title: str, target: float | None = None, restarts: list[int] = (),
+               streamed: float | None = None):
+    """Training and validation loss per epoch, in nats/char, with the target as a line and the
+    epochs where the learning rate restarted as dotted verticals. The right panel zooms in on
+    the later epochs, where the differences that matter are hundredths of a nat. `streamed`:
+    the kept model's loss on the validation text read as one stream, drawn as a star."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    epochs = range(1, len(history["loss"]) + 1)
-    ax.plot(epochs, history["loss"], "-o", ms=3, label="train (with dropout)")
-    if "val_loss" in history:
-        ax.plot(epochs, history["val_loss"], "--o", ms=3, label="validation")
-        best = int(np.argmin(history["val_loss"]))
-        ax.scatter([best + 1], [history["val_loss"][best]], s=80, facecolors="none", edgecolors="k",
-                   label=f"kept: epoch {best + 1}")
-    if target is not None:
-        ax.axhline(target, color="grey", lw=1, ls=":", label=f"target {target}")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (nats/char)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    ax.set_title(title)
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    for ax, first in zip(axes, (1, max(1, len(epochs) // 3))):
+        shown = epochs >= first
+        ax.plot(epochs[shown], np.asarray(history["loss"])[shown], "-o", ms=3, label="train (with dropout)")
+        if "val_loss" in history:
+            val = np.asarray(history["val_loss"])
+            ax.plot(epochs[shown], val[shown], "--o", ms=3, label="validation (windows)")
+            best = int(np.argmin(val))
+            ax.scatter([best + 1], [val[best]], s=80, facecolors="none", edgecolors="k",
+                       label=f"kept: epoch {best + 1}")
+            if streamed is not None:
+                ax.scatter([best + 1], [streamed], s=90, marker="*", color="tab:green",
+                           label=f"kept, read as one stream: {streamed:.4f}")
+        if target is not None:
+            ax.axhline(target, color="grey", lw=1, ls=":", label=f"target {target}")
+        for epoch in restarts:
+            ax.axvline(epoch + 0.5, color="tab:red", lw=1, ls=":", alpha=0.6)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("loss (nats/char)")
+    axes[0].set_title(title, fontsize=10)
+    axes[1].set_title(f"epochs {max(1, len(epochs) // 3)} and after" + (" (red: learning-rate restart)" if restarts else ""),
+                      fontsize=10)
+    axes[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
 
