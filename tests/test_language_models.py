@@ -198,6 +198,17 @@ def test_tied_model_saves_and_loads_safely(tmp_path):
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
 
 
+def test_locked_dropout_keeps_one_mask_across_time():
+    model = rnnlm.build_lstm_lm(vocab_size=40, embedding_dim=64, units=8, dropout=0.5, locked_dropout=True)
+    x = np.ones((3, 9, 64), dtype="float32")
+    kept = np.asarray(model.get_layer("dropout_in")(x, training=True)) != 0
+    assert kept[:, :1].sum() > 0 and (~kept[:, :1]).sum() > 0  # some units dropped, some kept
+    np.testing.assert_array_equal(kept, np.repeat(kept[:, :1], 9, axis=1))  # the same at every step
+    fresh = rnnlm.build_lstm_lm(vocab_size=40, embedding_dim=64, units=8, dropout=0.5)
+    kept = np.asarray(fresh.get_layer("dropout_in")(x, training=True)) != 0
+    assert (kept != kept[:, :1]).any()  # plain dropout draws a new mask at each step
+
+
 def test_stream_scoring_predicts_every_token_once_from_its_past():
     """Windows with burn-in give each token the probability the model assigns it after reading
     (a </s>-padded) past: the same as running over the whole stream when it is short."""

@@ -69,19 +69,25 @@ class TiedEmbedding(keras.layers.Layer):
 
 
 def build_rnn_lm(cell: str = "lstm", vocab_size: int = 6156, embedding_dim: int = 200, units: int = 256,
-                 layers: int = 1, dropout: float = 0.5, tie_embeddings: bool = True, name: str | None = None):
-    """Embedding, `layers` stacked GRU/LSTM layers with dropout, softmax output (as logits)."""
+                 layers: int = 1, dropout: float = 0.5, tie_embeddings: bool = True, locked_dropout: bool = False,
+                 name: str | None = None):
+    """Embedding, `layers` stacked GRU/LSTM layers with dropout, softmax output (as logits).
+
+    locked_dropout: drop the same units at every time step of a window (variational dropout,
+    Gal & Ghahramani 2016; SpatialDropout1D) instead of a fresh mask at each step.
+    """
     if cell not in ("gru", "lstm"):
         raise ValueError(f"cell is 'gru' or 'lstm', got {cell!r}")
+    Drop = keras.layers.SpatialDropout1D if locked_dropout else keras.layers.Dropout
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     embedding = TiedEmbedding(vocab_size, embedding_dim, name="embedding")
-    x = keras.layers.Dropout(dropout, name="dropout_in")(embedding(tokens))
+    x = Drop(dropout, name="dropout_in")(embedding(tokens))
     for i in range(layers):
         if cell == "lstm":
             x = keras.layers.LSTM(units, return_sequences=True, unit_forget_bias=True, name=f"lstm_{i}")(x)
         else:
             x = keras.layers.GRU(units, return_sequences=True, reset_after=False, name=f"gru_{i}")(x)
-        x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
+        x = Drop(dropout, name=f"dropout_{i}")(x)
     if tie_embeddings:
         if units != embedding_dim:  # project to the embedding's size to reuse it
             x = keras.layers.Dense(embedding_dim, name="projection")(x)
@@ -92,13 +98,13 @@ def build_rnn_lm(cell: str = "lstm", vocab_size: int = 6156, embedding_dim: int 
 
 
 def build_lstm_lm(vocab_size: int = 6156, embedding_dim: int = 200, units: int = 256, layers: int = 1,
-                  dropout: float = 0.5, tie_embeddings: bool = True):
-    return build_rnn_lm("lstm", vocab_size, embedding_dim, units, layers, dropout, tie_embeddings)
+                  dropout: float = 0.5, tie_embeddings: bool = True, locked_dropout: bool = False):
+    return build_rnn_lm("lstm", vocab_size, embedding_dim, units, layers, dropout, tie_embeddings, locked_dropout)
 
 
 def build_gru_lm(vocab_size: int = 6156, embedding_dim: int = 200, units: int = 256, layers: int = 1,
-                 dropout: float = 0.5, tie_embeddings: bool = True):
-    return build_rnn_lm("gru", vocab_size, embedding_dim, units, layers, dropout, tie_embeddings)
+                 dropout: float = 0.5, tie_embeddings: bool = True, locked_dropout: bool = False):
+    return build_rnn_lm("gru", vocab_size, embedding_dim, units, layers, dropout, tie_embeddings, locked_dropout)
 
 
 # ------------------------------------------------------------------------------- data
@@ -259,7 +265,8 @@ def train_recipe(name: str, cell: str, hparams: dict, out, *, smoke: bool, epoch
         "name": name,
         "architecture": f"{cell}-lm",
         "description": f"A word-level {cell.upper()} language model of tinyshakespeare: tied embedding, "
-                       f"{hparams['layers']} {cell.upper()} layer(s) of {hparams['units']} units, dropout "
+                       f"{hparams['layers']} {cell.upper()} layer(s) of {hparams['units']} units, "
+                       f"{'locked ' if hparams.get('locked_dropout') else ''}dropout "
                        f"{hparams['dropout']}, full softmax over the {len(corpus.vocab)}-word vocabulary.",
         "recipe": recipe,
         "hparams": {"vocab_size": len(corpus.vocab), **hparams},
