@@ -346,8 +346,9 @@ def plot_curve(history: dict, title: str, target: float | None = None, restarts:
     import matplotlib.pyplot as plt
 
     epochs = np.arange(1, len(history["loss"]) + 1)
+    zoom_from = max(1, len(epochs) // 3)
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
-    for ax, first in zip(axes, (1, max(1, len(epochs) // 3))):
+    for ax, first in zip(axes, (1, zoom_from)):
         shown = epochs >= first
         ax.plot(epochs[shown], np.asarray(history["loss"])[shown], "-o", ms=3, label="train (with dropout)")
         if "val_loss" in history:
@@ -367,7 +368,7 @@ def plot_curve(history: dict, title: str, target: float | None = None, restarts:
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("loss (nats/char)")
     axes[0].set_title(title, fontsize=10)
-    axes[1].set_title(f"epochs {max(1, len(epochs) // 3)} and after" + (" (red: learning-rate restart)" if restarts else ""),
+    axes[1].set_title(f"epochs {zoom_from} and after" + (" (red: learning-rate restart)" if restarts else ""),
                       fontsize=10)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
