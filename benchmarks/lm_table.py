@@ -15,17 +15,6 @@ from zoo import io, registry, words
 from zoo.models import ngram
 
 
-def markdown(rows, best_nltk_default, best_kn) -> str:
-    lines = ["| model | test perplexity | vs best nltk-default KN (3-/5-gram) | vs best KN | parameters | "
-             "training time | reproduced by |", "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
-    for r in rows:
-        params = f"{r['parameters']:,}" + (" n-grams" if r.get("parameters_note") else "")
-        how = "`python benchmarks/lm_table.py`" if r.get("parameters_note") else f"`zoo eval {r['model']}`"
-        lines.append(f"| {r['model']} | {r['test_perplexity']:.1f} | {r['test_perplexity'] / best_nltk_default:.2f}x | "
-                     f"{r['test_perplexity'] / best_kn:.2f}x | {params} | {r['training_seconds']:.0f} s | {how} |")
-    return "\n".join(lines)
-
-
 def main() -> dict:
     corpus = words.load_corpus()
     rows = ngram.count_baselines(corpus)
@@ -40,12 +29,12 @@ def main() -> dict:
         row["epochs"] = config["training"]["epochs_run"]
         row["hardware"] = config["training"]["environment"].get("accelerator")
         rows.append(row)
-    best_nltk_default = min(r["test_perplexity"] for r in rows if r["model"] in ("Kneser-Ney 3-gram", "Kneser-Ney 5-gram"))
+    best_nltk_default = min(r["test_perplexity"] for r in rows if r["model"] in ngram.NLTK_DEFAULT_KN)
     best_kn = min(r["test_perplexity"] for r in rows if r["model"].startswith("Kneser-Ney"))
     for r in rows:
         r["vs_best_kn_3_5_gram"] = r["test_perplexity"] / best_nltk_default
         r["vs_best_kn"] = r["test_perplexity"] / best_kn
-    table = markdown(rows, best_nltk_default, best_kn)
+    table = ngram.comparison_markdown(rows)
     print(table)
     result = {"benchmark": "lm_table", "dataset": corpus.describe(), "rows": rows,
               "best_kneser_ney_3_or_5_gram": best_nltk_default, "best_kneser_ney": best_kn, "markdown": table}

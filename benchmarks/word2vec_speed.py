@@ -99,6 +99,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default="tinyshakespeare", help="tinyshakespeare, lee or a text file")
     parser.add_argument("--epochs", type=int, default=15, help="default: 15, as the recipes")
+    parser.add_argument("--out", default=str(RESULTS), help=f"results file (default: {RESULTS})")
     parser.add_argument("--child", nargs=2, metavar=("SIDE", "ARCH"), help=argparse.SUPPRESS)
     parser.add_argument("--tokens", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -117,7 +118,7 @@ def main():
     tokens.write_text("".join(" ".join(s) + "\n" for s in w2v.corpus(args.corpus)), encoding="utf-8")
 
     results = {"corpus": args.corpus, "epochs": args.epochs, "load_average_before": os.getloadavg(),
-               "note": "2-core CPU shared with other jobs while measured; see the load averages",
+               "note": "the load averages show whether other jobs shared the machine while measured",
                "environment": training.environment(), "runs": {}}
     for architecture in ("skipgram", "cbow"):
         for side in ("gensim", "keras"):
@@ -140,8 +141,8 @@ def main():
             steady_text = f"{steady:14,.0f} {steady / gensim_rate:6.2f}" if steady else f"{'':14} {'':6}"
             print(f"{architecture:<9} {side:<7} {r['words_per_second']:10,.0f} {r['seconds']:8.1f} {ratio:>6} {steady_text} "
                   f"{r['peak_rss_mb']:12.0f} {r['rss_before_training_mb']:17.0f}")
-    io.write_json(RESULTS, results)
-    print(f"\nwritten to {RESULTS}")
+    io.write_json(args.out, results)
+    print(f"\nwritten to {args.out}")
 
 
 if __name__ == "__main__":

@@ -21,15 +21,18 @@ NAME = "gru-lm-shakespeare"
 CELL = "gru"
 HPARAMS = {"embedding_dim": 128, "units": 256, "layers": 1, "dropout": 0.3, "tie_embeddings": True}
 EPOCHS, BATCH_SIZE, LEARNING_RATE = 24, 32, 3e-3  # early stopping ends it
+WEIGHT_DECAY = 0.0
 SMOKE_HPARAMS = {"embedding_dim": 16, "units": 16, "layers": 1, "dropout": 0.0, "tie_embeddings": True}
 EVAL_TOLERANCE = 1e-3
 
 
-def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path:
-    return rnnlm.train_recipe(NAME, CELL, SMOKE_HPARAMS if smoke else HPARAMS, out, smoke=smoke,
-                              epochs=epochs or (1 if smoke else EPOCHS), batch_size=BATCH_SIZE,
-                              learning_rate=LEARNING_RATE, seed=seed, data_dir=data_dir,
-                              recipe=f"recipes/{Path(__file__).name}")
+def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, **options) -> Path:
+    """options override HPARAMS and the training settings by name (`-o units=768`)."""
+    hparams, settings = rnnlm.apply_options(
+        SMOKE_HPARAMS if smoke else HPARAMS,
+        {"learning_rate": LEARNING_RATE, "batch_size": BATCH_SIZE, "weight_decay": WEIGHT_DECAY}, options)
+    return rnnlm.train_recipe(NAME, CELL, hparams, out, smoke=smoke, epochs=epochs or (1 if smoke else EPOCHS),
+                              seed=seed, data_dir=data_dir, recipe=f"recipes/{Path(__file__).name}", **settings)
 
 
 def evaluate(art, data_dir=None) -> dict:

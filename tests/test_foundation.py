@@ -87,7 +87,7 @@ def test_cli_list_info_and_help(cli):
 
 
 def test_cli_unknown_name_one_line_no_traceback():
-    result = subprocess.run([sys.executable, "-m", "zoo.cli", "info", "charnn-shakespeare"],
+    result = subprocess.run([sys.executable, "-m", "zoo", "info", "charnn-shakespeare"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0, result.stderr

@@ -209,6 +209,30 @@ def test_locked_dropout_keeps_one_mask_across_time():
     assert (kept != kept[:, :1]).any()  # plain dropout draws a new mask at each step
 
 
+def test_recurrent_dropout_and_weight_decay_reach_keras():
+    model = rnnlm.build_lstm_lm(vocab_size=40, embedding_dim=8, units=8, dropout=0.0, recurrent_dropout=0.5)
+    assert model.get_layer("lstm_0").cell.recurrent_dropout == 0.5
+    x = np.random.default_rng(0).integers(0, 40, (2, 7)).astype("int32")
+    np.testing.assert_allclose(np.asarray(model(x)), np.asarray(model(x)))  # inference: no dropout
+    assert not np.allclose(np.asarray(model(x, training=True)), np.asarray(model(x)))
+    rnnlm.compile_model(model, 1e-3, weight_decay=0.3)
+    assert model.optimizer.weight_decay == 0.3
+    rnnlm.compile_model(model, 1e-3)
+    assert model.optimizer.weight_decay is None  # plain Adam
+
+
+def test_recipe_options_override_hyper_parameters_and_refuse_unknown_names():
+    from zoo.errors import InvalidInputError
+
+    defaults = {"learning_rate": 3e-3, "batch_size": 32, "weight_decay": 0.0}
+    hparams, settings = rnnlm.apply_options({"units": 8, "dropout": 0.5}, defaults,
+                                            {"units": 16, "recurrent_dropout": 0.25, "weight_decay": 0.3})
+    assert hparams == {"units": 16, "dropout": 0.5, "recurrent_dropout": 0.25}
+    assert settings == {"learning_rate": 3e-3, "batch_size": 32, "weight_decay": 0.3}
+    with pytest.raises(InvalidInputError, match=r"unknown option\(s\) \['unitz'\].*known: .*units"):
+        rnnlm.apply_options({"units": 8}, defaults, {"unitz": 16})
+
+
 def test_stream_scoring_predicts_every_token_once_from_its_past():
     """Windows with burn-in give each token the probability the model assigns it after reading
     (a </s>-padded) past: the same as running over the whole stream when it is short."""
@@ -307,6 +331,16 @@ def test_the_goals_hold():
     assert metrics["ngram-lm-shakespeare"] < rows["Kneser-Ney 3-gram"]
     assert metrics["gru-lm-shakespeare"] <= 0.8 * best_kn
     assert metrics["lstm-lm-shakespeare"] <= 0.65 * best_kn
+
+
+def test_lm_table_results_follow_the_registry():
+    """benchmarks/results/lm_table.json re-measured the registered models; after registering a
+    language model again, `python benchmarks/lm_table.py` must be run again."""
+    rows = {r["model"]: r for r in io.read_json(registry.REPO_ROOT / ngram.LM_TABLE_RESULTS)["rows"]}
+    for name in LM_ARTIFACTS:
+        registered = registry.artifacts()[name]["metrics"]["test_perplexity"]
+        assert math.isclose(rows[name]["test_perplexity"], registered, rel_tol=1e-3), \
+            f"{name}: rerun python benchmarks/lm_table.py"
 
 
 def test_cli_generate_words(cli):

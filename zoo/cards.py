@@ -12,6 +12,7 @@ from zoo import io, registry
 MODEL_CARDS_PATH = registry.REPO_ROOT / "MODEL_CARDS.md"
 README_PATH = registry.REPO_ROOT / "README.md"
 TABLE_START, TABLE_END = "<!-- models:start -->", "<!-- models:end -->"
+LM_TABLE_START, LM_TABLE_END = "<!-- lm-table:start -->", "<!-- lm-table:end -->"
 
 
 def _yaml_list(key: str, values) -> str:
@@ -97,9 +98,21 @@ def models_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def _replace_between(text: str, start: str, end: str, content: str) -> str:
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    return pattern.sub(lambda _: f"{start}\n{content}{end}", text)
+
+
 def readme_with_table(readme: str) -> str:
-    pattern = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.S)
-    return pattern.sub(f"{TABLE_START}\n{models_table()}{TABLE_END}", readme)
+    """The README's generated tables: the architectures, and the language models side by side
+    (neural rows from the registry, so that re-registering a model cannot leave it stale)."""
+    from zoo.models import ngram
+
+    readme = _replace_between(readme, TABLE_START, TABLE_END, models_table())
+    if LM_TABLE_START in readme:
+        readme = _replace_between(readme, LM_TABLE_START, LM_TABLE_END,
+                                  ngram.readme_table_markdown(registry.REPO_ROOT) + "\n")
+    return readme
 
 
 def write_all() -> list[str]:

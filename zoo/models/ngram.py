@@ -215,19 +215,19 @@ def count_baselines(corpus: words.Corpus, specs=COUNT_BASELINES) -> list[dict]:
     return rows
 
 
-def neural_rows(current: dict | None = None) -> list[dict]:
-    """The registered neural language models' rows (from their configs), `current` (the model
-    being trained) in its place."""
+def neural_rows() -> list[dict]:
+    """The registered neural language models' rows, from their configs (the registry is the
+    source of truth: re-registering a model changes the README's table at the next `zoo cards`)."""
     from zoo import io, registry
 
     rows = []
     registered = registry.artifacts()
     for name in NEURAL_ARTIFACTS:
-        if current is not None and current["model"] == name:
-            rows.append(current)
-        elif name in registered:
+        if name in registered:
             config = io.read_json(registry.packaged_folder(name) / "config.json")
-            rows.append(table_row(name, config["metrics"], config["training"]["seconds"]))
+            row = table_row(name, config["metrics"], config["training"]["seconds"])
+            row["hardware"] = config["training"]["environment"].get("accelerator")
+            rows.append(row)
     return rows
 
 
@@ -236,7 +236,13 @@ def table_row(name: str, metrics: dict, seconds: float) -> dict:
             "training_seconds": seconds, "measured_by": f"zoo eval {name}"}
 
 
+def _on_accelerator(row) -> str:
+    hardware = row.get("hardware") or ""
+    return "" if hardware.lower() in ("", "cpu", "none (cpu)") else f" ({hardware})"
+
+
 def table_markdown(rows: list[dict]) -> str:
+    """A card's table: the count models and the model itself, all measured in one recipe run."""
     best_kn = min(r["test_perplexity"] for r in rows if r["model"].startswith("Kneser-Ney"))
     lines = ["| model | test perplexity | vs best Kneser-Ney | parameters | training time | reproduced by |",
              "| --- | ---: | ---: | ---: | ---: | --- |"]
@@ -247,15 +253,49 @@ def table_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+NLTK_DEFAULT_KN = ("Kneser-Ney 3-gram", "Kneser-Ney 5-gram")  # the issue's reference rows
+
+
+def comparison_markdown(rows: list[dict]) -> str:
+    """The table of every language model of the zoo (README, benchmarks/lm_table.py), with each
+    model's ratio to nltk's default Kneser-Ney 3-/5-gram and to the best Kneser-Ney row."""
+    best_nltk_default = min(r["test_perplexity"] for r in rows if r["model"] in NLTK_DEFAULT_KN)
+    best_kn = min(r["test_perplexity"] for r in rows if r["model"].startswith("Kneser-Ney"))
+    lines = ["| model | test perplexity | vs best nltk-default KN (3-/5-gram) | vs best KN | parameters | "
+             "training time | reproduced by |", "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in rows:
+        params = f"{r['parameters']:,}" + (" n-grams" if r.get("parameters_note") else "")
+        how = "`python benchmarks/lm_table.py`" if r.get("parameters_note") else f"`zoo eval {r['model']}`"
+        lines.append(f"| {r['model']} | {r['test_perplexity']:.1f} | {r['test_perplexity'] / best_nltk_default:.2f}x | "
+                     f"{r['test_perplexity'] / best_kn:.2f}x | {params} | {r['training_seconds']:.0f} s"
+                     f"{_on_accelerator(r)} | {how} |")
+    return "\n".join(lines)
+
+
+LM_TABLE_RESULTS = "benchmarks/results/lm_table.json"
+
+
+def readme_table_markdown(repo_root) -> str:
+    """The README's table: the count models as `benchmarks/lm_table.py` last measured them (they
+    are deterministic) and the neural models as registered now."""
+    from pathlib import Path
+
+    from zoo import io
+
+    measured = io.read_json(Path(repo_root) / LM_TABLE_RESULTS)
+    count_rows = [r for r in measured["rows"] if r.get("parameters_note")]
+    return comparison_markdown(count_rows + neural_rows())
+
+
 def card_table_section(rows: list[dict], sample: str) -> str:
     """The part every word-level language model's card shares: the table, the plots, a sample."""
     return f"""
 ## The language-model table
 
-Same split, same vocabulary, same test tokens for every row. The count models (nltk.lm's
-Laplace and interpolated Kneser-Ney, reproduced exactly by numpy) were measured by this recipe
-in the same run; the neural rows are the registered artifacts at the time this one was trained
-(`benchmarks/lm_table.py` measures the whole table at once).
+Same split, same vocabulary, same test tokens for every row, all measured by this recipe in the
+same run: the count models (nltk.lm's Laplace and interpolated Kneser-Ney, reproduced exactly by
+numpy) and this model. The table of all the zoo's language models is in the README
+(`benchmarks/lm_table.py` re-measures it).
 
 {table_markdown(rows)}
 

@@ -70,11 +70,13 @@ class TiedEmbedding(keras.layers.Layer):
 
 def build_rnn_lm(cell: str = "lstm", vocab_size: int = 6156, embedding_dim: int = 200, units: int = 256,
                  layers: int = 1, dropout: float = 0.5, tie_embeddings: bool = True, locked_dropout: bool = False,
-                 name: str | None = None):
+                 recurrent_dropout: float = 0.0, name: str | None = None):
     """Embedding, `layers` stacked GRU/LSTM layers with dropout, softmax output (as logits).
 
     locked_dropout: drop the same units at every time step of a window (variational dropout,
     Gal & Ghahramani 2016; SpatialDropout1D) instead of a fresh mask at each step.
+    recurrent_dropout: drop units of h_{t-1} on its way into the gates, with one mask for the whole
+    window (Keras draws it once per batch: Gal & Ghahramani's variational recurrent dropout).
     """
     if cell not in ("gru", "lstm"):
         raise ValueError(f"cell is 'gru' or 'lstm', got {cell!r}")
@@ -84,9 +86,11 @@ def build_rnn_lm(cell: str = "lstm", vocab_size: int = 6156, embedding_dim: int 
     x = Drop(dropout, name="dropout_in")(embedding(tokens))
     for i in range(layers):
         if cell == "lstm":
-            x = keras.layers.LSTM(units, return_sequences=True, unit_forget_bias=True, name=f"lstm_{i}")(x)
+            x = keras.layers.LSTM(units, return_sequences=True, unit_forget_bias=True,
+                                  recurrent_dropout=recurrent_dropout, name=f"lstm_{i}")(x)
         else:
-            x = keras.layers.GRU(units, return_sequences=True, reset_after=False, name=f"gru_{i}")(x)
+            x = keras.layers.GRU(units, return_sequences=True, reset_after=False,
+                                 recurrent_dropout=recurrent_dropout, name=f"gru_{i}")(x)
         x = Drop(dropout, name=f"dropout_{i}")(x)
     if tie_embeddings:
         if units != embedding_dim:  # project to the embedding's size to reuse it
@@ -98,13 +102,17 @@ def build_rnn_lm(cell: str = "lstm", vocab_size: int = 6156, embedding_dim: int 
 
 
 def build_lstm_lm(vocab_size: int = 6156, embedding_dim: int = 200, units: int = 256, layers: int = 1,
-                  dropout: float = 0.5, tie_embeddings: bool = True, locked_dropout: bool = False):
-    return build_rnn_lm("lstm", vocab_size, embedding_dim, units, layers, dropout, tie_embeddings, locked_dropout)
+                  dropout: float = 0.5, tie_embeddings: bool = True, locked_dropout: bool = False,
+                  recurrent_dropout: float = 0.0):
+    return build_rnn_lm("lstm", vocab_size, embedding_dim, units, layers, dropout, tie_embeddings, locked_dropout,
+                        recurrent_dropout)
 
 
 def build_gru_lm(vocab_size: int = 6156, embedding_dim: int = 200, units: int = 256, layers: int = 1,
-                 dropout: float = 0.5, tie_embeddings: bool = True, locked_dropout: bool = False):
-    return build_rnn_lm("gru", vocab_size, embedding_dim, units, layers, dropout, tie_embeddings, locked_dropout)
+                 dropout: float = 0.5, tie_embeddings: bool = True, locked_dropout: bool = False,
+                 recurrent_dropout: float = 0.0):
+    return build_rnn_lm("gru", vocab_size, embedding_dim, units, layers, dropout, tie_embeddings, locked_dropout,
+                        recurrent_dropout)
 
 
 # ------------------------------------------------------------------------------- data
@@ -208,20 +216,22 @@ def vocab_asset(vocab: words.Vocabulary) -> str:
 # recipe files hold their hyper-parameters and call these steps in order.
 
 
-def compile_model(model, learning_rate: float):
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=1.0),
+def compile_model(model, learning_rate: float, weight_decay: float = 0.0):
+    # weight_decay > 0: decoupled weight decay (AdamW, Loshchilov & Hutter 2019)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=1.0,
+                                                  weight_decay=weight_decay or None),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
 
 
 def fit_model(model, corpus: words.Corpus, *, out, epochs: int, batch_size: int, learning_rate: float,
-              seed: int, patience: int = 3, fit_sentences=None):
+              seed: int, patience: int = 3, fit_sentences=None, weight_decay: float = 0.0):
     """Adam on shuffled windows of the training stream; the learning rate halves when the
     validation loss stops improving, and the epoch with the best validation perplexity is
     kept (early stopping with restored weights)."""
     from zoo import training
 
-    compile_model(model, learning_rate)
+    compile_model(model, learning_rate, weight_decay)
     train_stream = words.stream(fit_sentences if fit_sentences is not None else corpus.fit, corpus.vocab)
     val_x, val_y = training_windows(words.stream(corpus.validation, corpus.vocab))
     callbacks = [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=0, verbose=1),
@@ -246,8 +256,25 @@ def measure(art: RecurrentLanguageModel, corpus: words.Corpus) -> dict:
     return result
 
 
+TRAINING_OPTIONS = ("learning_rate", "batch_size", "weight_decay")
+
+
+def apply_options(hparams: dict, training_options: dict, options: dict) -> tuple[dict, dict]:
+    """`zoo train gru-lm-shakespeare -o units=512 -o weight_decay=0.1`: a recipe's model
+    hyper-parameters and training options, overridden by name (unknown names are refused)."""
+    from zoo.errors import InvalidInputError
+
+    known = sorted({*hparams, "recurrent_dropout", *TRAINING_OPTIONS})
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise InvalidInputError(f"unknown option(s) {unknown} for this recipe; known: {', '.join(known)}.")
+    hparams = {**hparams, **{k: v for k, v in options.items() if k not in TRAINING_OPTIONS}}
+    training_options = {**training_options, **{k: v for k, v in options.items() if k in TRAINING_OPTIONS}}
+    return hparams, training_options
+
+
 def train_recipe(name: str, cell: str, hparams: dict, out, *, smoke: bool, epochs: int, batch_size: int,
-                 learning_rate: float, seed: int, data_dir, recipe: str):
+                 learning_rate: float, seed: int, data_dir, recipe: str, weight_decay: float = 0.0):
     """Setup, data, model, train, evaluate, write: the whole gru-lm / lstm-lm recipe."""
     from zoo import training
     from zoo.artifacts import save_artifact
@@ -259,15 +286,19 @@ def train_recipe(name: str, cell: str, hparams: dict, out, *, smoke: bool, epoch
     training.log(f"{name}: {model.count_params():,} parameters, vocabulary {len(corpus.vocab)}")
     with training.Stopwatch() as clock:
         history = fit_model(model, corpus, out=out, epochs=epochs, batch_size=batch_size,
-                            learning_rate=learning_rate, seed=seed)
+                            learning_rate=learning_rate, seed=seed, weight_decay=weight_decay)
     best_epoch = int(np.argmin(history["val_loss"])) + 1
+    regularisation = f"{'locked ' if hparams.get('locked_dropout') else ''}dropout {hparams['dropout']}"
+    if hparams.get("recurrent_dropout"):
+        regularisation += f", recurrent dropout {hparams['recurrent_dropout']}"
+    if weight_decay:
+        regularisation += f", weight decay {weight_decay}"
     config = {
         "name": name,
         "architecture": f"{cell}-lm",
         "description": f"A word-level {cell.upper()} language model of tinyshakespeare: tied embedding, "
                        f"{hparams['layers']} {cell.upper()} layer(s) of {hparams['units']} units, "
-                       f"{'locked ' if hparams.get('locked_dropout') else ''}dropout "
-                       f"{hparams['dropout']}, full softmax over the {len(corpus.vocab)}-word vocabulary.",
+                       f"{regularisation}, full softmax over the {len(corpus.vocab)}-word vocabulary.",
         "recipe": recipe,
         "hparams": {"vocab_size": len(corpus.vocab), **hparams},
         "vocabulary": {"file": "vocab.txt", "size": len(corpus.vocab), "unknown": words.UNK,
@@ -275,7 +306,8 @@ def train_recipe(name: str, cell: str, hparams: dict, out, *, smoke: bool, epoch
         "dataset": {**corpus.describe(), "smoke": smoke},
         "training": {"epochs_run": len(history["loss"]), "best_epoch": best_epoch, "max_epochs": epochs,
                      "batch_size": batch_size, "window": WINDOW, "optimizer":
-                     f"Adam({learning_rate}, global_clipnorm=1.0), halved on validation plateau",
+                     f"Adam({learning_rate}, global_clipnorm=1.0"
+                     f"{f', weight_decay={weight_decay}' if weight_decay else ''}), halved on validation plateau",
                      "early_stopping": "best validation perplexity kept (patience 3)", "seed": seed,
                      "seconds": clock.seconds, "environment": training.environment()},
         "card": {"tags": ["language-model", "text-generation", cell, "tinyshakespeare"]},
@@ -284,8 +316,7 @@ def train_recipe(name: str, cell: str, hparams: dict, out, *, smoke: bool, epoch
     config["metrics"] = {**measure(art, corpus), "parameters": int(model.count_params())}
     training.log(f"{name}: {config['metrics']}")
 
-    rows = ngram.count_baselines(corpus) + ngram.neural_rows(
-        ngram.table_row(name, config["metrics"], clock.seconds))
+    rows = ngram.count_baselines(corpus) + [ngram.table_row(name, config["metrics"], clock.seconds)]
     sample = art.generate("first citizen :\n", 40, temperature=0.8, seed=1)
     body = f"""
 Word-level language model: `art.perplexity(text)`, `art.next_words("to be or not to", k=5)`,
