@@ -29,8 +29,7 @@ def main() -> dict:
         row["epochs"] = config["training"]["epochs_run"]
         row["hardware"] = config["training"]["environment"].get("accelerator")
         rows.append(row)
-    best_nltk_default = min(r["test_perplexity"] for r in rows if r["model"] in ngram.NLTK_DEFAULT_KN)
-    best_kn = min(r["test_perplexity"] for r in rows if r["model"].startswith("Kneser-Ney"))
+    best_nltk_default, best_kn = ngram.kneser_ney_references(rows)
     for r in rows:
         r["vs_best_kn_3_5_gram"] = r["test_perplexity"] / best_nltk_default
         r["vs_best_kn"] = r["test_perplexity"] / best_kn
