@@ -211,7 +211,7 @@ def count_baselines(corpus: words.Corpus, specs=COUNT_BASELINES) -> list[dict]:
                      "parameters": int(sum(len(t.keys) for t in model.counts.values())),
                      "parameters_note": "stored n-gram counts",
                      "training_seconds": fitted - start, "scoring_seconds": time.perf_counter() - fitted,
-                     "measured_by": "benchmarks/lm_table.py (numpy CountLM = nltk.lm)"})
+                     "measured_by": "python benchmarks/lm_table.py"})
     return rows
 
 
@@ -241,18 +241,6 @@ def _on_accelerator(row) -> str:
     return "" if hardware.lower() in ("", "cpu", "none (cpu)") else f" ({hardware})"
 
 
-def table_markdown(rows: list[dict]) -> str:
-    """A card's table: the count models and the model itself, all measured in one recipe run."""
-    best_kn = min(r["test_perplexity"] for r in rows if r["model"].startswith("Kneser-Ney"))
-    lines = ["| model | test perplexity | vs best Kneser-Ney | parameters | training time | reproduced by |",
-             "| --- | ---: | ---: | ---: | ---: | --- |"]
-    for r in rows:
-        params = f"{r['parameters']:,}" + (" n-grams" if r.get("parameters_note") else "")
-        lines.append(f"| {r['model']} | {r['test_perplexity']:.1f} | {r['test_perplexity'] / best_kn:.2f}x | "
-                     f"{params} | {r['training_seconds']:.1f} s | `{r['measured_by']}` |")
-    return "\n".join(lines)
-
-
 NLTK_DEFAULT_KN = ("Kneser-Ney 3-gram", "Kneser-Ney 5-gram")  # the issue's reference rows
 
 
@@ -265,17 +253,16 @@ def kneser_ney_references(rows: list[dict]) -> tuple[float, float]:
 
 
 def comparison_markdown(rows: list[dict]) -> str:
-    """The table of every language model of the zoo (README, benchmarks/lm_table.py), with each
+    """A table of language models (a card's, the README's, benchmarks/lm_table.py's), with each
     model's ratio to nltk's default Kneser-Ney 3-/5-gram and to the best Kneser-Ney row."""
     best_nltk_default, best_kn = kneser_ney_references(rows)
     lines = ["| model | test perplexity | vs best nltk-default KN (3-/5-gram) | vs best KN | parameters | "
              "training time | reproduced by |", "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in rows:
         params = f"{r['parameters']:,}" + (" n-grams" if r.get("parameters_note") else "")
-        how = "`python benchmarks/lm_table.py`" if r.get("parameters_note") else f"`zoo eval {r['model']}`"
         lines.append(f"| {r['model']} | {r['test_perplexity']:.1f} | {r['test_perplexity'] / best_nltk_default:.2f}x | "
                      f"{r['test_perplexity'] / best_kn:.2f}x | {params} | {r['training_seconds']:.0f} s"
-                     f"{_on_accelerator(r)} | {how} |")
+                     f"{_on_accelerator(r)} | `{r['measured_by']}` |")
     return "\n".join(lines)
 
 
@@ -304,7 +291,7 @@ same run: the count models (nltk.lm's Laplace and interpolated Kneser-Ney, repro
 numpy) and this model. The table of all the zoo's language models is in the README
 (`benchmarks/lm_table.py` re-measures it).
 
-{table_markdown(rows)}
+{comparison_markdown(rows)}
 
 ![the table](perplexity_table.png)
 
