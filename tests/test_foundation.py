@@ -68,6 +68,40 @@ def test_interrupted_fit_resumes_from_last_epoch(tmp_path):
     assert second.seen == [3, 4]
 
 
+def test_background_batches_keep_order_raise_and_stop():
+    import threading
+
+    assert list(training.background(iter(range(50)), ahead=3)) == list(range(50))
+
+    def failing():
+        yield 1
+        raise ValueError("broken batch")
+
+    with pytest.raises(ValueError, match="broken batch"):
+        list(training.background(failing()))
+    endless = training.background(iter(range(10**9)), ahead=2)
+    next(endless)
+    endless.close()  # the consumer stops early: so does the thread
+    for _ in range(50):
+        if not any(t.name == "zoo-batches" for t in threading.enumerate()):
+            break
+        threading.Event().wait(0.05)
+    assert not any(t.name == "zoo-batches" for t in threading.enumerate())
+
+
+def test_generator_input_gives_exactly_count_batches():
+    def batches():
+        for i in range(100):
+            yield {"x": np.full((4, 2), i, "float32")}, np.zeros((4, 1), "float32")
+
+    fed = training.generator_input(batches(), count=7)
+    if keras.backend.backend() == "tensorflow":
+        assert fed.options().autotune.enabled is False  # see generator_input: fit would wait for it
+        fed = fed.as_numpy_iterator()
+    firsts = [float(x["x"][0, 0]) for x, _ in fed]
+    assert firsts == [float(i) for i in range(7)]
+
+
 def test_model_cards_and_readme_table_are_up_to_date():
     assert cards.MODEL_CARDS_PATH.read_text() == cards.model_cards_markdown(), "run `zoo cards`"
     readme = cards.README_PATH.read_text()

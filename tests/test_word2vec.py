@@ -190,6 +190,24 @@ def test_keras_agrees_with_gensim_like_gensim_with_itself(lee, architecture):
     assert study["top10_overlap"]["ratio"] >= 0.7, study["top10_overlap"]
 
 
+def test_epoch_divides_into_whole_calls():
+    """Keras runs whole calls of steps_per_execution steps: an epoch that did not divide into them
+    would train more steps than the learning-rate schedule counts (34 at 4 a call ran 36)."""
+    assert w2v.epoch_steps(34 * 4096, 4096) == (34, 34)
+    assert w2v.epoch_steps(179 * 4096, 4096) == (180, 60)
+    assert w2v.epoch_steps(10, 4096) == (1, 1)
+    for examples in range(1, 400_000, 7919):
+        steps, per_call = w2v.epoch_steps(examples, 1024)
+        assert steps % per_call == 0 and 1 <= per_call <= 64
+        assert abs(steps - examples / 1024) <= per_call / 2 + 0.5
+
+
+def test_training_runs_the_scheduled_steps(lee):
+    result = w2v.train_word2vec(lee[:150], "cbow", epochs=2, batch_size=64, verbose=0)
+    assert result.steps % 2 == 0 and result.steps // 2 > 64  # more than one call an epoch
+    assert int(result.model.optimizer.iterations.numpy()) == result.steps
+
+
 def test_training_rejects_unknown_options(lee):
     with pytest.raises(zoo.InvalidInputError, match="windw"):
         w2v.train_word2vec(lee, "skipgram", windw=3)

@@ -35,8 +35,10 @@ cross-entropy averages over the last axis (the 1 + k scores of an example).
 
 The training-pair pipeline is numpy, vectorised over chunks of about a million tokens, and
 streams: a corpus bigger than one chunk is read again for every epoch and never held in memory
-whole (a smaller one is encoded once and kept). Batches are big (4096 examples) and the step is
-compiled with XLA, which is what makes Keras competitive with gensim's C loops on a CPU.
+whole (a smaller one is encoded once and kept). Batches are made in a background thread while
+the model trains on earlier ones (zoo.training.generator_input). Batches are big (4096 examples),
+the step is compiled with XLA, and up to 64 steps run per compiled call: that is what makes Keras
+competitive with gensim's C loops on a CPU.
 
 Tokenisation (`tokenize`): nltk's RegexpTokenizer keeping runs of letters with inner
 apostrophes ("o'er", "i'll"), lower-cased; digits and punctuation are dropped.
@@ -486,7 +488,7 @@ def _check_sizes(vocab_size, vector_size, negative):
 
 
 def compile_for_training(model, *, negative: int, alpha: float, min_alpha: float, total_steps: int,
-                         steps_per_execution: int = 4):
+                         steps_per_execution: int = 1):
     """SGD with gensim's linearly falling rate; summed loss so each example takes gensim's step."""
     scale = 1 + negative  # binary cross-entropy averages the 1 + k scores of an example
     schedule = keras.optimizers.schedules.PolynomialDecay(
@@ -494,7 +496,7 @@ def compile_for_training(model, *, negative: int, alpha: float, min_alpha: float
     # jit_compile: XLA fuses gather, dot products and scatter-add; 3-4x faster on a CPU.
     model.compile(optimizer=keras.optimizers.SGD(schedule),
                   loss=keras.losses.BinaryCrossentropy(from_logits=True, reduction="sum"), jit_compile=True,
-                  steps_per_execution=steps_per_execution)  # several steps per call: less overhead
+                  steps_per_execution=steps_per_execution)
     return model
 
 
@@ -516,6 +518,8 @@ def train_word2vec(sentences, architecture: str = "skipgram", *, seed: int = 0, 
     """Train skip-gram or CBOW on a re-iterable of token lists; hparams as gensim's (DEFAULTS)."""
     import time
 
+    from zoo import training
+
     if architecture not in ("skipgram", "cbow"):
         raise InvalidInputError(f"architecture must be 'skipgram' or 'cbow', got {architecture!r}.")
     unknown = set(hparams) - set(DEFAULTS)
@@ -530,25 +534,44 @@ def train_word2vec(sentences, architecture: str = "skipgram", *, seed: int = 0, 
                            negative=hp["negative"], sample=hp["sample"], ns_exponent=hp["ns_exponent"],
                            batch_size=batch_size, seed=seed)
     examples = stream.count_examples()
-    steps_per_epoch = max(1, round(examples / batch_size))
+    steps_per_epoch, steps_per_call = epoch_steps(examples, batch_size)
     if architecture == "skipgram":
         model = build_skipgram(len(vocab), hp["vector_size"], hp["negative"])
     else:
         model = build_cbow(len(vocab), hp["vector_size"], hp["window"], hp["negative"])
     compile_for_training(model, negative=hp["negative"], alpha=hp["alpha"], min_alpha=hp["min_alpha"],
-                         total_steps=steps_per_epoch * hp["epochs"])
+                         total_steps=steps_per_epoch * hp["epochs"], steps_per_execution=steps_per_call)
     start = time.perf_counter()
-    history = model.fit(iter(stream), steps_per_epoch=steps_per_epoch, epochs=hp["epochs"], verbose=verbose,
+    batches = training.generator_input(stream, steps_per_epoch * hp["epochs"])
+    history = model.fit(batches, steps_per_epoch=steps_per_epoch, epochs=hp["epochs"], verbose=verbose,
                         callbacks=callbacks or [], shuffle=False)  # the stream shuffles itself
     seconds = time.perf_counter() - start
     return TrainResult(model, vocab, history.history, seconds, corpus_words, examples,
                        steps_per_epoch * hp["epochs"], {**hp, "batch_size": batch_size})
 
 
+def epoch_steps(examples: int, batch_size: int, most_per_call: int = 64) -> tuple[int, int]:
+    """(steps per epoch, steps per compiled call), the first a multiple of the second.
+
+    Many steps per call matter on a CPU: each call to the compiled step costs milliseconds of
+    Keras and TensorFlow overhead, about as much as a step itself (measured once each, CBOW on
+    tinyshakespeare, 2-core CPU: 0.32 s an epoch at 2 steps a call, 0.23 s at 4, 0.22-0.25 s at
+    all 34). Up to 64 steps a call keeps a progress bar moving on a big corpus. Keras runs whole
+    calls, so the epoch must divide into them (34 steps at 4 a call trained 36 an epoch, more
+    than the learning-rate schedule counted); the steps per epoch are rounded to a multiple,
+    within half a call of examples / batch_size.
+    """
+    steps = max(1, round(examples / batch_size))
+    calls = -(-steps // most_per_call)
+    per_call = max(1, round(steps / calls))
+    return per_call * calls, per_call
+
+
 def default_batch_size(architecture: str) -> int:
-    # Big batches keep the per-step overhead small. 16384 diverges for skip-gram (a frequent
-    # noise word's summed gradient over the batch gets too big); 4096 agrees with gensim about as
-    # well as smaller batches do (for CBOW, 256, 1024 and 4096 gave the same agreement).
+    # Big batches keep the per-step overhead small. 16384 diverges for skip-gram, and 8192 for
+    # CBOW (NaN vectors on tinyshakespeare): a frequent word's summed gradient over the batch gets
+    # too big. 4096 agrees with gensim about as well as smaller batches do (for CBOW, 256, 1024
+    # and 4096 gave the same agreement).
     return 4096
 
 
