@@ -73,10 +73,13 @@ def child(side: str, architecture: str, tokens_file: str, epochs: int) -> dict:
         from zoo.models import word2vec as w2v
 
         class EpochClock(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                begins.append(time.perf_counter())
+
             def on_epoch_end(self, epoch, logs=None):
                 ends.append(time.perf_counter())
 
-        ends = []
+        begins, ends = [], []
         baseline = peak_rss_mb()
         start = time.perf_counter()
         result = w2v.train_word2vec(sentences, architecture, verbose=0, callbacks=[EpochClock()], **hp)
@@ -84,7 +87,7 @@ def child(side: str, architecture: str, tokens_file: str, epochs: int) -> dict:
         # After the first epoch (which includes tracing and XLA compilation): the steady rate.
         steady = words * (epochs - 1) / (ends[-1] - ends[0]) if epochs > 1 else None
         extra = {"batch_size": result.hparams["batch_size"], "backend": keras.backend.backend(),
-                 "keras": keras.__version__, "first_epoch_seconds": ends[0] - start,
+                 "keras": keras.__version__, "first_epoch_seconds": ends[0] - begins[0],
                  "words_per_second_after_first_epoch": steady}
     return {"words": words, "epochs": epochs, "seconds": seconds, "words_per_second": words * epochs / seconds,
             "rss_before_training_mb": baseline, "peak_rss_mb": peak_rss_mb(), **extra}

@@ -289,14 +289,19 @@ def skipgram_pairs(ids, sids, effective, window):
 
 
 def cbow_examples(ids, sids, effective, window):
-    """For each centre word, its context words (n, 2*window), padded, with a 0/1 mask."""
+    """For each centre word, its context words (n, 2*window), padded, with a 0/1 mask.
+
+    Each position's window of 2*window + 1 words is a view of the corpus padded at both ends
+    (sentence id -1 there, so the padding never counts as context), without the centre column.
+    """
     offsets = np.concatenate([np.arange(-window, 0), np.arange(1, window + 1)])
-    positions = np.arange(len(ids))[:, None] + offsets[None, :]
-    inside = (positions >= 0) & (positions < len(ids))
-    positions = np.clip(positions, 0, len(ids) - 1)
-    mask = inside & (sids[positions] == sids[:, None]) & (np.abs(offsets)[None, :] <= effective[:, None])
+    columns = offsets + window
+    windows = np.lib.stride_tricks.sliding_window_view
+    context = windows(np.pad(ids, window), 2 * window + 1)[:, columns]
+    same_sentence = windows(np.pad(sids, window, constant_values=-1), 2 * window + 1)[:, columns] == sids[:, None]
+    mask = same_sentence & (np.abs(offsets)[None, :] <= effective[:, None])
     has_context = mask.any(axis=1)
-    context = np.where(mask, ids[positions], 0)[has_context]
+    context = np.where(mask, context, 0)[has_context]
     return context.astype("int32"), mask[has_context].astype("float32"), ids[has_context]
 
 
