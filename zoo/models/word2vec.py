@@ -289,7 +289,7 @@ def skipgram_pairs(ids, sids, effective, window):
 
 
 def cbow_examples(ids, sids, effective, window):
-    """For each centre word, its context words (n, 2*window), padded, with a 0/1 mask.
+    """For each centre word, its context words (n, 2*window), padded, with a boolean mask.
 
     Each position's window of 2*window + 1 words is a view of the corpus padded at both ends
     (sentence id -1 there, so the padding never counts as context), without the centre column.
@@ -302,7 +302,7 @@ def cbow_examples(ids, sids, effective, window):
     mask = same_sentence & (np.abs(offsets)[None, :] <= effective[:, None])
     has_context = mask.any(axis=1)
     context = np.where(mask, context, 0)[has_context]
-    return context.astype("int32"), mask[has_context].astype("float32"), ids[has_context]
+    return context.astype("int32", copy=False), mask[has_context], ids[has_context]
 
 
 def alias_table(probabilities):
@@ -394,11 +394,11 @@ class ExampleStream:
     def batch(self, arrays):
         *inputs, outputs = arrays
         targets = np.concatenate([outputs[:, None], draw_negatives(outputs, self.noise, self.negative, self.rng)],
-                                 axis=1).astype("int32")
+                                 axis=1).astype("int32", copy=False)
         if self.architecture == "skipgram":
-            x = {"word": inputs[0].astype("int32"), "targets": targets}
-        else:
-            x = {"context": inputs[0], "context_mask": inputs[1], "targets": targets}
+            x = {"word": inputs[0].astype("int32", copy=False), "targets": targets}
+        else:  # the mask travels as booleans (a quarter of the bytes to shuffle), the model takes 0/1
+            x = {"context": inputs[0], "context_mask": inputs[1].astype("float32"), "targets": targets}
         return x, self.labels[: len(outputs)]
 
     def __iter__(self):
@@ -409,7 +409,15 @@ class ExampleStream:
             for arrays in self.epoch_examples(self.rng):
                 produced = produced or len(arrays[-1]) > 0
                 if pending is not None:
-                    arrays = tuple(np.concatenate([p, a]) for p, a in zip(pending, arrays))
+                    # the leftovers and the start of this chunk make one batch (or, if the chunk
+                    # is smaller than that, carry on together); the rest is not copied
+                    need = self.batch_size - len(pending[-1])
+                    head = tuple(np.concatenate([p, a[:need]]) for p, a in zip(pending, arrays))
+                    if len(head[-1]) < self.batch_size:
+                        pending = head
+                        continue
+                    yield self.batch(head)
+                    arrays = tuple(a[need:] for a in arrays)
                 n_full = len(arrays[-1]) // self.batch_size * self.batch_size
                 for start in range(0, n_full, self.batch_size):
                     yield self.batch(tuple(a[start:start + self.batch_size] for a in arrays))
