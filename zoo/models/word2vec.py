@@ -568,8 +568,8 @@ def epoch_steps(examples: int, batch_size: int, most_per_call: int = 64) -> tupl
 
     Many steps per call matter on a CPU: each call to the compiled step costs milliseconds of
     Keras and TensorFlow overhead, about as much as a step itself (measured once each, CBOW on
-    tinyshakespeare, 2-core CPU: 0.32 s an epoch at 2 steps a call, 0.23 s at 4, 0.22-0.25 s at
-    all 34). Up to 64 steps a call keeps a progress bar moving on a big corpus. Keras runs whole
+    tinyshakespeare, 2-core CPU: 0.32 s an epoch of 34 steps at 2 a call, 0.23 s an epoch of 32
+    steps at 4 a call, 0.22-0.25 s an epoch of 34 steps in one call). Up to 64 steps a call keeps a progress bar moving on a big corpus. Keras runs whole
     calls, so the epoch must divide into them (34 steps at 4 a call trained 36 an epoch, more
     than the learning-rate schedule counted); the steps per epoch are rounded to a multiple,
     within half a call of examples / batch_size.
