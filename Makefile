@@ -1,20 +1,30 @@
-# The two commands of the README. Both set up .venv first (idempotent).
+# The two commands of the README. Both set up .venv first (once; again when pyproject.toml changes).
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup
+.PHONY: demo test setup wheel-check
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@echo "==> creating the virtual environment $(VENV) (Python: $$($(PYTHON) --version))"
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	@echo "==> installing keras-zoo and its dependencies (TensorFlow, Keras, JAX, gensim, ...: a few minutes the first time)"
+	$(VENV)/bin/pip install --upgrade --progress-bar on pip
+	$(VENV)/bin/pip install --progress-bar on -e '.[test]'
 	touch $(STAMP)
+	@echo "==> ready: $(VENV)/bin/zoo"
 
 demo: $(STAMP)
 	$(VENV)/bin/zoo demo
 
+# Datasets: $ZOO_DATA_MIRROR, else ../shared/data, else downloaded once and checked (tests/conftest.py).
 test: $(STAMP)
-	ZOO_DATA_MIRROR=$${ZOO_DATA_MIRROR:-$(abspath ../shared/data)} $(VENV)/bin/python -m pytest -q
+	@echo "==> running the tests (about 10 minutes on 2 cores; offline once the data is here)"
+	$(VENV)/bin/python -m pytest -q
+
+# The installed product: build the wheel, install it (not editable) in a fresh environment, and
+# use it from a folder outside the repository (CI runs this after the tests).
+wheel-check: $(STAMP)
+	bash .ci/wheel-check

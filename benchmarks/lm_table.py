@@ -11,29 +11,29 @@ same as `zoo eval NAME`). Prints the table (markdown) and writes benchmarks/resu
 from pathlib import Path
 
 import zoo
-from zoo import io, registry, words
+from zoo import io, lm_table, registry, words
 from zoo.models import ngram
 
 
 def main() -> dict:
     corpus = words.load_corpus()
     rows = ngram.count_baselines(corpus)
-    for name in ngram.NEURAL_ARTIFACTS:
+    for name in lm_table.NEURAL_ARTIFACTS:
         if name not in registry.artifacts():
             print(f"{name} is not registered; train it with `zoo train {name} --register`")
             continue
         checked = zoo.evaluate(name)
         config = io.read_json(registry.packaged_folder(name) / "config.json")
-        row = ngram.table_row(name, {k: v["measured"] for k, v in checked.items()}, config["training"]["seconds"])
+        row = lm_table.table_row(name, {k: v["measured"] for k, v in checked.items()}, config["training"]["seconds"])
         row["reproduces_registered_metrics"] = all(v["ok"] for v in checked.values())
         row["epochs"] = config["training"]["epochs_run"]
         row["hardware"] = config["training"]["environment"].get("accelerator")
         rows.append(row)
-    best_nltk_default, best_kn = ngram.kneser_ney_references(rows)
+    best_nltk_default, best_kn = lm_table.kneser_ney_references(rows)
     for r in rows:
         r["vs_best_kn_3_5_gram"] = r["test_perplexity"] / best_nltk_default
         r["vs_best_kn"] = r["test_perplexity"] / best_kn
-    table = ngram.comparison_markdown(rows)
+    table = lm_table.comparison_markdown(rows)
     print(table)
     result = {"benchmark": "lm_table", "dataset": corpus.describe(), "rows": rows,
               "best_kneser_ney_3_or_5_gram": best_nltk_default, "best_kneser_ney": best_kn, "markdown": table}

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 import keras
-from zoo import training, words
+from zoo import lm_table, training, words
 from zoo.artifacts import save_artifact
 from zoo.errors import ZooError
 from zoo.models import ngram
@@ -91,7 +91,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path
     training.log(f"{NAME}: {config['metrics']}")
 
     # write
-    rows = ngram.count_baselines(corpus) + [ngram.table_row(NAME, config["metrics"], clock.seconds)]
+    rows = ngram.count_baselines(corpus) + [lm_table.table_row(NAME, config["metrics"], clock.seconds)]
     sample = art.generate("first citizen :\n", 40, temperature=0.8, seed=1)
     body = f"""
 Word-level language model: `art.perplexity(text)`, `art.next_words("to be or not to", k=5)`,

@@ -83,6 +83,9 @@ class FakeHub:
         self.blobs: dict[str, bytes] = {}           # git blob id -> content
         self.requests = collections.deque(maxlen=2000)  # (method, path), for the tests to look at
         self.broken: dict[str, int] = {}            # path -> bytes sent before the connection drops
+        # When set, answered as the commit id of every revision (repo info's "sha", X-Repo-Commit),
+        # and accepted back as a revision, as a hostile or broken server would.
+        self.answer_commit: str | None = None
         self.lock = threading.RLock()
         self._counter = itertools.count()
         self._connections: set = set()
@@ -175,6 +178,8 @@ class FakeHub:
         return self.repos[repo_id]
 
     def _resolve(self, repo: Repo, revision: str) -> str:
+        if self.answer_commit is not None and revision == self.answer_commit:
+            return repo.branches["main"]
         if revision in repo.branches:
             return repo.branches[revision]
         if revision in repo.commits:
@@ -268,7 +273,7 @@ class FakeHub:
         repo = self._readable(repo_id, user)
         sha = self._resolve(repo, revision)
         commit = repo.commits[sha]
-        return {"id": repo_id, "modelId": repo_id, "author": repo.owner, "sha": sha,
+        return {"id": repo_id, "modelId": repo_id, "author": repo.owner, "sha": self.answer_commit or sha,
                 "private": repo.private, "lastModified": commit["date"], "library_name": "keras",
                 "siblings": [{"rfilename": p} for p in sorted(commit["files"])]}
 
@@ -468,13 +473,13 @@ class _Handler(BaseHTTPRequestHandler):
         hub = self.hub
         repo = hub._readable(repo_id, hub._user(self.headers, False))
         sha = hub._resolve(repo, revision)
-        extra["X-Repo-Commit"] = sha
+        extra["X-Repo-Commit"] = hub.answer_commit or sha
         files = repo.commits[sha]["files"]
         if path not in files:
             raise HubError(404, f"{path} does not exist at {sha}", "EntryNotFound")
         blob_id = files[path]
-        headers = {"X-Repo-Commit": sha, "ETag": f'"{blob_id}"', "Content-Type": "application/octet-stream",
-                   "Accept-Ranges": "bytes"}
+        headers = {"X-Repo-Commit": hub.answer_commit or sha, "ETag": f'"{blob_id}"',
+                   "Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"}
         cut = hub.broken.get(path) if self.command == "GET" else None
         return _FileReply(headers, hub.blobs[blob_id], cut)
 

@@ -336,6 +336,31 @@ def test_malformed_hub_addresses(text):
         zoo.load(text)
 
 
+@pytest.mark.parametrize("text", [
+    "hf://foo/bar--baz", "hf://foo/bar..baz", "hf://-foo/bar", "hf://foo/bar.git", "hf://foo/-bar",
+    "hf://foo/bar@../x", "hf://foo/bar@refs/../../x", "hf://foo/bar@../../../../etc", "hf://foo/bar@my branch",
+    "hf://foo/bar@/main", "hf://foo/bar@main/", "hf://foo/bar@a//b", "hf://foo/bar@.hidden",
+    "hf://foo/bar@x.lock", "hf://foo/bar@a\\b", "hf://foo/bar@main\n", "hf://foo/bar@@main", "hf://foo/bar@x:y",
+])
+def test_odd_hub_names_are_refused_in_one_line_before_anything_is_sent(server, tmp_path, text):
+    """A name huggingface_hub would refuse (or turn into a path outside refs/ in the cache) is the
+    zoo's one-line error, before any request and before anything is written."""
+    with pytest.raises(zoo.InvalidInputError) as error:
+        zoo.load(text)
+    message = str(error.value)
+    assert message.strip() and "\n" not in message.strip()
+    assert server.paths_requested() == []
+    assert not (tmp_path / "hf-home").exists()
+
+
+@pytest.mark.parametrize("repo_id", ["foo/bar--baz", "foo/bar..baz", "-foo/bar", "foo/bar.git"])
+def test_odd_repository_names_are_refused_before_publishing(server, repo_id):
+    with pytest.raises(zoo.InvalidInputError) as error:
+        zoo.publish("mlp-xor", repo_id=repo_id)
+    assert "\n" not in str(error.value).strip()
+    assert server.paths_requested() == []
+
+
 # ----------------------------------------------------------------------------- registry sources and CLI
 
 

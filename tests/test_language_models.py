@@ -9,7 +9,7 @@ import pytest
 
 import keras
 import zoo
-from zoo import io, registry, words
+from zoo import io, lm_table, registry, words
 from zoo.models import ngram, rnnlm
 
 TOY = ["a b c d a b", "b c a", "a a b c d", "d c b a", "c c a b d e", "e a b"]
@@ -274,7 +274,7 @@ def test_tokenisation_and_split(corpus):
 # ------------------------------------------------------------------ the artifacts
 
 
-LM_ARTIFACTS = [n for n in ngram.NEURAL_ARTIFACTS if n in registry.artifacts()]
+LM_ARTIFACTS = [n for n in lm_table.NEURAL_ARTIFACTS if n in registry.artifacts()]
 
 
 @pytest.fixture(scope="module", params=LM_ARTIFACTS)
@@ -283,7 +283,7 @@ def art(request):
 
 
 def test_artifacts_are_registered():
-    assert LM_ARTIFACTS == ngram.NEURAL_ARTIFACTS
+    assert LM_ARTIFACTS == lm_table.NEURAL_ARTIFACTS
 
 
 def test_perplexity_and_unknown_words(art, capsys):
@@ -336,7 +336,7 @@ def test_the_goals_hold():
 def test_lm_table_results_follow_the_registry():
     """benchmarks/results/lm_table.json re-measured the registered models; after registering a
     language model again, `python benchmarks/lm_table.py` must be run again."""
-    rows = {r["model"]: r for r in io.read_json(registry.REPO_ROOT / ngram.LM_TABLE_RESULTS)["rows"]}
+    rows = {r["model"]: r for r in io.read_json(registry.REPO_ROOT / lm_table.LM_TABLE_RESULTS)["rows"]}
     for name in LM_ARTIFACTS:
         registered = registry.artifacts()[name]["metrics"]["test_perplexity"]
         assert math.isclose(rows[name]["test_perplexity"], registered, rel_tol=1e-3), \

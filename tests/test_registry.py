@@ -22,7 +22,7 @@ def test_registry_shape():
         assert {"recipe", "dataset", "metrics", "files", "sources"} <= set(art), name
         assert {"model.keras", "config.json", "README.md"} <= set(art["files"]), name
         assert art["metrics"], f"{name} records no metrics"
-        assert (registry.REPO_ROOT / art["recipe"]).is_file(), name
+        assert (registry.RECIPES_DIR.parent / art["recipe"]).is_file(), name
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)

@@ -10,11 +10,9 @@
 
 from __future__ import annotations
 
-# Keep TensorFlow's start-up chatter out of the user's terminal (before keras is imported).
-from zoo._quiet import import_backend_quietly  # noqa: E402
-
-import_backend_quietly()
-
+# `import zoo` is light: it imports neither Keras nor a backend (TensorFlow alone costs seconds),
+# so metadata commands (`zoo list`, `zoo info`) start at once. Keras comes in with the first
+# model: zoo/models/__init__.py and registry.recipe_module import it, quietly.
 from zoo.api import build, evaluate, finetune, info, list_models, load, publish, train  # noqa: E402
 from zoo.errors import (  # noqa: E402
     DataNotFoundError, IntegrityError, InvalidInputError, UnknownNameError, UnsafeArtifactError, ZooError)

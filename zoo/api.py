@@ -13,13 +13,20 @@ from zoo.registry import list_models  # noqa: F401  (re-exported)
 load = artifacts.load
 
 
-def info(name: str) -> dict:
-    """The registry entry of an architecture or artifact, with `kind` saying which."""
+def info(name) -> dict:
+    """The registry entry of an architecture or artifact, with `kind` saying which; for an
+    artifact folder (one you trained or fine-tuned), the facts its config.json records."""
     reg = registry.load_registry()
+    name = str(name)
     if name in reg["artifacts"]:
         return {"name": name, "kind": "artifact", **reg["artifacts"][name]}
     if name in reg["architectures"]:
         return {"name": name, "kind": "architecture", **reg["architectures"][name]}
+    if Path(name).expanduser().is_dir():
+        config = artifacts.read_config(Path(name).expanduser())
+        keys = ("architecture", "description", "hparams", "dataset", "metrics", "base_model", "finetuned_on")
+        return {"name": config.get("name", name), "kind": f"artifact folder {name}",
+                **{k: config[k] for k in keys if k in config}}
     raise registry.unknown_name_error(name, registry.all_names(), "model")
 
 
@@ -36,28 +43,38 @@ def build(architecture: str, **hparams):
     return build_function(**{**arch.get("defaults", {}), **hparams})
 
 
-def _recipe_for(name: str):
-    return artifacts.load_recipe(registry.recipe_path(name))
-
-
 def train(name: str, *, out=None, smoke: bool = False, epochs: int | None = None, seed: int = 0,
-          register: bool = False, data_dir=None, devices: int | None = None, **options) -> Path:
+          register: bool = False, data_dir=None, devices: int | None = None, overwrite: bool = False,
+          **options) -> Path:
     """Run an artifact's recipe. The result is an artifact folder; `register=True` writes it into
     the package and records its files and metrics in registry.json (how the zoo's own
     pretrained weights are made). Extra keyword options go to the recipe (e.g. pairs=...).
 
     devices=N trains data-parallel on N local devices; with the KERAS_DISTRIBUTION_* variables
-    set, on several hosts (see zoo/distribute.py). Only the coordinator writes the artifact."""
-    from zoo import distribute
+    set, on several hosts (see zoo/distribute.py). Only the coordinator writes the artifact.
+
+    `out` may be a new folder or an artifact folder the zoo wrote (it is replaced when the new one
+    is complete); any other folder only with overwrite=True; a file or a link never. While it
+    runs, the run holds `.NAME.lock` next to `out`: a second run for the same `out` stops at once."""
+    import contextlib
+
+    from zoo import distribute, io
 
     if epochs is not None and epochs < 1:
         raise InvalidInputError(f"epochs must be at least 1, got {epochs}.")
     if register and smoke:
         raise InvalidInputError("a smoke run cannot be registered as the pretrained artifact.")
+    if register:
+        registry.require_source_checkout("`zoo train NAME --register`")
     if out is None:
         out = registry.packaged_folder(name) if register else Path("runs") / name
-    recipe = _recipe_for(name)  # a clear error for unknown names
-    with distribute.data_parallel(devices):
+    recipe = registry.recipe_for_name(name)  # a clear error for unknown names
+    _check_options(name, recipe.train, options)
+    settings = distribute.multi_host_settings()
+    # The processes of a multi-host run share `out`; the coordinator writes it, so it locks it.
+    writes = settings is None or settings[2] == 0
+    writing = io.writing_output(out, overwrite=overwrite) if writes else contextlib.nullcontext()
+    with writing, distribute.data_parallel(devices):
         folder = recipe.train(Path(out), smoke=smoke, epochs=epochs, seed=seed, data_dir=data_dir,
                               **options)
     if register and distribute.is_coordinator():
@@ -66,6 +83,19 @@ def train(name: str, *, out=None, smoke: bool = False, epochs: int | None = None
         registry.register_artifact(name, folder)
         cards.write_all()
     return Path(folder)
+
+
+def _check_options(name: str, function, options: dict) -> None:
+    """Refuse options a recipe does not take, before anything is trained or written."""
+    parameters = inspect.signature(function).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return  # the recipe checks its own options (e.g. charrnn's hyper-parameters)
+    known = [p for p, v in parameters.items() if v.kind is v.KEYWORD_ONLY and p not in
+             ("smoke", "epochs", "seed", "data_dir")]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        takes = f"it takes: {', '.join(known)}" if known else "it takes no -o options"
+        raise InvalidInputError(f"the {name} recipe has no option {', '.join(unknown)}; {takes}.")
 
 
 def _close(measured: float, registered: float, tolerance: float) -> bool:
@@ -80,9 +110,7 @@ def evaluate(name_or_path, *, data_dir=None) -> dict:
     Returns {metric: {"registered": x, "measured": y, "ok": bool}}.
     """
     art = load(name_or_path)
-    recipe_name = art.config.get("recipe_artifact", art.config.get("name"))
-    recipe_file = art.config.get("recipe")
-    recipe = artifacts.load_recipe(registry.REPO_ROOT / recipe_file) if recipe_file else _recipe_for(recipe_name)
+    recipe = registry.recipe_for_config(art.config)  # one of the zoo's own, never a path
     measured = recipe.evaluate(art, data_dir=data_dir)
     tolerance = getattr(recipe, "EVAL_TOLERANCE", 1e-3)
     registered = art.metrics
@@ -94,10 +122,7 @@ def evaluate(name_or_path, *, data_dir=None) -> dict:
 def finetune(name_or_path, *, text, epochs: int = 1, out="runs/finetuned", **options) -> Path:
     """Continue training a pretrained artifact on your own text; writes a new artifact folder."""
     art = load(name_or_path)
-    recipe_file = art.config.get("recipe")
-    if not recipe_file:
-        raise ZooError(f"{art.name} records no recipe, so it cannot be fine-tuned.")
-    recipe = artifacts.load_recipe(registry.REPO_ROOT / recipe_file)
+    recipe = registry.recipe_for_config(art.config)  # one of the zoo's own, never a path
     if not hasattr(recipe, "finetune"):
         raise ZooError(f"{art.name} ({art.config['architecture']}) does not support fine-tuning.")
     return Path(recipe.finetune(art, text=text, epochs=epochs, out=Path(out), **options))

@@ -11,9 +11,12 @@ loads the model and wraps it in the task's Artifact class (its `generate`, `pred
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
+import inspect
 import json
 import os
+import re
+import zipfile
 from pathlib import Path, PurePosixPath
 
 from zoo import io, registry
@@ -140,13 +143,18 @@ def verify_files(folder: Path, expected: dict[str, str]) -> None:
 def load_keras_model(path: Path, architecture: str):
     """Load a .keras archive with safe_mode on, after importing the family's module so that its
     registered layers are known. A Lambda layer or an unknown class is refused."""
+    import zoo.models  # noqa: F401  (brings Keras in without TensorFlow's start-up chatter)
+
     import keras
 
     build_target = registry.architecture(architecture)["build"]
     importlib.import_module(build_target.partition(":")[0])
+    if not zipfile.is_zipfile(path):
+        raise ZooError(f"{path} is not a Keras archive (a .keras file is a zip); the artifact is "
+                       "damaged or was not written by the zoo, and was not loaded.")
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile) as error:
         message = str(error)
         if "safe_mode" in message or "Lambda" in message or "lambda" in message:
             raise UnsafeArtifactError(
@@ -161,6 +169,37 @@ def load_keras_model(path: Path, architecture: str):
         raise ZooError(f"could not load {path}: {message.splitlines()[0][:300]}") from None
 
 
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def read_config(folder: Path) -> dict:
+    """An artifact's config.json, checked for the shape the zoo relies on; anything else is a
+    one-line ZooError (a config can come from anywhere: a download, a hand edit, a bad disk)."""
+    path = Path(folder) / CONFIG_FILE
+    if not path.is_file():
+        raise ZooError(f"{folder} is not an artifact folder: it has no {CONFIG_FILE}.")
+    try:
+        config = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ZooError(f"{path} is not UTF-8 text, so it is not a config the zoo wrote; the "
+                       "artifact was not loaded.") from None
+    except json.JSONDecodeError as error:
+        raise ZooError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}); the "
+                       "artifact was not loaded.") from None
+    if not isinstance(config, dict):
+        raise ZooError(f"{path} holds a JSON {type(config).__name__}, not an object; the "
+                       "artifact was not loaded.")
+    files = config.get("files")
+    if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and SHA256_HEX.fullmatch(v) for k, v in files.items()):
+        raise ZooError(f"{path} has no `files` table of file name -> sha256, so its files cannot "
+                       "be checked; it was not written by the zoo, and was not loaded.")
+    if not isinstance(config.get("architecture"), str):
+        raise ZooError(f"{path} names no architecture (a string such as \"mlp-xor\"); the "
+                       "artifact was not loaded.")
+    return config
+
+
 def resolve_folder(name_or_path) -> tuple[Path, dict]:
     """Map a registry name or a folder path to (folder, expected file hashes)."""
     text = os.fspath(name_or_path)
@@ -169,17 +208,13 @@ def resolve_folder(name_or_path) -> tuple[Path, dict]:
         return registry.packaged_folder(text), arts[text]["files"]
     folder = Path(text).expanduser()
     if folder.is_dir():
-        config_path = folder / CONFIG_FILE
-        if not config_path.is_file():
-            raise ZooError(f"{folder} is not an artifact folder: it has no {CONFIG_FILE}.")
-        config = io.read_json(config_path)
-        if "files" not in config:
-            raise ZooError(f"{config_path} lists no files with their sha256; it was not written "
-                           "by the zoo.")
-        return folder, config["files"]
+        return folder, read_config(folder)["files"]
     if text in registry.architectures():
         raise ZooError(f"{text!r} is an architecture without pretrained weights: use "
                        f"zoo.build({text!r}) for an untrained model, or `zoo list --pretrained`.")
+    if os.sep in text or text.startswith("."):
+        raise ZooError(f"{text} is not a folder: give an artifact folder, a registry name (see "
+                       "`zoo list --pretrained`), or hf://owner/name.")
     raise registry.unknown_name_error(text, registry.all_names(), "model")
 
 
@@ -199,26 +234,54 @@ def load(name_or_path) -> Artifact:
         from zoo import hub
         return hub.load_from_hub(hub.hub_source(text), expected=entry["files"])
     folder, expected = resolve_folder(text)
-    return load_folder(folder, expected)
+    # A registered artifact's files match the registry's own sha256 list, and the test suite
+    # checks each of them against its architecture; anything else is checked on every load.
+    return load_folder(folder, expected, registered=text in registry.artifacts())
 
 
-def load_folder(folder: Path, expected: dict[str, str]) -> Artifact:
+def load_folder(folder: Path, expected: dict[str, str], registered: bool = False) -> Artifact:
+    """Verify every file, then load the model (safe_mode), check that it is the network its
+    architecture and hyper-parameters build, and wrap it in the task's Artifact class."""
     verify_files(folder, expected)
-    config = io.read_json(folder / CONFIG_FILE)
-    architecture = config.get("architecture")
-    arch = registry.architecture(architecture)  # only architectures the registry knows
-    model = load_keras_model(folder / MODEL_FILE, architecture)
+    config = read_config(folder)
+    arch = registry.architecture(config["architecture"])  # only architectures the registry knows
+    model = load_keras_model(folder / MODEL_FILE, config["architecture"])
+    if not registered:
+        check_architecture(model, config, folder)
     artifact_class = registry.resolve(arch["artifact_class"])
     return artifact_class(model=model, config=config, folder=folder)
 
 
-# ----------------------------------------------------------------------------- recipes
+def _structure(model) -> list[tuple]:
+    """What makes two networks the same architecture: each layer's class and weight shapes."""
+    return [(type(layer).__name__, [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
 
 
-def load_recipe(path):
-    """Import a recipe file from recipes/ as a module."""
-    path = Path(path)
-    spec = importlib.util.spec_from_file_location(f"zoo_recipe_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def check_architecture(model, config: dict, folder: Path) -> None:
+    """Refuse a model.keras that is not what its config says: the network the architecture's
+    build function makes from the recorded hyper-parameters (config["build"] where a family
+    records the build arguments apart, else config["hparams"]). Without this, any Keras model
+    (a 5->3000->7 Dense net, another family's weights) loads and then answers wrongly."""
+    architecture = config["architecture"]
+    arch = registry.architecture(architecture)
+    build_function = registry.resolve(arch["build"])
+    accepted = inspect.signature(build_function).parameters
+    recorded = config.get("build", config.get("hparams", {}))
+    if not isinstance(recorded, dict):
+        raise ZooError(f"{folder / CONFIG_FILE} records its hyper-parameters as a "
+                       f"{type(recorded).__name__}, not an object; the artifact was not loaded.")
+    arguments = {**arch.get("defaults", {}), **{k: v for k, v in recorded.items() if k in accepted}}
+    try:
+        reference = build_function(**arguments)
+    except Exception as error:  # a bad hyper-parameter value recorded in the config
+        raise ZooError(f"{folder / CONFIG_FILE} records hyper-parameters a {architecture} network "
+                       f"cannot be built with ({str(error).splitlines()[0][:200]}); the artifact "
+                       "was not loaded.") from None
+    found, expected = _structure(model), _structure(reference)
+    if found != expected:
+        where = next((f"layer {i}: {a[0]} {a[1]} where {b[0]} {b[1]} was expected"
+                      for i, (a, b) in enumerate(zip(found, expected)) if a != b),
+                     f"{len(found)} layers where {len(expected)} were expected")
+        raise IntegrityError(
+            f"{MODEL_FILE} in {folder} is not the {architecture} network its config.json "
+            f"describes ({where}); the artifact was not loaded.")

@@ -106,25 +106,32 @@ def _replace_between(text: str, start: str, end: str, content: str) -> str:
 def readme_with_table(readme: str) -> str:
     """The README's generated tables: the architectures, and the language models side by side
     (neural rows from the registry, so that re-registering a model cannot leave it stale)."""
-    from zoo.models import ngram
+    from zoo import lm_table
 
     readme = _replace_between(readme, TABLE_START, TABLE_END, models_table())
     if LM_TABLE_START in readme:
         readme = _replace_between(readme, LM_TABLE_START, LM_TABLE_END,
-                                  ngram.readme_table_markdown(registry.REPO_ROOT) + "\n")
+                                  lm_table.readme_table_markdown() + "\n")
     return readme
+
+
+def _generated() -> dict:
+    """Each generated file's path -> the content it should have now."""
+    readme = README_PATH.read_text(encoding="utf-8")
+    return {MODEL_CARDS_PATH: model_cards_markdown(), README_PATH: readme_with_table(readme)}
+
+
+def stale_files() -> list[str]:
+    """The generated files that differ from what the artifacts' cards say (`zoo cards --check`)."""
+    return [path.name for path, content in _generated().items()
+            if not path.exists() or path.read_text(encoding="utf-8") != content]
 
 
 def write_all() -> list[str]:
     """Regenerate MODEL_CARDS.md and the README's model table; return the files changed."""
     changed = []
-    cards = model_cards_markdown()
-    if not MODEL_CARDS_PATH.exists() or MODEL_CARDS_PATH.read_text(encoding="utf-8") != cards:
-        io.write_text(MODEL_CARDS_PATH, cards)
-        changed.append(MODEL_CARDS_PATH.name)
-    readme = README_PATH.read_text(encoding="utf-8")
-    new = readme_with_table(readme)
-    if new != readme:
-        io.write_text(README_PATH, new)
-        changed.append(README_PATH.name)
+    for path, content in _generated().items():
+        if not path.exists() or path.read_text(encoding="utf-8") != content:
+            io.write_text(path, content)
+            changed.append(path.name)
     return changed

@@ -1,24 +1,107 @@
-"""The `zoo` command: list, info, train, eval, cards, demo, and each family's own verbs.
+"""The `zoo` command. Every verb is declared in `build_parser` below, the one table of them; a
+handler imports Keras and the family it needs only when it runs, so `zoo --help`, `zoo list`,
+`zoo info` and `zoo cards --check` start without TensorFlow.
 
-Each model family module may define `add_commands(subparsers)`; the CLI finds them through the
-registry's build functions, so a new family adds its verbs without editing this file.
+Bad input is a one-line error (`zoo: error: ...`, exit 2), never a traceback: argparse's own
+errors are one line too (see `_Parser.error`), and arguments are checked by type before any model
+is loaded (bits are 0 or 1, temperatures finite and >= 0, seeds in numpy's range, ...).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
+import math
+import os
 import sys
 
-import zoo  # noqa: E402,F401  (imports the backend quietly)
+from zoo.errors import InvalidInputError, ZooError
 
-from zoo import registry  # noqa: E402
-from zoo.errors import ZooError  # noqa: E402
+MAX_GENERATE = 100_000  # tokens one `zoo generate` may ask for (more is almost surely a typo)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument on one line (with where to look), not usage + error."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+# ----------------------------------------------------------------------------- argument types
+
+
+def _number(text: str, kind, what: str):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{what} must be a finite number, got {text!r}")
+    return value
+
+
+def _bounded(kind, what: str, low=None, high=None):
+    def parse(text):
+        value = _number(text, kind, what)
+        if (low is not None and value < low) or (high is not None and value > high):
+            span = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{what} must be {span}, got {text}")
+        return value
+    parse.__name__ = what  # argparse names the type in its messages
+    return parse
+
+
+def _bit(text: str) -> float:
+    if text.strip() not in ("0", "1", "0.0", "1.0"):
+        raise argparse.ArgumentTypeError(f"XOR inputs are bits, 0 or 1; got {text!r}")
+    return float(text)
+
+
+SEED = _bounded(int, "the seed", 0, 2**32 - 1)
+TEMPERATURE = _bounded(float, "the temperature", 0.0, 100.0)
+TOP_K = _bounded(int, "top-k", 1)
+TOP_P = _bounded(float, "top-p", 0.0, 1.0)
+LENGTH = _bounded(int, "the length", 0, MAX_GENERATE)
+COUNT = _bounded(int, "the count", 1, 10_000)
+EPOCHS = _bounded(int, "the number of epochs", 1, 100_000)
+BEAM = _bounded(int, "the beam size", 1, 64)
+DEVICES = _bounded(int, "the number of devices", 1, 4096)
+
+
+def _options(pairs) -> dict:
+    """-o KEY=VALUE pairs; values are JSON where they parse (numbers, true), else strings."""
+    options = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInputError(f"--option takes KEY=VALUE, got {pair!r}.")
+        try:
+            options[key.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.replace("-", "_")] = value  # a plain string, e.g. a path
+    return options
+
+
+def _load_kind(name: str, kinds: tuple[str, ...], what: str, examples: str):
+    """Load an artifact and make sure it is of the family a verb needs."""
+    from zoo import api
+
+    art = api.load(name)
+    if art.config["architecture"] not in kinds:
+        raise InvalidInputError(f"{name} is a {art.config['architecture']} model, not {what}; try {examples}.")
+    return art
+
+
+LANGUAGE_MODELS = ("charrnn", "ngram-lm", "gru-lm", "lstm-lm")
+LM_EXAMPLES = "charrnn-shakespeare or lstm-lm-shakespeare"
+
+
+# ----------------------------------------------------------------------------- metadata verbs
 
 
 def _cmd_list(args) -> None:
+    from zoo import registry
+
     pretrained = True if args.pretrained else False if args.architectures else None
     reg = registry.load_registry()
     names = registry.list_models(args.pattern, pretrained=pretrained)
@@ -36,11 +119,7 @@ def _cmd_list(args) -> None:
             print(f"{name:<{width}}  architecture  {reg['architectures'][name]['task']}")
 
 
-def _cmd_info(args) -> None:
-    from zoo import api
-
-    entry = api.info(args.name)
-    print(f"{entry['name']} ({entry['kind']})")
+def _print_entry(entry: dict) -> None:
     for key, value in entry.items():
         if key in ("name", "kind"):
             continue
@@ -52,16 +131,47 @@ def _cmd_info(args) -> None:
             print(f"  {key}: {value}")
 
 
-def _cmd_train(args) -> None:
+def _cmd_info(args) -> None:
     from zoo import api
 
-    from zoo import distribute
+    entry = api.info(args.name)
+    print(f"{entry['name']} ({entry['kind']})")
+    _print_entry(entry)
+
+
+def _cmd_cards(args) -> None:
+    from zoo import cards, registry
+
+    registry.require_source_checkout("`zoo cards`")
+    if args.check:
+        stale = cards.stale_files()
+        if stale:
+            raise ZooError(f"{', '.join(stale)} out of date with the artifacts' cards; run `zoo cards`.")
+        print("MODEL_CARDS.md and README.md are up to date")
+        return
+    changed = cards.write_all()
+    print(f"updated {', '.join(changed)}" if changed else "MODEL_CARDS.md and README.md are up to date")
+
+
+# ----------------------------------------------------------------------------- training verbs
+
+
+def _cmd_train(args) -> None:
+    from zoo import api, distribute
 
     folder = api.train(args.name, out=args.out, smoke=args.smoke, epochs=args.epochs, seed=args.seed,
                        register=args.register, data_dir=args.data_dir, devices=args.devices,
-                       **_parse_options(args.option))
+                       overwrite=args.overwrite, **_options(args.option))
     if distribute.is_coordinator():
         print(f"artifact written to {folder}; load it with zoo.load({str(folder)!r})")
+
+
+def _cmd_finetune(args) -> None:
+    from zoo import api
+
+    folder = api.finetune(args.name, text=args.text, epochs=args.epochs, out=args.out,
+                          **_options(args.option))
+    print(f"fine-tuned artifact written to {folder}; load it with zoo.load({str(folder)!r})")
 
 
 def _cmd_eval(args) -> None:
@@ -77,152 +187,270 @@ def _cmd_eval(args) -> None:
         raise ZooError("some re-measured metrics differ from the registered ones (see the table).")
 
 
-def _cmd_cards(args) -> None:
-    from zoo import cards
-
-    changed = cards.write_all()
-    print(f"updated {', '.join(changed)}" if changed else "MODEL_CARDS.md and README.md are up to date")
-
-
-def _parse_options(pairs) -> dict:
-    options = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ZooError(f"--option takes KEY=VALUE, got {pair!r}.")
-        try:
-            options[key.replace("-", "_")] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key.replace("-", "_")] = value  # a plain string, e.g. a path
-    return options
-
-
-def _cmd_generate(args) -> None:
-    from zoo import api
-
-    if args.length < 0:
-        raise ZooError(f"--length must be 0 or more, got {args.length}.")
-    if args.temperature < 0:
-        raise ZooError(f"--temperature must be 0 (greedy) or more, got {args.temperature}.")
-    if args.top_k is not None and args.top_k < 1:
-        raise ZooError(f"--top-k must be at least 1, got {args.top_k}.")
-    art = api.load(args.name)
-    if not hasattr(art, "generate"):
-        raise ZooError(f"{args.name} ({art.config['architecture']}) does not generate text.")
-
-    def stream(piece: str) -> None:
-        sys.stdout.write(piece)
-        sys.stdout.flush()
-
-    stream(args.prompt)
-    art.generate(args.prompt, args.length, temperature=args.temperature, top_k=args.top_k,
-                 seed=args.seed, on_text=stream)
-    stream("\n")
-
-
-def _cmd_finetune(args) -> None:
-    from zoo import api
-
-    folder = api.finetune(args.name, text=args.text, epochs=args.epochs, out=args.out,
-                          **_parse_options(args.option))
-    print(f"fine-tuned artifact written to {folder}; load it with zoo.load({str(folder)!r})")
-
-
 def _cmd_demo(args) -> None:
     from zoo import demo
 
     demo.main(out=args.out)
 
 
+# ----------------------------------------------------------------------------- task verbs
+
+
+def _stream(piece: str) -> None:
+    sys.stdout.write(piece)
+    sys.stdout.flush()
+
+
+def _cmd_generate(args) -> None:
+    art = _load_kind(args.name, LANGUAGE_MODELS, "a language model", LM_EXAMPLES)
+    _stream(args.prompt)
+    art.generate(args.prompt, args.length, temperature=args.temperature, top_k=args.top_k,
+                 seed=args.seed, on_text=_stream)
+    _stream("\n")
+
+
+def _cmd_score(args) -> None:
+    from zoo import io
+
+    text = io.read_user_text(args.file, "to score")
+    art = _load_kind(args.name, LANGUAGE_MODELS, "a language model", LM_EXAMPLES)
+    result = art.score(text)
+    if "nats_per_char" in result:  # a character model
+        print(f"{result['nats_per_char']:.4f} nats/char, {result['bits_per_char']:.4f} bits/char, "
+              f"perplexity {math.exp(result['nats_per_char']):.3f} over {result['chars_scored']:,} characters")
+        if result["unknown_chars"]:
+            listed = ", ".join(f"{c!r} x{n}" for c, n in list(result["unknown"].items())[:10])
+            print(f"skipped {result['unknown_chars']} unknown character(s): {listed}")
+    else:  # a word model
+        from zoo import words
+
+        print(f"perplexity {result['perplexity']:.2f} over {result['tokens']:,} tokens "
+              f"({result['words']:,} words and one </s> a line); {result['unknown']} unknown words "
+              f"scored as {words.UNK}")
+
+
+def _cmd_next_words(args) -> None:
+    art = _load_kind(args.name, ("ngram-lm", "gru-lm", "lstm-lm"), "a word-level language model",
+                     "lstm-lm-shakespeare")
+    for word, prob in art.next_words(args.context, args.k):
+        print(f"{prob:8.4f}  {word}")
+
+
+def _cmd_translate(args) -> None:
+    art = _load_kind(args.name, ("seq2seq",), "a sequence-to-sequence model", "seq2seq-dates")
+    for output, score in art.translate_with_scores(args.texts, beam_size=args.beam_size):
+        print(f"{output}\t{score:.4f}" if args.scores else output)
+
+
+def _cmd_similar(args) -> None:
+    art = _load_kind(args.name, ("skipgram", "cbow"), "a word2vec model",
+                     "skipgram-shakespeare or cbow-shakespeare")
+    neighbours = art.similar(args.word, topn=args.topn)
+    width = max(len(w) for w, _ in neighbours)
+    for word, score in neighbours:
+        print(f"{word:<{width}}  {score:.4f}")
+
+
+def _cmd_xor(args) -> None:
+    art = _load_kind(args.model, ("mlp-xor",), "an XOR network", "mlp-xor")
+    if not args.bits:
+        print(art.truth_table())
+        return
+    if len(args.bits) != 2:
+        raise InvalidInputError(f"give exactly two inputs, e.g. `zoo xor 0 1`; got {len(args.bits)}.")
+    value = art.predict([args.bits])[0]
+    print(f"{value:.4f} -> {int(value > 0.5)}")
+
+
+def _writable_output(path: str) -> None:
+    """Refuse an output the filter could not write, before any work is done."""
+    if os.path.isdir(path):
+        raise InvalidInputError(f"{path} is a folder; give an output file name such as out.png.")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise InvalidInputError(f"the folder {parent} does not exist; create it or choose another output.")
+    if not os.access(parent, os.W_OK):
+        raise InvalidInputError(f"cannot write to {parent} (permission denied); choose another output.")
+
+
+def _cmd_filter(args) -> None:
+    _writable_output(args.output)
+    art = _load_kind(args.model, ("cnn-filters",), "a filter bank", "cnn-filters-classic")
+    art.filter_file(args.input, args.output, args.kernel)
+    print(f"wrote {args.output} ({args.kernel})")
+
+
+def _cmd_publish(args) -> None:
+    from zoo import hub
+
+    url = hub.publish(args.artifact, repo_id=args.repo_id, private=args.private,
+                      revision=args.revision, token=args.token, commit_message=args.message)
+    commit = url.rstrip("/").rsplit("/", 1)[-1]
+    print(f"published {args.artifact} to {url}")
+    print(f"load it with: zoo.load('hf://{args.repo_id}@{commit}')")
+
+
+def _cmd_download(args) -> None:
+    from zoo import artifacts, hub
+
+    if args.name.startswith("hf://"):
+        folder, source = hub.download(args.name), args.name
+    else:
+        folder, source = hub.download_artifact(args.name), hub.hub_source(args.name)
+    count = len(artifacts.read_config(folder)["files"]) + 1  # and config.json itself
+    print(f"{source}: {count} files verified in {folder}")
+
+
+# ----------------------------------------------------------------------------- the table of verbs
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="zoo",
         description="keras-zoo: the classic architectures of deep learning in Keras 3, with "
                     "pretrained weights that load offline. Try `zoo list`, then `zoo info NAME`.",
         epilog="Environment: ZOO_DATA_MIRROR (folder of dataset files), ZOO_CACHE_DIR, "
-               "KERAS_BACKEND (tensorflow by default; jax works too).")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+               "KERAS_BACKEND (tensorflow by default; jax works too), HF_TOKEN, HF_ENDPOINT.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("list", help="list architectures and pretrained artifacts",
-                       description="List registered names matching a shell-style pattern.")
+    def verb(name, handler, help, description=None, aliases=()):
+        p = sub.add_parser(name, help=help, description=description or help, aliases=list(aliases))
+        p.set_defaults(handler=handler)
+        return p
+
+    # --- what the zoo holds
+    p = verb("list", _cmd_list, "list architectures and pretrained artifacts",
+             "List registered names matching a shell-style pattern.")
     p.add_argument("pattern", nargs="?", default="*", help="e.g. '*lm*' (default: everything)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--pretrained", action="store_true", help="only artifacts with weights")
     group.add_argument("--architectures", action="store_true", help="only architectures")
-    p.set_defaults(handler=_cmd_list)
 
-    p = sub.add_parser("info", help="show a registry entry", description="Show an architecture's or artifact's registry entry.")
-    p.add_argument("name")
-    p.set_defaults(handler=_cmd_info)
+    p = verb("info", _cmd_info, "show a registry entry or an artifact folder's facts",
+             "Show an architecture's or artifact's registry entry, or an artifact folder's "
+             "config (architecture, data, metrics, lineage).")
+    p.add_argument("name", help="registry name or artifact folder")
 
-    p = sub.add_parser("train", help="train an artifact with its recipe",
-                       description="Run an artifact's recipe: data, build, fit, evaluate, write the "
-                                   "artifact folder. Started again after an interruption, it "
-                                   "resumes from the last finished epoch.")
+    # --- use a model
+    p = verb("generate", _cmd_generate, "generate text with a language model",
+             "Generate text from a prompt, streaming it as it is written. LENGTH counts the "
+             "model's tokens: characters for charrnn, words for the word-level models.")
+    p.add_argument("name", help="artifact name or folder, e.g. charrnn-shakespeare")
+    p.add_argument("--prompt", default="", help="text to start from")
+    p.add_argument("--length", type=LENGTH, default=200,
+                   help=f"how many tokens to add (default: 200, at most {MAX_GENERATE:,})")
+    p.add_argument("--temperature", type=TEMPERATURE, default=0.8,
+                   help="0 is greedy; higher is wilder (default: 0.8)")
+    p.add_argument("--top-k", type=TOP_K, default=None, help="sample only among the k likeliest")
+    p.add_argument("--seed", type=SEED, default=None, help="the same seed gives the same text")
+
+    p = verb("score", _cmd_score, "how well a language model predicts a text",
+             "Score a UTF-8 text file under a language model: nats and bits per character for "
+             "character models, perplexity for word models. Unknown characters or words are "
+             "counted and reported.", aliases=["perplexity"])
+    p.add_argument("name", help="artifact, e.g. charrnn-shakespeare or lstm-lm-shakespeare")
+    p.add_argument("file", help="text file to score (UTF-8)")
+
+    p = verb("next-words", _cmd_next_words, "the likeliest next words after a context",
+             "The k likeliest next words (</s>: end of line) with their probabilities.",
+             aliases=["next"])
+    p.add_argument("name", help="artifact, e.g. lstm-lm-shakespeare")
+    p.add_argument("context", help="the words so far, e.g. 'to be or not to'")
+    p.add_argument("-k", type=COUNT, default=10, help="how many (default 10)")
+
+    p = verb("translate", _cmd_translate, "rewrite text with a seq2seq model (e.g. dates to ISO 8601)",
+             "Rewrite each TEXT with a sequence-to-sequence artifact and print one output a line, "
+             "e.g. `zoo translate seq2seq-dates 'the 3rd of March 1999'`. An empty TEXT gives an "
+             "empty line.")
+    p.add_argument("name", help="artifact name or folder, e.g. seq2seq-dates")
+    p.add_argument("texts", nargs="+", metavar="TEXT", help="input text(s)")
+    p.add_argument("--beam-size", type=BEAM, default=1, help="1 is greedy (default); e.g. 3 for beam search")
+    p.add_argument("--scores", action="store_true", help="also print each output's log-probability")
+
+    p = verb("similar", _cmd_similar, "nearest words of a word2vec model",
+             "Print the words nearest to WORD (cosine similarity of the word vectors).")
+    p.add_argument("name", help="artifact name or folder, e.g. skipgram-shakespeare")
+    p.add_argument("word", help="a word (lower-cased before look-up)")
+    p.add_argument("--topn", type=COUNT, default=10, help="how many neighbours (default: 10)")
+
+    p = verb("xor", _cmd_xor, "run the XOR network on a pair of bits",
+             "Print the XOR network's output for x1 x2 (each 0 or 1), or its whole truth table.")
+    p.add_argument("bits", nargs="*", type=_bit, help="two bits, e.g. 0 1 (omit for the truth table)")
+    p.add_argument("--model", default="mlp-xor", help="artifact name or folder (default: mlp-xor)")
+
+    p = verb("filter", _cmd_filter, "apply a classic image kernel to a PNG or JPEG",
+             "Filter an image with one of a filter bank's kernels (edge-enhance, edge-detect, "
+             "blur, sharpen). The output keeps the input's format unless its name says otherwise, "
+             "and is written atomically.")
+    p.add_argument("model", help="filter-bank artifact, e.g. cnn-filters-classic")
+    p.add_argument("input", help="input image (PNG or JPEG; grayscale and alpha are handled)")
+    p.add_argument("output", help="output image path (.png, .jpg or .jpeg)")
+    p.add_argument("--kernel", required=True, help="kernel name, e.g. sharpen")
+
+    # --- train, adapt, check
+    p = verb("train", _cmd_train, "train an artifact with its recipe",
+             "Run an artifact's recipe: data, build, fit, evaluate, write the artifact folder. "
+             "Started again after an interruption, it resumes from its last checkpoint.")
     p.add_argument("name", help="artifact name, e.g. mlp-xor")
     p.add_argument("--out", help="output folder (default: runs/NAME)")
-    p.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace whatever is at --out (by default only an artifact the zoo wrote is replaced)")
+    p.add_argument("--epochs", type=EPOCHS, help="override the recipe's number of epochs")
+    p.add_argument("--seed", type=SEED, default=0, help="random seed (default: 0)")
     p.add_argument("--smoke", action="store_true", help="tiny data, one epoch: checks the recipe runs")
-    p.add_argument("--register", action="store_true",
-                   help="write into the package and record files and metrics in registry.json")
     p.add_argument("--data-dir", help="folder holding the dataset files (else ZOO_DATA_MIRROR, cache, download)")
     p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE",
                    help="a recipe-specific option (repeatable), e.g. -o pairs=my_pairs.tsv")
-    p.add_argument("--devices", type=int, default=None,
+    p.add_argument("--devices", type=DEVICES, default=None,
                    help="train data-parallel on N local devices (GPUs; on a CPU-only machine, N "
                         "logical CPU devices). Several hosts: see KERAS_DISTRIBUTION_* in the README")
-    p.set_defaults(handler=_cmd_train)
+    maintainers = p.add_argument_group("for maintainers of the zoo (in a source checkout)")
+    maintainers.add_argument("--register", action="store_true",
+                             help="write into the package and record files and metrics in registry.json")
 
-    p = sub.add_parser("generate", help="generate text with a language model",
-                       description="Generate text from a prompt, streaming it as it is written. "
-                                   "LENGTH counts the model's units: characters for charrnn, words "
-                                   "for word-level language models.")
-    p.add_argument("name", help="artifact name or folder, e.g. charrnn-shakespeare")
-    p.add_argument("--prompt", default="", help="text to start from")
-    p.add_argument("--length", type=int, default=200, help="how many characters/words to add (default: 200)")
-    p.add_argument("--temperature", type=float, default=0.8, help="0 is greedy; higher is wilder (default: 0.8)")
-    p.add_argument("--top-k", type=int, default=None, help="sample only among the k likeliest")
-    p.add_argument("--seed", type=int, default=None, help="the same seed gives the same text")
-    p.set_defaults(handler=_cmd_generate)
-
-    p = sub.add_parser("finetune", help="continue training a pretrained model on your text",
-                       description="Fine-tune a pretrained artifact on a text file and write a new "
-                                   "artifact folder (the base artifact is not changed).")
+    p = verb("finetune", _cmd_finetune, "continue training a pretrained model on your text",
+             "Fine-tune a pretrained artifact on a text file and write a new artifact folder "
+             "(the base artifact is not changed).")
     p.add_argument("name", help="base artifact name or folder")
     p.add_argument("--text", required=True, help="your text file (UTF-8)")
-    p.add_argument("--epochs", type=int, default=1, help="epochs over your text (default: 1)")
+    p.add_argument("--epochs", type=EPOCHS, default=1, help="epochs over your text (default: 1)")
     p.add_argument("--out", default="runs/finetuned", help="output folder (default: runs/finetuned)")
     p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE", help="recipe-specific option")
-    p.set_defaults(handler=_cmd_finetune)
 
-    p = sub.add_parser("eval", help="re-measure an artifact's metrics",
-                       description="Re-measure an artifact's metrics with its recipe's evaluation "
-                                   "and compare them with the registered ones (exit 2 if any differ).")
+    p = verb("eval", _cmd_eval, "re-measure an artifact's metrics",
+             "Re-measure an artifact's metrics with its recipe's evaluation and compare them with "
+             "the registered ones (exit 2 if any differ).")
     p.add_argument("name", help="artifact name or folder")
     p.add_argument("--data-dir", help="folder holding the dataset files")
-    p.set_defaults(handler=_cmd_eval)
 
-    p = sub.add_parser("cards", help="regenerate MODEL_CARDS.md and the README's model table")
-    p.set_defaults(handler=_cmd_cards)
+    # --- share
+    p = verb("publish", _cmd_publish, "upload an artifact to the Hugging Face Hub",
+             "Check an artifact folder (every file against its sha256, the model card's front "
+             "matter) and upload it to a Hub model repository, creating it if needed. Prints the "
+             "commit's URL. The token comes from --token, HF_TOKEN or `hf auth login`; HF_ENDPOINT "
+             "picks another Hub.")
+    p.add_argument("artifact", help="artifact folder (e.g. runs/mine) or registry name")
+    p.add_argument("repo_id", help="owner/name of the Hub repository")
+    p.add_argument("--private", action="store_true", help="create the repository as private")
+    p.add_argument("--revision", help="branch to commit to (created if missing; default: main)")
+    p.add_argument("--message", help="commit message")
+    p.add_argument("--token", help="Hub token (better: set HF_TOKEN or run `hf auth login`)")
 
-    p = sub.add_parser("demo", help="load pretrained models and show what they do",
-                       description="Load the pretrained artifacts and show each at work.")
+    p = verb("download", _cmd_download, "fetch an artifact from the Hub into the cache, verified",
+             "Download a registry artifact through its pinned Hub source, or any "
+             "hf://owner/name[@revision], into the Hugging Face cache (HF_HOME / HF_HUB_CACHE), "
+             "checking every file's sha256. Later loads, offline too (HF_HUB_OFFLINE=1), come "
+             "from the cache.")
+    p.add_argument("name", help="registry artifact name, or hf://owner/name[@revision]")
+
+    # --- tour and upkeep
+    p = verb("demo", _cmd_demo, "load the pretrained models and show each at work")
     p.add_argument("--out", default="demo-out", help="folder for the demo's pictures (default: demo-out)")
-    p.set_defaults(handler=_cmd_demo)
 
-    seen = set()
-    # Each family module (and the hub module) may add its own verbs.
-    module_names = [arch["build"].partition(":")[0] for arch in registry.architectures().values()]
-    if importlib.util.find_spec("zoo.hub") is not None:
-        module_names.append("zoo.hub")
-    for module_name in module_names:
-        if module_name in seen:
-            continue
-        seen.add(module_name)
-        module = importlib.import_module(module_name)
-        if hasattr(module, "add_commands"):
-            module.add_commands(sub)
+    p = verb("cards", _cmd_cards, "regenerate MODEL_CARDS.md and the README's tables (maintainers)",
+             "Regenerate MODEL_CARDS.md and the README's generated tables from the artifacts "
+             "(in a source checkout of the zoo).")
+    p.add_argument("--check", action="store_true", help="only check that they are up to date (exit 2 if not)")
     return parser
 
 
@@ -236,13 +464,17 @@ def main(argv=None) -> int:
         args.handler(args)
         return 0
     except ZooError as error:
-        print(f"zoo: error: {error}", file=sys.stderr)
+        print(f"zoo: error: {' '.join(str(error).split())}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `zoo list | head`
+        return 0
+    except OSError as error:  # the disk or the system said no (permissions, space, ...)
+        print(f"zoo: error: {error.strerror or error}{f': {error.filename}' if error.filename else ''}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("zoo: interrupted (a `zoo train` run resumes where it stopped when started again)", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

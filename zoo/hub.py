@@ -17,7 +17,14 @@ Trust: every downloaded file is checked against the sha256 list in the downloade
 (and, for a registry artifact, against the registry's own list, which covers config.json too)
 before Keras reads anything, and the model is loaded with safe_mode on and only for an
 architecture the registry knows. A snapshot that fails the check is removed from the cache
-(the snapshot folder and the blobs of the bad files), so no later load finds it.
+(the snapshot folder, the blobs no other snapshot uses, the refs naming it), so no later load
+finds it.
+
+Nothing the server answers picks a path: huggingface_hub names cache folders after the commit
+id the server gives (snapshots/<commit>), so the zoo resolves the revision itself and uses the
+answer only if it is a commit id. Downloading, checking, purging and loading one repository
+happen under a file lock, so that two processes loading it at once do not pull files from under
+each other.
 """
 
 from __future__ import annotations
@@ -26,15 +33,21 @@ import contextlib
 import os
 import re
 import shutil
+import uuid
 from pathlib import Path, PurePosixPath
 
 from zoo import artifacts, io, registry
 from zoo.errors import IntegrityError, InvalidInputError, ZooError
 
 PREFIX = "hf://"
-# The Hub's rule for a repository id: namespace/name, letters, digits, '-', '_', '.'.
-REPO_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# The Hub's rule for a repository id: namespace/name, letters, digits, '-', '_', '.' (and
+# huggingface_hub's validate_repo_id on top: no '--', no '..', no '.git' ending).
+REPO_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
+# A revision: a commit id or a branch or tag name. Fewer characters than git allows, and checked
+# part by part in _valid_revision, because huggingface_hub stores it as the path refs/<revision>.
+REVISION = re.compile(r"[A-Za-z0-9._+=/-]{1,200}")
+COMMIT = re.compile(r"[0-9a-f]{40}")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 REQUIRED_CARD_KEYS = ("library_name", "license", "tags")
 
 
@@ -75,24 +88,49 @@ def _library():
     return {"library_name": "keras-zoo", "library_version": __version__}
 
 
+def _valid_repo_id(repo_id: str) -> bool:
+    """owner/name as the zoo writes it (an owner is required) and as huggingface_hub accepts it."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if not REPO_ID.fullmatch(repo_id):
+        return False
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        return False
+    return True
+
+
+def _valid_revision(revision: str) -> bool:
+    """A commit id, branch or tag name that is also a safe path below the cache's refs/ folder:
+    no '..', no empty, hidden or '.lock' part, no leading or trailing '/'."""
+    return bool(REVISION.fullmatch(revision)) and all(
+        part and not part.startswith(".") and not part.endswith((".", ".lock")) for part in revision.split("/"))
+
+
 def parse_source(text: str) -> tuple[str, str | None]:
     """'hf://owner/name[@revision]' -> (repo_id, revision or None)."""
     if not text.startswith(PREFIX):
         raise InvalidInputError(f"{text!r} is not a Hub address; write hf://owner/name or hf://owner/name@revision.")
     repo_id, _, revision = text[len(PREFIX):].partition("@")
     repo_id = repo_id.strip("/")
-    if not REPO_ID.match(repo_id) or ".." in repo_id:
-        raise InvalidInputError(f"{text!r} does not name a Hub repository: write hf://owner/name, "
-                                "optionally with @revision (a commit, branch or tag).")
+    if not _valid_repo_id(repo_id):
+        raise InvalidInputError(f"{text!r} does not name a Hub repository: write hf://owner/name (letters, digits, "
+                                "'-', '_', '.'; no '--' or '..'), optionally with @revision (a commit, branch or tag).")
     if "@" in text and not revision:
         raise InvalidInputError(f"{text!r} has an empty revision after '@'.")
+    if revision and not _valid_revision(revision):
+        raise InvalidInputError(f"{text!r} has no valid revision after '@': give a commit id, or a branch or tag "
+                                "name (letters, digits, '.', '_', '-', '+', '=', '/'; no spaces, no '..').")
     return repo_id, revision or None
 
 
 def _check_repo_id(repo_id) -> str:
     repo_id = str(repo_id or "").removeprefix(PREFIX)
-    if not REPO_ID.match(repo_id) or ".." in repo_id:
-        raise InvalidInputError(f"repo_id must be 'owner/name' (letters, digits, '-', '_', '.'), got {repo_id!r}.")
+    if not _valid_repo_id(repo_id):
+        raise InvalidInputError(f"repo_id must be 'owner/name' (letters, digits, '-', '_', '.'; no '--' or '..'), "
+                                f"got {repo_id!r}.")
     return repo_id
 
 
@@ -155,14 +193,24 @@ def _hub_errors(what: str, repo_id: str, *, user: list | None = None):
     except hf.FileMetadataError as error:
         raise HubError(f"{endpoint} did not answer like a Hugging Face Hub ({_first_line(error)}); "
                        "check HF_ENDPOINT.") from None
+    except hf.HFValidationError as error:  # parse_source checks names first; this is a safety net
+        raise InvalidInputError(f"cannot {what} {repo_id}: {_first_line(error)}") from None
     except ValueError as error:
-        if "README.md" not in str(error):
-            raise
-        raise HubError(f"the Hub refused the model card of {repo_id}: {' '.join(str(error).split())[:300]}") from None
+        if what.startswith("publish") and "README.md" in str(error):
+            raise HubError(f"the Hub refused the model card of {repo_id}: "
+                           f"{' '.join(str(error).split())[:300]}") from None
+        # e.g. a server's commit id that would put a file outside the snapshot folder
+        raise HubError(f"huggingface_hub refused what the Hub at {endpoint} answered (trying to {what} {repo_id}): "
+                       f"{_first_line(error)} Check HF_ENDPOINT; nothing was loaded.") from None
     except (httpx2.TransportError, ConnectionError, TimeoutError) as error:
         raise HubError(f"network failure talking to the Hub at {endpoint} (trying to {what} {repo_id}): "
                        f"{type(error).__name__}: {_first_line(error)}. Check your network, or HF_ENDPOINT "
                        "if you set it, and try again.") from None
+    except Exception as error:
+        if not type(error).__module__.startswith("huggingface_hub"):
+            raise  # not the Hub's: a bug, to be seen with its traceback
+        raise HubError(f"huggingface_hub could not {what} {repo_id} ({type(error).__name__}): "
+                       f"{_first_line(error)}") from None
 
 
 _NO_TOKEN = ("no Hugging Face token: publishing needs a token with write access. Pass token=..., "
@@ -276,21 +324,141 @@ def _mismatches(folder: Path, expected: dict) -> list[tuple[str, str]]:
     return bad
 
 
-def _purge(snapshot: Path, bad_files) -> None:
-    """Remove a snapshot that failed verification from the cache: the blobs of its bad files
-    (content-addressed, they may be shared with another snapshot that is just as bad) and the
-    snapshot folder itself. huggingface_hub then treats the revision as not downloaded."""
-    blobs = snapshot.parent.parent / "blobs"
-    for relative in bad_files:
-        path = snapshot / relative
+def _repo_folder(repo_id: str) -> str:
+    """huggingface_hub's folder name for a model repository (repo_id is validated: no '--')."""
+    return "models--" + repo_id.replace("/", "--")
+
+
+def _storage(repo_id: str) -> Path:
+    """The repository's folder in the cache, resolved as snapshot_download resolves it."""
+    return cache_dir().expanduser().resolve() / _repo_folder(repo_id)
+
+
+@contextlib.contextmanager
+def _repo_lock(repo_id: str):
+    """Hold the repository's lock: one process (or thread) at a time downloads, checks, purges
+    and loads it, so that a purge never pulls files from under another load. The lock file sits
+    where huggingface_hub keeps its own per-repository locks (.locks/models--owner--name/), which
+    `hf cache scan` skips; a lock file in the repository's folder would make a never-downloaded
+    repository look like a damaged cache entry. Reentrant (is_singleton), so load_from_hub can
+    hold it around download()."""
+    from filelock import FileLock
+
+    path = cache_dir().expanduser().resolve() / ".locks" / _repo_folder(repo_id) / "keras-zoo.lock"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(path, is_singleton=True)
+        lock.acquire()
+    except OSError:
+        # A read-only cache (shared, mounted): nothing can be written or purged there, so there
+        # is nothing to guard, and loading from it must still work.
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _resolve_commit(repo_id: str, revision: str | None) -> str | None:
+    """The commit id `revision` names on the Hub now; None when the Hub is not asked (offline)
+    or cannot be reached, and the cache decides (as snapshot_download would).
+
+    The zoo asks the Hub itself, rather than letting snapshot_download do it, to check the
+    answer before anything is written: huggingface_hub makes paths of it (snapshots/<commit>,
+    trees/<commit>.json), so an answer such as '../../..' from a broken or hostile server would
+    write, and a later purge delete, outside the cache."""
+    import httpx2
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    if revision and COMMIT.fullmatch(revision):
+        return revision
+    if _offline():
+        return None
+    try:
+        sha = HfApi(endpoint=_endpoint(), **_library()).repo_info(repo_id, revision=revision).sha
+    except (httpx2.ConnectError, httpx2.TimeoutException):
+        return None
+    except HfHubHTTPError as error:
+        if error.response is None or error.response.status_code < 500:
+            raise  # the Hub answered: no such repository or revision, a rejected token...
+        return None  # the Hub is down
+    if not isinstance(sha, str) or not COMMIT.fullmatch(sha):
+        raise HubError(f"the Hub at {_endpoint()} answered {str(sha)[:80]!r} as the commit of {repo_id}"
+                       f"@{revision or 'main'}, which is not a commit id (40 hex digits); nothing was "
+                       "downloaded. Check HF_ENDPOINT.")
+    _write_ref(repo_id, revision or "main", sha)
+    return sha
+
+
+def _write_ref(repo_id: str, revision: str, commit: str) -> None:
+    """Record revision -> commit in the cache's refs/, as snapshot_download does for a branch or
+    tag, so that offline loads find it (revision is validated: a path inside refs/). Written under
+    a temporary name, then renamed, so a concurrent reader never sees half a ref. Best effort, as
+    in huggingface_hub: a read-only cache still serves what it holds."""
+    if revision == commit:
+        return
+    path = _storage(repo_id) / "refs" / revision
+    try:
+        if path.is_file() and path.read_text() == commit:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        temporary.write_text(commit)
+        os.replace(temporary, path)
+    except OSError:
+        pass
+
+
+def _is_snapshot(folder: Path, repo_id: str) -> bool:
+    """Whether `folder` is a snapshots/<commit id> folder of the repository in the cache."""
+    return (folder.parent == _storage(repo_id) / "snapshots" and bool(COMMIT.fullmatch(folder.name))
+            and not folder.is_symlink())
+
+
+def _files_below(folder: Path):
+    """Every file (or link) below a folder, without following links to folders elsewhere."""
+    for root, _, files in os.walk(folder):
+        for name in files:
+            yield Path(root) / name
+
+
+def _blobs_linked(folder: Path, blobs: Path) -> set[str]:
+    """The names of the blobs that the files of a snapshot folder link to (one hop: a blob may
+    itself link into huggingface_hub's shared store, which is not the repository's to delete)."""
+    names = set()
+    for path in _files_below(folder):
         if path.is_symlink():
-            target = path.resolve()
-            if target.parent == blobs.resolve() and target.is_file():
-                target.unlink()
+            target = Path(os.path.normpath(path.parent / os.readlink(path)))
+            if target.parent == blobs:
+                names.add(target.name)
+    return names
+
+
+def _purge(snapshot: Path, repo_id: str) -> None:
+    """Remove a snapshot that failed verification from the cache, with what belongs to it alone:
+    the blobs no other snapshot of the repository links to (blobs are content-addressed, so a
+    good pinned snapshot may share them) and the refs naming its commit. huggingface_hub then
+    treats the revision as not downloaded. Only a snapshots/<commit id> folder inside the cache
+    is ever touched. The caller holds the repository's lock."""
+    if not _is_snapshot(snapshot, repo_id):
+        return  # download() refuses such a folder before this; never delete anything else
+    storage = _storage(repo_id)
+    blobs = storage / "blobs"
+    shared = set()
+    for other in (storage / "snapshots").iterdir():
+        if other != snapshot:
+            shared |= _blobs_linked(other, blobs)
+    for name in _blobs_linked(snapshot, blobs) - shared:
+        (blobs / name).unlink(missing_ok=True)
+    for ref in _files_below(storage / "refs"):
+        if not ref.is_symlink() and ref.read_bytes().strip() == snapshot.name.encode():
+            ref.unlink()
     shutil.rmtree(snapshot, ignore_errors=True)
 
 
-def _verify_snapshot(snapshot: Path, source: str, expected: dict | None) -> dict:
+def _verify_snapshot(snapshot: Path, source: str, repo_id: str, expected: dict | None) -> dict:
     """Check a downloaded snapshot; on failure purge it and raise IntegrityError. Returns the
     file list to load with."""
     problems: list[tuple[str, str]] = []
@@ -311,7 +479,7 @@ def _verify_snapshot(snapshot: Path, source: str, expected: dict | None) -> dict
         else:
             problems += _mismatches(snapshot, files)
     if problems:
-        _purge(snapshot, [name for name, _ in problems])
+        _purge(snapshot, repo_id)
         listing = "; ".join(f"{name} {what}" for name, what in problems[:3])
         raise IntegrityError(
             f"{source} failed verification: {listing}. The files were corrupted on the Hub or on the "
@@ -327,19 +495,30 @@ def download(source: str, expected: dict | None = None) -> Path:
     from huggingface_hub import snapshot_download
 
     repo_id, revision = parse_source(source)
-    with _hub_errors("download", repo_id):
-        folder = snapshot_download(repo_id, revision=revision, cache_dir=cache_dir(), endpoint=_endpoint(),
-                                   local_files_only=_offline(), **_library())
-    folder = Path(folder)
-    _verify_snapshot(folder, source, expected)
+    with _repo_lock(repo_id):
+        with _hub_errors("download", repo_id):
+            commit = _resolve_commit(repo_id, revision)
+            folder = Path(snapshot_download(repo_id, revision=commit or revision, cache_dir=cache_dir(),
+                                            endpoint=_endpoint(), local_files_only=_offline() or commit is None,
+                                            **_library()))
+        if not _is_snapshot(folder, repo_id):
+            # Only a ref in the cache can lead elsewhere (the commit above is checked): one that
+            # an older tool wrote from a server's answer. Refused, and nothing is deleted.
+            ref = _storage(repo_id) / "refs" / (revision or "main")
+            raise HubError(f"the cache's record of {repo_id}@{revision or 'main'} ({ref}) names {folder}, "
+                           f"which is not a snapshot in the cache: delete {ref} and load it again online.")
+        _verify_snapshot(folder, source, repo_id, expected)
     return folder
 
 
 def load_from_hub(source: str, expected: dict | None = None):
-    """zoo.load("hf://owner/name[@revision]"): download (or take from the cache), verify, load."""
-    folder = download(source, expected)
-    config = io.read_json(folder / artifacts.CONFIG_FILE)
-    return artifacts.load_folder(folder, {**config["files"], **(expected or {})})
+    """zoo.load("hf://owner/name[@revision]"): download (or take from the cache), verify, load.
+    The lock is held while Keras reads the files, so no other process purges them meanwhile."""
+    repo_id, _ = parse_source(source)
+    with _repo_lock(repo_id):
+        folder = download(source, expected)
+        config = io.read_json(folder / artifacts.CONFIG_FILE)
+        return artifacts.load_folder(folder, {**config["files"], **(expected or {})})
 
 
 def hub_source(name: str) -> str:
@@ -361,48 +540,3 @@ def download_artifact(name: str) -> Path:
     checked against the registry's sha256 list."""
     return download(hub_source(name), expected=registry.artifact(name)["files"])
 
-
-# ----------------------------------------------------------------------------- CLI
-
-
-def _cmd_publish(args) -> None:
-    url = publish(args.artifact, repo_id=args.repo_id, private=args.private, revision=args.revision,
-                  token=args.token, commit_message=args.message)
-    commit = url.rstrip("/").rsplit("/", 1)[-1]
-    print(f"published {args.artifact} to {url}")
-    print(f"load it with: zoo.load('hf://{_check_repo_id(args.repo_id)}@{commit}')")
-
-
-def _cmd_download(args) -> None:
-    if args.name.startswith(PREFIX):
-        folder = download(args.name)
-        source = args.name
-    else:
-        source = hub_source(args.name)
-        folder = download_artifact(args.name)
-    count = len(io.read_json(folder / artifacts.CONFIG_FILE)["files"]) + 1  # and config.json itself
-    print(f"{source}: {count} files verified in {folder}")
-
-
-def add_commands(subparsers) -> None:
-    p = subparsers.add_parser(
-        "publish", help="upload an artifact to the Hugging Face Hub",
-        description="Check an artifact folder (every file against its sha256, the model card's front "
-                    "matter) and upload it to a Hub model repository, creating it if needed. Prints the "
-                    "commit's URL. The token comes from --token, HF_TOKEN or `hf auth login`; "
-                    "HF_ENDPOINT picks another Hub.")
-    p.add_argument("artifact", help="artifact folder (e.g. runs/mine) or registry name")
-    p.add_argument("repo_id", help="owner/name of the Hub repository")
-    p.add_argument("--private", action="store_true", help="create the repository as private")
-    p.add_argument("--revision", help="branch to commit to (created if missing; default: main)")
-    p.add_argument("--message", help="commit message")
-    p.add_argument("--token", help="Hub token (better: set HF_TOKEN or run `hf auth login`)")
-    p.set_defaults(handler=_cmd_publish)
-
-    p = subparsers.add_parser(
-        "download", help="fetch an artifact from the Hub into the cache, verified",
-        description="Download a registry artifact through its pinned Hub source, or any hf://owner/name"
-                    "[@revision], into the Hugging Face cache (HF_HOME / HF_HUB_CACHE), checking every "
-                    "file's sha256. Later loads, offline too (HF_HUB_OFFLINE=1), come from the cache.")
-    p.add_argument("name", help="registry artifact name, or hf://owner/name[@revision]")
-    p.set_defaults(handler=_cmd_download)

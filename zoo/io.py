@@ -10,9 +10,10 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 
 def _default_mode(directory: bool = False) -> int:
@@ -84,28 +85,204 @@ def read_json(path: str | os.PathLike):
         return json.load(f)
 
 
+# ------------------------------------------------------------------ output folders
+
+# The file of an artifact folder that says what the folder is (artifacts.CONFIG_FILE; io.py is
+# imported by artifacts.py, so it cannot import it back).
+_ARTIFACT_CONFIG = "config.json"
+# Lock files this process holds (see output_lock), so that the writer of an artifact can take the
+# lock again inside a run that already holds it.
+_held_locks: set[Path] = set()
+# Output folders whose replacement the user asked for (see overwrite_allowed).
+_overwrite_allowed: set[Path] = set()
+
+
+def _absolute(path: str | os.PathLike) -> Path:
+    # Normalised without following links: "." and "a/.." get a real name, a link stays a link.
+    return Path(os.path.abspath(path))
+
+
+def not_an_artifact(path: str | os.PathLike) -> str | None:
+    """Why the folder at `path` is not an artifact folder the zoo wrote, or None if it is one:
+    a config.json with "architecture" and "files", and nothing the config does not list (a file
+    a user added to an artifact folder is theirs, and replacing the folder would delete it)."""
+    path = Path(path)
+    try:
+        config = json.loads((path / _ARTIFACT_CONFIG).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing, unreadable, not UTF-8, not JSON
+        return f"it has no readable {_ARTIFACT_CONFIG}"
+    if not (isinstance(config, dict) and "architecture" in config and isinstance(config.get("files"), dict)):
+        return f"its {_ARTIFACT_CONFIG} is not an artifact's"
+    listed = {PurePosixPath(name) for name in config["files"]} | {PurePosixPath(_ARTIFACT_CONFIG)}
+    folders = {parent for name in listed for parent in name.parents}
+    others = []
+    for root, dirs, files in os.walk(path):
+        here = PurePosixPath(Path(root).relative_to(path).as_posix())
+        for name in sorted(dirs + files):
+            entry = here / name
+            if (Path(root) / name).is_symlink() or entry not in (folders if name in dirs else listed):
+                others.append(entry.as_posix() + ("/" if name in dirs else ""))
+        dirs[:] = [d for d in dirs if here / d in folders and not (Path(root) / d).is_symlink()]
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        return f"it holds files the zoo did not write: {shown}"
+    return None
+
+
+def check_output_folder(path: str | os.PathLike, *, overwrite: bool = False) -> None:
+    """Raise InvalidInputError, one line, if writing an artifact folder at `path` could destroy
+    something of the user's: `path` empty, a file, a symbolic link, the current folder or one
+    above it, or an existing folder that is not an artifact the zoo wrote (that one only
+    without `overwrite`). A zoo artifact there is replaced, as a rerun expects."""
+    from zoo.errors import InvalidInputError
+
+    if path is None or not str(os.fspath(path)).strip():  # Path("") is the current folder
+        raise InvalidInputError("the output folder is empty; give a folder path, e.g. --out runs/xor.")
+    shown = os.fspath(path)
+    path = _absolute(path)
+    if path.is_symlink():
+        raise InvalidInputError(f"{shown} is a symbolic link; give the path of a folder (the zoo does "
+                                "not write through links, nor replace them).")
+    if path.exists() and not path.is_dir():
+        raise InvalidInputError(f"{shown} is a file, not a folder; give another --out (the zoo writes "
+                                "an artifact folder there).")
+    if path == path.parent or Path.cwd() == path or path in Path.cwd().parents:
+        raise InvalidInputError(f"{shown} is the current folder or one that holds it; give a new "
+                                "folder for the artifact, e.g. --out runs/xor.")
+    for above in path.parents:  # the nearest existing folder above must be a folder
+        if above.exists() or above.is_symlink():
+            if not above.is_dir():
+                raise InvalidInputError(f"cannot make the folder {shown}: {above} is not a folder.")
+            break
+    if path.is_dir() and not overwrite:
+        problem = not_an_artifact(path)
+        if problem:
+            raise InvalidInputError(
+                f"{shown} exists and is not an artifact folder the zoo wrote ({problem}); choose "
+                "another --out, or pass --overwrite (overwrite=True) to replace it.")
+
+
 @contextlib.contextmanager
-def atomic_directory(path: str | os.PathLike):
+def overwrite_allowed(path: str | os.PathLike, allowed: bool = True):
+    """Within the block, atomic_directory may replace whatever folder is at `path`: the user asked
+    for it (`zoo train --overwrite`). Recipes write through save_artifact, which does not take the
+    choice as an argument, so it is handed over here."""
+    path = _absolute(path)
+    if not allowed or path in _overwrite_allowed:
+        yield
+        return
+    _overwrite_allowed.add(path)
+    try:
+        yield
+    finally:
+        _overwrite_allowed.discard(path)
+
+
+@contextlib.contextmanager
+def output_lock(path: str | os.PathLike):
+    """Hold the lock file `.NAME.lock` next to `path` for the block, so that two runs never write
+    the same output (its checkpoint or its artifact) at the same time: the second gets a ZooError
+    at once. Taking it again inside a block that holds it does nothing (a run holds it while the
+    recipe's save_artifact writes)."""
+    from filelock import FileLock, Timeout
+
+    from zoo.errors import ZooError
+
+    path = _absolute(path)
+    lock_path = path.with_name(f".{path.name}.lock")
+    if lock_path in _held_locks:
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ZooError(f"cannot make the folder {path.parent}: {error.strerror}.") from None
+    lock = FileLock(lock_path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ZooError(f"another run is writing to {path} (it holds {lock_path}); wait for it to "
+                       "finish, or choose another --out.") from None
+    _held_locks.add(lock_path)
+    try:
+        yield
+    finally:
+        _held_locks.discard(lock_path)
+        # Removed while still held: a run that opened the file meanwhile finds its inode unlinked
+        # once it gets the lock, and filelock then tries the path afresh, so no two runs ever
+        # hold it (filelock checks the link count after flock).
+        lock_path.unlink(missing_ok=True)
+        lock.release()
+
+
+@contextlib.contextmanager
+def writing_output(path: str | os.PathLike, *, overwrite: bool = False):
+    """For a whole run that ends by writing an artifact folder at `path` (`zoo train`): hold the
+    output lock, tidy an earlier crash's leftovers, and refuse at once, before any training, an
+    output that atomic_directory would refuse at the end; `overwrite` lets it replace any folder."""
+    check_output_folder(path, overwrite=overwrite)  # before the lock file is made next to it
+    with output_lock(path):
+        remove_leftovers(path)
+        check_output_folder(path, overwrite=overwrite)
+        with overwrite_allowed(path, overwrite):
+            yield
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path)
+
+
+def remove_leftovers(path: str | os.PathLike) -> None:
+    """Tidy what a crashed atomic_directory left next to `path`: its temporary folders
+    `.NAME.XXXXXXXX.tmp` and `.NAME.old`. A crash between the two renames of the swap leaves only
+    `.NAME.old`, the previous folder: it is put back. Call it with the output lock held, so that
+    no running write is disturbed."""
+    path = _absolute(path)
+    if not path.parent.is_dir():
+        return
+    # mkdtemp's names: the prefix, 8 characters of [a-z0-9_], the suffix. Matched exactly, so
+    # that the temporary folders of an output named, say, NAME.v2 are left alone.
+    temporary = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp")
+    for sibling in path.parent.iterdir():
+        if temporary.fullmatch(sibling.name):
+            _remove(sibling)
+    old = path.with_name(f".{path.name}.old")
+    if old.is_dir() and not old.is_symlink() and not path.exists() and not path.is_symlink():
+        os.replace(old, path)
+    elif old.exists() or old.is_symlink():
+        _remove(old)
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike, *, overwrite: bool = False):
     """Build a folder under a temporary name and swap it into place when the block succeeds.
 
     An existing folder at `path` is replaced only after the new one is complete, so a crash
-    leaves either the old folder or the new one, never a mixture.
+    leaves either the old folder or the new one, never a mixture. Only an artifact folder the
+    zoo wrote is replaced, unless `overwrite` (or overwrite_allowed): files, links and other
+    folders are refused (check_output_folder), before anything is written. The output lock is
+    held throughout, and the leftovers of an earlier crash are tidied first.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        yield tmp
-        os.chmod(tmp, _default_mode(directory=True))
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            if old.exists():
+    path = _absolute(path)
+    overwrite = overwrite or path in _overwrite_allowed
+    with output_lock(path):
+        remove_leftovers(path)
+        check_output_folder(path, overwrite=overwrite)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        try:
+            yield tmp
+            os.chmod(tmp, _default_mode(directory=True))
+            check_output_folder(path, overwrite=overwrite)  # again: the block may have taken long
+            if path.exists():
+                old = path.with_name(f".{path.name}.old")
+                os.replace(path, old)
+                os.replace(tmp, path)
                 shutil.rmtree(old)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+            else:
+                os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)

@@ -13,19 +13,42 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import importlib
+import importlib.util
+import re
+import sys
 from pathlib import Path
 
 from zoo import io
-from zoo.errors import UnknownNameError
+from zoo.errors import UnknownNameError, UnsafeArtifactError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-REGISTRY_PATH = REPO_ROOT / "registry.json"
-PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
-RECIPES_DIR = REPO_ROOT / "recipes"
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+
+
+def _beside_package(name: str) -> Path:
+    """registry.json and recipes/ live at the top of the repository; building the wheel copies
+    them into the package (pyproject.toml), so an installed zoo finds them inside itself."""
+    inside = PACKAGE_DIR / name
+    return inside if inside.exists() else REPO_ROOT / name
+
+
+REGISTRY_PATH = _beside_package("registry.json")
+RECIPES_DIR = _beside_package("recipes")
+PRETRAINED_DIR = PACKAGE_DIR / "pretrained"
+# A source checkout (not an installed wheel): only there can maintainers rewrite the registry,
+# the packaged artifacts and MODEL_CARDS.md.
+IS_SOURCE_CHECKOUT = REGISTRY_PATH == REPO_ROOT / "registry.json" and (REPO_ROOT / "pyproject.toml").is_file()
+
+
+_registry_cache: dict = {}
 
 
 def load_registry() -> dict:
-    return io.read_json(REGISTRY_PATH)
+    """registry.json, read once per process (and again only if the file changed on disk)."""
+    stamp = REGISTRY_PATH.stat().st_mtime_ns
+    if _registry_cache.get("stamp") != stamp:
+        _registry_cache.update(stamp=stamp, data=io.read_json(REGISTRY_PATH))
+    return _registry_cache["data"]
 
 
 def architectures() -> dict:
@@ -92,16 +115,70 @@ def packaged_folder(name: str) -> Path:
     return PRETRAINED_DIR / name
 
 
-def recipe_path(artifact_name: str) -> Path:
-    """The recipe of an artifact: as registered, or recipes/<name>.py for one not trained yet."""
+# ----------------------------------------------------------------------------- recipes
+# A recipe is chosen by name among the zoo's own files in recipes/, never by a path: an artifact's
+# config.json (which may come from anywhere) names its recipe, and a name that is not one of
+# ours is refused rather than imported.
+
+RECIPE_REFERENCE = re.compile(r"recipes/([a-z0-9_]+)\.py")
+
+
+def recipe_names() -> list[str]:
+    """The stems of the zoo's recipe files (mlp_xor, charrnn_shakespeare, ...)."""
+    return sorted(p.stem for p in RECIPES_DIR.glob("*.py") if not p.name.startswith("_"))
+
+
+def recipe_module(stem: str):
+    """Import one of the zoo's recipes by its stem (a module, imported once per process)."""
+    if stem not in recipe_names():
+        raise unknown_name_error(stem.replace("_", "-"),
+                                 [n.replace("_", "-") for n in recipe_names()], "recipe")
+    module_name = f"zoo_recipe_{stem}"
+    if module_name not in sys.modules:
+        import zoo.models  # noqa: F401  (recipes import Keras: bring it in quietly first)
+
+        spec = importlib.util.spec_from_file_location(module_name, RECIPES_DIR / f"{stem}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[module_name]
+            raise
+    return sys.modules[module_name]
+
+
+def recipe_for_name(artifact_name: str):
+    """The recipe of an artifact name: as registered, or recipes/<name>.py for one not trained
+    yet."""
     arts = artifacts()
     if artifact_name in arts:
-        return REPO_ROOT / arts[artifact_name]["recipe"]
-    conventional = RECIPES_DIR / f"{artifact_name.replace('-', '_')}.py"
-    if conventional.is_file():
-        return conventional
-    recipes = [p.stem.replace("_", "-") for p in RECIPES_DIR.glob("*.py")]
+        return recipe_module(RECIPE_REFERENCE.fullmatch(arts[artifact_name]["recipe"]).group(1))
+    stem = str(artifact_name).replace("-", "_")
+    if stem in recipe_names():
+        return recipe_module(stem)
+    recipes = [n.replace("_", "-") for n in recipe_names()]
     raise unknown_name_error(artifact_name, sorted(set(recipes) | set(arts)), "recipe")
+
+
+def recipe_for_config(config: dict):
+    """The recipe an artifact's config names, if it is one of the zoo's own and made this
+    architecture; anything else (a path, `..`, another family's recipe) is refused."""
+    reference = config.get("recipe")
+    match = RECIPE_REFERENCE.fullmatch(reference) if isinstance(reference, str) else None
+    if not match or match.group(1) not in recipe_names():
+        raise UnsafeArtifactError(
+            f"the artifact's config.json names the recipe {str(reference)[:80]!r}, which is not "
+            "one of the zoo's own recipes (recipes/NAME.py); the zoo never runs code an artifact "
+            "points at. Use `zoo train NAME` with a registered name instead.")
+    architecture = config.get("architecture")
+    made_by = {entry["architecture"] for entry in artifacts().values() if entry["recipe"] == reference}
+    if made_by and architecture not in made_by:
+        raise UnsafeArtifactError(
+            f"the artifact's config.json says architecture {architecture!r} but names the recipe "
+            f"{reference!r}, which trains {', '.join(sorted(made_by))}; the artifact is "
+            "inconsistent and was not used.")
+    return recipe_module(match.group(1))
 
 
 def register_artifact(name: str, folder: Path) -> dict:
@@ -109,6 +186,7 @@ def register_artifact(name: str, folder: Path) -> dict:
 
     Called by `zoo train NAME --register`; the registry is rewritten atomically.
     """
+    require_source_checkout("`zoo train NAME --register`")
     config = io.read_json(Path(folder) / "config.json")
     reg = load_registry()
     entry = dict(reg["artifacts"].get(name, {}))
@@ -127,3 +205,14 @@ def register_artifact(name: str, folder: Path) -> dict:
     reg["artifacts"] = dict(sorted(reg["artifacts"].items()))
     io.write_json(REGISTRY_PATH, reg)
     return entry
+
+
+def require_source_checkout(what: str) -> None:
+    """Refuse maintainer commands (they rewrite files of the repository) in an installed zoo."""
+    if not IS_SOURCE_CHECKOUT:
+        from zoo.errors import ZooError
+
+        raise ZooError(
+            f"{what} rewrites the zoo's own registry and cards, so it runs only in a source "
+            f"checkout of keras-zoo (git clone, then pip install -e .); this zoo is installed at "
+            f"{PACKAGE_DIR}.")

@@ -114,26 +114,45 @@ def text_tokens(text: str) -> list[list[str]]:
 
 
 NO_SPACE_BEFORE = set(".,;:!?')]}") | {"'s", "'d", "'ll"}
+# Words that follow a leading apostrophe ("and 'tis", "take 'em"): the "'" before them gets a
+# space, where after any other word it is one inside a word ("brother's", "o'er", "know'st").
+ELISIONS = {"tis", "twas", "twere", "twill", "twould", "twixt", "tween", "gainst", "em", "fore", "mongst"}
 
 
 def word_piece(previous: str | None, word: str) -> str:
-    """The text one generated word adds: a newline for </s>, no space before punctuation."""
+    """The text one generated word adds: a newline for </s>, no space before punctuation, none
+    around a hyphen ("good-night"), and an apostrophe after punctuation opens a word (", 'tis")."""
     if word == EOS:
         return "\n"
-    if previous is None or previous == EOS or not word[0].isalnum() and word[0] in NO_SPACE_BEFORE \
-            or previous in ("'", "-"):
+    if previous is None or previous == EOS or previous in ("'", "-", "(", "[") or word[0] == "-":
+        return word
+    if word[0] == "'" and not previous[-1].isalnum():
+        return " " + word
+    if not word[0].isalnum() and word[0] in NO_SPACE_BEFORE:
         return word
     return " " + word
 
 
-def format_words(words: list[str]) -> str:
-    """Words back to readable text (see word_piece)."""
-    out, previous = [], None
-    for w in words:
-        if w != BOS:
-            out.append(word_piece(previous, w))
-            previous = w
+def detokenize(words: list[str], previous: str | None = None) -> str:
+    """Tokens back to readable text: `my lord ,` -> `my lord,`, `brother ' s` -> `brother's`,
+    `and ' tis` -> `and 'tis`, `</s>` -> a new line (see word_piece; unlike it, this sees the
+    word after each one). `previous` is the token before the first (None: the text's start)."""
+    out = []
+    for i, word in enumerate(words):
+        if word == BOS:
+            continue
+        piece = word_piece(previous, word)
+        following = words[i + 1] if i + 1 < len(words) else None
+        if word == "'" and following in ELISIONS and previous not in (None, EOS) and not piece.startswith(" "):
+            piece = " " + piece
+        out.append(piece)
+        previous = word
     return "".join(out)
+
+
+def format_words(words: list[str]) -> str:
+    """Words back to readable text (see detokenize)."""
+    return detokenize(words)
 
 
 # ------------------------------------------------------------------ the artifacts' shared API

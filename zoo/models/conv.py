@@ -252,24 +252,71 @@ def plot_effects(bank: "FilterBank | None", model, names, image, title: str):
     return fig
 
 
-def add_commands(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "filter", help="apply a classic image kernel to a PNG or JPEG",
-        description="Filter an image with one of a filter bank's kernels (edge-enhance, "
-                    "edge-detect, blur, sharpen). The output keeps the input's format unless "
-                    "its name says otherwise, and is written atomically.")
-    parser.add_argument("model", help="filter-bank artifact, e.g. cnn-filters-classic")
-    parser.add_argument("input", help="input image (PNG or JPEG; grayscale and alpha are handled)")
-    parser.add_argument("output", help="output image path (.png, .jpg or .jpeg)")
-    parser.add_argument("--kernel", required=True, help="kernel name, e.g. sharpen")
-    parser.set_defaults(handler=_cli_filter)
+# ------------------------------------------------------------------------------- contact sheet
+
+SHEET_MARGIN = 16        # pixels around and between the panels
+SHEET_TITLE = 44         # the band for the sheet's title
+SHEET_LABEL = 52         # the band above each panel for its two-line label
 
 
-def _cli_filter(args) -> None:
-    from zoo import load
+def _font(size: int):
+    """DejaVu Sans, which matplotlib ships (so no system font is needed); PIL's own otherwise."""
+    from pathlib import Path
 
-    art = load(args.model)
-    if not isinstance(art, FilterBank):
-        raise InvalidInputError(f"{args.model} is not a filter bank; try cnn-filters-classic.")
-    art.filter_file(args.input, args.output, args.kernel)
-    print(f"wrote {args.output} ({args.kernel})")
+    import matplotlib
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"), size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def shown_response(response: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, str]:
+    """A filtered image as a picture, with a note saying how. A kernel that sums to 1 (blur,
+    sharpen) keeps the brightness: its output is shown as it is, clipped to 0..255. One that sums
+    to 0 (edge-detect, edge-enhance) answers flat regions with 0 and edges with small signed values:
+    clipped, that is an almost black picture, so its magnitude is shown instead, scaled so that its
+    99th percentile is white."""
+    if abs(float(np.sum(kernel))) < 1e-3:
+        magnitude = np.abs(response)
+        top = float(np.percentile(magnitude, 99))
+        scaled = magnitude * (255.0 / top) if top > 0 else magnitude
+        return np.clip(scaled, 0, 255), "|response|, normalised (99th pct = white)"
+    return np.clip(response, 0, 255), "as computed, clipped to 0..255"
+
+
+def contact_sheet(bank: "FilterBank", image, path, title: str = "") -> tuple[int, int]:
+    """One PNG at `path` (written atomically): the image, then the image through each of the bank's
+    kernels, side by side at full size, each labelled (see shown_response for how). Returns the
+    sheet's (width, height): panels * (W + SHEET_MARGIN) + SHEET_MARGIN by
+    SHEET_TITLE + SHEET_LABEL + H + SHEET_MARGIN for an (H, W) image."""
+    from PIL import Image, ImageDraw
+
+    from zoo import io
+
+    if not isinstance(image, np.ndarray):
+        image, _ = read_image(image)
+    image = np.asarray(image, dtype="float32")[:, :, :3]
+    height, width = image.shape[:2]
+    channels = np.moveaxis(image, 2, 0)[:, :, :, None]  # the colour channels as a batch of 3
+    responses = np.asarray(bank.model(channels, training=False))  # (3, H, W, kernels), unclipped
+    kernels = bank.kernels()
+    panels = [(image, "original", "")]
+    for i, name in enumerate(bank.kernel_names):
+        shown, note = shown_response(np.moveaxis(responses[..., i], 0, 2), kernels[name])
+        panels.append((shown, name, note))
+
+    size = (len(panels) * (width + SHEET_MARGIN) + SHEET_MARGIN, SHEET_TITLE + SHEET_LABEL + height + SHEET_MARGIN)
+    sheet = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(sheet)
+    draw.text((SHEET_MARGIN, SHEET_MARGIN), title, fill="black", font=_font(22))
+    name_font, note_font = _font(20), _font(15)
+    for k, (array, name, note) in enumerate(panels):
+        left = SHEET_MARGIN + k * (width + SHEET_MARGIN)
+        draw.text((left, SHEET_TITLE + 4), name, fill="black", font=name_font)
+        draw.text((left, SHEET_TITLE + 28), note, fill=(90, 90, 90), font=note_font)
+        sheet.paste(Image.fromarray(np.clip(np.rint(array), 0, 255).astype("uint8")), (left, SHEET_TITLE + SHEET_LABEL))
+    with io.atomic_path(path, suffix=".png") as tmp:
+        sheet.save(tmp, format="PNG")
+    return size

@@ -31,6 +31,7 @@ import numpy as np
 import keras
 
 from zoo import words
+from zoo.lm_table import comparison_markdown
 from zoo.artifacts import Artifact
 
 
@@ -192,7 +193,6 @@ def fit_nltk(order: int, smoothing: str, sentences: list[list[str]]):
 COUNT_BASELINES = [("Laplace 3-gram", 3, "laplace", None), ("Kneser-Ney 3-gram", 3, "kneser-ney", 0.1),
                    ("Kneser-Ney 5-gram", 5, "kneser-ney", 0.1), ("Kneser-Ney 2-gram", 2, "kneser-ney", 0.1),
                    ("Kneser-Ney 3-gram, discount 0.75", 3, "kneser-ney", 0.75)]
-NEURAL_ARTIFACTS = ["ngram-lm-shakespeare", "gru-lm-shakespeare", "lstm-lm-shakespeare"]
 
 
 def count_baselines(corpus: words.Corpus, specs=COUNT_BASELINES) -> list[dict]:
@@ -213,72 +213,6 @@ def count_baselines(corpus: words.Corpus, specs=COUNT_BASELINES) -> list[dict]:
                      "training_seconds": fitted - start, "scoring_seconds": time.perf_counter() - fitted,
                      "measured_by": "python benchmarks/lm_table.py"})
     return rows
-
-
-def neural_rows() -> list[dict]:
-    """The registered neural language models' rows, from their configs (the registry is the
-    source of truth: re-registering a model changes the README's table at the next `zoo cards`)."""
-    from zoo import io, registry
-
-    rows = []
-    registered = registry.artifacts()
-    for name in NEURAL_ARTIFACTS:
-        if name in registered:
-            config = io.read_json(registry.packaged_folder(name) / "config.json")
-            row = table_row(name, config["metrics"], config["training"]["seconds"])
-            row["hardware"] = config["training"]["environment"].get("accelerator")
-            rows.append(row)
-    return rows
-
-
-def table_row(name: str, metrics: dict, seconds: float) -> dict:
-    return {"model": name, "test_perplexity": metrics["test_perplexity"], "parameters": metrics["parameters"],
-            "training_seconds": seconds, "measured_by": f"zoo eval {name}"}
-
-
-def _on_accelerator(row) -> str:
-    hardware = row.get("hardware") or ""
-    return "" if hardware.lower() in ("", "cpu", "none (cpu)") else f" ({hardware})"
-
-
-NLTK_DEFAULT_KN = ("Kneser-Ney 3-gram", "Kneser-Ney 5-gram")  # the issue's reference rows
-
-
-def kneser_ney_references(rows: list[dict]) -> tuple[float, float]:
-    """The perplexities the ratios divide by: the better of nltk's default Kneser-Ney 3-/5-gram,
-    and the best Kneser-Ney row of any order and discount."""
-    best_nltk_default = min(r["test_perplexity"] for r in rows if r["model"] in NLTK_DEFAULT_KN)
-    best_kn = min(r["test_perplexity"] for r in rows if r["model"].startswith("Kneser-Ney"))
-    return best_nltk_default, best_kn
-
-
-def comparison_markdown(rows: list[dict]) -> str:
-    """A table of language models (a card's, the README's, benchmarks/lm_table.py's), with each
-    model's ratio to nltk's default Kneser-Ney 3-/5-gram and to the best Kneser-Ney row."""
-    best_nltk_default, best_kn = kneser_ney_references(rows)
-    lines = ["| model | test perplexity | vs best nltk-default KN (3-/5-gram) | vs best KN | parameters | "
-             "training time | reproduced by |", "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
-    for r in rows:
-        params = f"{r['parameters']:,}" + (" n-grams" if r.get("parameters_note") else "")
-        lines.append(f"| {r['model']} | {r['test_perplexity']:.1f} | {r['test_perplexity'] / best_nltk_default:.2f}x | "
-                     f"{r['test_perplexity'] / best_kn:.2f}x | {params} | {r['training_seconds']:.0f} s"
-                     f"{_on_accelerator(r)} | `{r['measured_by']}` |")
-    return "\n".join(lines)
-
-
-LM_TABLE_RESULTS = "benchmarks/results/lm_table.json"
-
-
-def readme_table_markdown(repo_root) -> str:
-    """The README's table: the count models as `benchmarks/lm_table.py` last measured them (they
-    are deterministic) and the neural models as registered now."""
-    from pathlib import Path
-
-    from zoo import io
-
-    measured = io.read_json(Path(repo_root) / LM_TABLE_RESULTS)
-    count_rows = [r for r in measured["rows"] if r.get("parameters_note")]
-    return comparison_markdown(count_rows + neural_rows())
 
 
 def card_table_section(rows: list[dict], sample: str) -> str:
@@ -390,51 +324,3 @@ class NeuralNgramLM(words.WordLanguageModel, Artifact):
         ids = self.vocab.encode([words.BOS] * self.context + line)[-self.context:]
         return _log_softmax(self.model(ids[None, :], training=False))[0]
 
-
-# ------------------------------------------------------------------------------- CLI
-
-
-def add_commands(subparsers) -> None:
-    """`zoo perplexity NAME FILE` and `zoo next-words NAME CONTEXT` for every word-level
-    language model (ngram-lm, gru-lm, lstm-lm)."""
-    p = subparsers.add_parser("perplexity", help="perplexity of a text under a word-level language model",
-                              description="Perplexity of a UTF-8 text file (each line a sentence) under a "
-                                          "word-level language model; unknown words are counted.")
-    p.add_argument("name", help="artifact, e.g. lstm-lm-shakespeare")
-    p.add_argument("file", help="text file")
-    p.set_defaults(handler=_cli_perplexity)
-    p = subparsers.add_parser("next-words", help="the likeliest next words after a context",
-                              description="The k likeliest next words (</s>: end of line) with their probabilities.")
-    p.add_argument("name", help="artifact, e.g. lstm-lm-shakespeare")
-    p.add_argument("context", help="the words so far, e.g. 'to be or not to'")
-    p.add_argument("-k", type=int, default=10, help="how many (default 10)")
-    p.set_defaults(handler=_cli_next_words)
-
-
-def _word_model(name):
-    from zoo import load
-    from zoo.errors import InvalidInputError
-
-    art = load(name)
-    if not isinstance(art, words.WordLanguageModel):
-        raise InvalidInputError(f"{name} ({art.config['architecture']}) is not a word-level language model; "
-                                "try ngram-lm-shakespeare, gru-lm-shakespeare or lstm-lm-shakespeare.")
-    return art
-
-
-def _cli_perplexity(args) -> None:
-    from pathlib import Path
-
-    from zoo.errors import InvalidInputError
-
-    path = Path(args.file)
-    if not path.is_file():
-        raise InvalidInputError(f"{path} is not a file: give the path of a UTF-8 text file.")
-    result = _word_model(args.name).score(path.read_text(encoding="utf-8"))
-    print(f"perplexity {result['perplexity']:.2f} over {result['tokens']} tokens ({result['words']} words and "
-          f"one </s> a line); {result['unknown']} unknown words scored as {words.UNK}")
-
-
-def _cli_next_words(args) -> None:
-    for word, prob in _word_model(args.name).next_words(args.context, args.k):
-        print(f"{prob:8.4f}  {word}")

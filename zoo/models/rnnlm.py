@@ -278,6 +278,7 @@ def train_recipe(name: str, cell: str, hparams: dict, out, *, smoke: bool, epoch
     """Setup, data, model, train, evaluate, write: the whole gru-lm / lstm-lm recipe."""
     from zoo import training
     from zoo.artifacts import save_artifact
+    from zoo import lm_table
     from zoo.models import ngram
 
     training.set_seed(seed)
@@ -316,7 +317,7 @@ def train_recipe(name: str, cell: str, hparams: dict, out, *, smoke: bool, epoch
     config["metrics"] = {**measure(art, corpus), "parameters": int(model.count_params())}
     training.log(f"{name}: {config['metrics']}")
 
-    rows = ngram.count_baselines(corpus) + [ngram.table_row(name, config["metrics"], clock.seconds)]
+    rows = ngram.count_baselines(corpus) + [lm_table.table_row(name, config["metrics"], clock.seconds)]
     sample = art.generate("first citizen :\n", 40, temperature=0.8, seed=1)
     body = f"""
 Word-level language model: `art.perplexity(text)`, `art.next_words("to be or not to", k=5)`,

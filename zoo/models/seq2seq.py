@@ -27,7 +27,6 @@ batched beam search run around them in numpy and stop at the end token or a maxi
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
@@ -404,29 +403,3 @@ def plot_attention(art: Seq2Seq, texts, title: str):
     fig.tight_layout()
     return fig
 
-
-# ----------------------------------------------------------------------------- CLI
-
-
-def add_commands(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "translate", help="rewrite text with a seq2seq model (e.g. dates to ISO 8601)",
-        description="Rewrite each TEXT with a sequence-to-sequence artifact and print one output a "
-                    "line, e.g. `zoo translate seq2seq-dates 'the 3rd of March 1999'`. An empty "
-                    "TEXT gives an empty line.")
-    parser.add_argument("name", help="artifact name or folder, e.g. seq2seq-dates")
-    parser.add_argument("texts", nargs="+", metavar="TEXT", help="input text(s)")
-    parser.add_argument("--beam-size", type=int, default=1, help="1 is greedy (default); e.g. 3 for beam search")
-    parser.add_argument("--scores", action="store_true", help="also print each output's log-probability")
-    parser.set_defaults(handler=_cli_translate)
-
-
-def _cli_translate(args: argparse.Namespace) -> None:
-    from zoo import load
-    from zoo.errors import ZooError
-
-    art = load(args.name)
-    if not hasattr(art, "translate_with_scores"):
-        raise ZooError(f"{args.name} ({art.config['architecture']}) does not translate.")
-    for output, score in art.translate_with_scores(args.texts, beam_size=args.beam_size):
-        print(f"{output}\t{score:.4f}" if args.scores else output)

@@ -58,7 +58,7 @@ import numpy as np
 import keras
 from keras import ops
 from zoo.artifacts import Artifact
-from zoo.errors import InvalidInputError, ZooError
+from zoo.errors import InvalidInputError
 
 # gensim's defaults (gensim.models.Word2Vec), used by both sides of every comparison.
 DEFAULTS = {
@@ -964,28 +964,3 @@ def pca_map(kv, n_words: int = 120, skip: int = 20, title: str = ""):
     fig.tight_layout()
     return fig
 
-
-# ---------------------------------------------------------------------------- CLI
-
-
-def add_commands(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "similar", help="nearest words of a word2vec model",
-        description="Print the words nearest to WORD (cosine similarity of the word vectors).")
-    parser.add_argument("name", help="artifact name or folder, e.g. skipgram-shakespeare")
-    parser.add_argument("word", help="a word (lower-cased before look-up)")
-    parser.add_argument("--topn", type=int, default=10, help="how many neighbours (default: 10)")
-    parser.set_defaults(handler=_cli_similar)
-
-
-def _cli_similar(args) -> None:
-    from zoo import load
-
-    art = load(args.name)
-    if not isinstance(art, WordVectors):
-        raise ZooError(f"{args.name} ({art.config['architecture']}) is not a word2vec model; try "
-                       "skipgram-shakespeare or cbow-shakespeare.")
-    neighbours = art.similar(args.word, topn=args.topn)
-    width = max(len(w) for w, _ in neighbours)
-    for word, score in neighbours:
-        print(f"{word:<{width}}  {score:.4f}")

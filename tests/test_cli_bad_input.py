@@ -1,0 +1,148 @@
+"""Every CLI verb, given bad input, answers with one line on stderr and a non-zero exit: no
+traceback, and no file left behind. One table, one test."""
+
+import os
+
+import pytest
+
+LATIN1 = "caf\xe9 au lait\n".encode("latin-1")
+BINARY = bytes(range(256)) * 4
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    """A folder of bad (and one good) input files, made the working directory."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "empty.txt").write_text("")
+    (folder / "latin1.txt").write_bytes(LATIN1)
+    (folder / "binary.bin").write_bytes(BINARY)
+    (folder / "good.txt").write_text("to be or not to be\n")
+    (folder / "a-folder").mkdir()
+    old = os.getcwd()
+    os.chdir(folder)
+    yield folder
+    os.chdir(old)
+
+
+def _image(folder):
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (200, 100, 50)).save(folder / "in.png")
+    return "in.png"
+
+
+BAD = {
+    # verb: [argument lists]
+    "generate": [
+        [], ["charrnn-shakespeare", "--seed", "-1"], ["gru-lm-shakespeare", "--seed", "-3"],
+        ["charrnn-shakespeare", "--seed", "nan"], ["ngram-lm-shakespeare", "--temperature", "nan"],
+        ["charrnn-shakespeare", "--temperature", "inf"], ["charrnn-shakespeare", "--temperature", "-1"],
+        ["charrnn-shakespeare", "--length", "-5"], ["charrnn-shakespeare", "--length", "1000000000000"],
+        ["charrnn-shakespeare", "--top-k", "0"], ["mlp-xor"], ["no-such-model"],
+    ],
+    "score": [
+        ["lstm-lm-shakespeare"], ["lstm-lm-shakespeare", "missing.txt"],
+        ["lstm-lm-shakespeare", "latin1.txt"], ["lstm-lm-shakespeare", "binary.bin"],
+        ["charrnn-shakespeare", "latin1.txt"], ["charrnn-shakespeare", "empty.txt"],
+        ["lstm-lm-shakespeare", "empty.txt"], ["skipgram-shakespeare", "good.txt"],
+        ["lstm-lm-shakespeare", "a-folder"],
+    ],
+    "perplexity": [["lstm-lm-shakespeare", "latin1.txt"], ["gru-lm-shakespeare", "binary.bin"]],
+    "next-words": [
+        ["lstm-lm-shakespeare", "my lord", "-k", "0"], ["lstm-lm-shakespeare", "my lord", "-k", "nan"],
+        ["lstm-lm-shakespeare", "my lord", "-k", "99999999"], ["charrnn-shakespeare", "my lord"],
+    ],
+    "translate": [
+        ["seq2seq-dates", "25.11.2026", "--beam-size", "0"], ["seq2seq-dates", "25.11.2026", "--beam-size", "inf"],
+        ["seq2seq-dates", "\u2603"], ["seq2seq-dates", "1" * 500], ["mlp-xor", "25.11.2026"],
+    ],
+    "similar": [
+        ["skipgram-shakespeare", "king", "--topn", "0"], ["skipgram-shakespeare", "king", "--topn", "-2"],
+        ["skipgram-shakespeare", "qwxzzy"], ["skipgram-shakespeare", ""], ["mlp-xor", "king"],
+    ],
+    "xor": [["0", "2"], ["nan", "1"], ["inf", "0"], ["1"], ["0", "1", "1"], ["0", "1", "--model", "charrnn-shakespeare"],
+            ["0", "1", "--model", "a-folder"]],
+    "filter": [
+        ["cnn-filters-classic", "IMAGE", "/proc/zoo-cannot-write-here.png", "--kernel", "sharpen"],
+        ["cnn-filters-classic", "IMAGE", "a-folder", "--kernel", "sharpen"],
+        ["cnn-filters-classic", "IMAGE", "nowhere/out.png", "--kernel", "sharpen"],
+        ["cnn-filters-classic", "IMAGE", "out.gif", "--kernel", "sharpen"],
+        ["cnn-filters-classic", "missing.png", "out.png", "--kernel", "sharpen"],
+        ["cnn-filters-classic", "binary.bin", "out.png", "--kernel", "sharpen"],
+        ["cnn-filters-classic", "IMAGE", "out.png", "--kernel", "sharpn"],
+        ["mlp-xor", "IMAGE", "out.png", "--kernel", "sharpen"],
+    ],
+    "train": [
+        ["mlp-xor", "--smoke", "-o", "bogus=1", "--out", "run"], ["mlp-xor", "--epochs", "0"],
+        ["mlp-xor", "--epochs", "nan"], ["mlp-xor", "--seed", "-1"], ["no-such-recipe"],
+        ["mlp-xor", "--smoke", "--out", ""], ["mlp-xor", "--smoke", "--out", "good.txt"],
+        ["mlp-xor", "--smoke", "--out", "a-folder"], ["mlp-xor", "--devices", "0"],
+    ],
+    "finetune": [
+        ["charrnn-shakespeare", "--text", "missing.txt", "--out", "ft"],
+        ["charrnn-shakespeare", "--text", "empty.txt", "--out", "ft"],
+        ["charrnn-shakespeare", "--text", "latin1.txt", "--out", "ft"],
+        ["charrnn-shakespeare", "--text", "binary.bin", "--out", "ft"],
+        ["lstm-lm-shakespeare", "--text", "empty.txt", "--out", "ft"],
+        ["charrnn-shakespeare", "--text", "good.txt", "--epochs", "0", "--out", "ft"],
+    ],
+    "eval": [["/nonexistent"], ["no-such-model"], ["a-folder"], ["good.txt"]],
+    "info": [["no-such-model"], ["/nonexistent"], ["a-folder"]],
+    "publish": [["missing-folder", "me/repo"], ["mlp-xor", "not a repo id"]],
+    "download": [["hf://foo/bar--baz"], ["no-such-model"], ["mlp-xor"]],
+    "list": [["*", "--pretrained", "--architectures"]],
+}
+def _refused_by_argparse(verb, args) -> bool:
+    """Whether argparse itself refuses the arguments (before any handler runs)."""
+    import contextlib
+    import io
+
+    from zoo.cli import build_parser
+
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            build_parser().parse_args([verb, *args])
+        except SystemExit:
+            return True
+    return False
+
+
+CASES = [(verb, args) for verb, arg_lists in BAD.items() for args in arg_lists]
+PARSER_CASES = [c for c in CASES if _refused_by_argparse(*c)]
+HANDLER_CASES = [c for c in CASES if c not in PARSER_CASES]
+
+
+def _ids(cases):
+    return [f"{v}:{' '.join(a)[:40]}" for v, a in cases]
+
+
+@pytest.mark.parametrize("verb, args", HANDLER_CASES, ids=_ids(HANDLER_CASES))
+def test_bad_input_is_one_line_and_leaves_nothing(verb, args, inputs, cli):
+    if "IMAGE" in args:
+        args = [_image(inputs) if a == "IMAGE" else a for a in args]
+    before = sorted(p.relative_to(inputs) for p in inputs.rglob("*"))
+    code, out, err = cli(verb, *args)
+    lines = err.strip().splitlines()
+    assert code != 0, (out, err)
+    assert len(lines) == 1, err
+    assert "Traceback" not in err and lines[0].startswith("zoo: error: ")
+    assert sorted(p.relative_to(inputs) for p in inputs.rglob("*")) == before
+
+
+@pytest.mark.parametrize("verb, args", PARSER_CASES, ids=_ids(PARSER_CASES))
+def test_bad_arguments_are_one_line(verb, args, capsys):
+    from zoo.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([verb, *args])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert f"zoo {verb}: error: " in err
+
+
+def test_score_works_for_every_language_model(inputs, cli):
+    for name in ("charrnn-shakespeare", "ngram-lm-shakespeare", "gru-lm-shakespeare", "lstm-lm-shakespeare"):
+        code, out, err = cli("score", name, "good.txt")
+        assert code == 0 and "perplexity" in out, (name, out, err)

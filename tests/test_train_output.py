@@ -1,0 +1,147 @@
+"""`zoo train --out`: what may be replaced, the lock between runs, and no litter.
+
+The training runs are mlp-xor smoke runs (one start of 20 passes: a second or two each).
+"""
+
+import os
+
+import filelock
+import pytest
+
+import zoo
+from zoo import artifacts, io
+
+
+def tree(folder):
+    """Every path under `folder` with what it holds (a file's bytes, a link's target), to show
+    that nothing changed."""
+    def content(path):
+        if path.is_symlink():
+            return os.readlink(path)
+        return path.read_bytes() if path.is_file() else None
+
+    return {p.relative_to(folder).as_posix(): content(p) for p in sorted(folder.rglob("*"))}
+
+
+def one_line_error(code, err, *words):
+    assert code == 2, err
+    assert err.startswith("zoo: error: ") and err.strip().count("\n") == 0, err
+    for word in words:
+        assert word in err, err
+
+
+def test_a_folder_of_the_users_files_is_not_replaced(tmp_path, cli):
+    docs = tmp_path / "mydocs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "thesis.txt").write_text("four years of work")
+    (docs / "sub" / "notes.txt").write_text("more")
+    before = tree(tmp_path)
+    code, _, err = cli("train", "mlp-xor", "--smoke", "--out", str(docs))
+    one_line_error(code, err, "not an artifact folder", "--overwrite")
+    assert tree(tmp_path) == before  # nothing deleted, nothing added (no lock, no .tmp, no .old)
+
+
+def test_overwrite_replaces_a_folder_when_asked(tmp_path, cli):
+    for docs in tmp_path / "api", tmp_path / "cli":
+        (docs / "sub").mkdir(parents=True)
+        (docs / "thesis.txt").write_text("to be replaced, as asked")
+    zoo.train("mlp-xor", out=tmp_path / "api", smoke=True, overwrite=True)
+    code, _, err = cli("train", "mlp-xor", "--smoke", "--out", str(tmp_path / "cli"), "--overwrite")
+    assert code == 0, err
+    for docs in tmp_path / "api", tmp_path / "cli":
+        assert not (docs / "thesis.txt").exists() and not (docs / "sub").exists()
+        assert zoo.load(docs).name == "mlp-xor"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["api", "cli"]
+
+
+def test_an_artifact_folder_is_replaced_but_not_one_with_a_users_file(tmp_path, cli, capsys):
+    out = tmp_path / "xor"
+    zoo.train("mlp-xor", out=out, smoke=True, seed=1)
+    zoo.train("mlp-xor", out=out, smoke=True, seed=2)  # a rerun replaces the zoo's own artifact
+    assert zoo.load(out).config["training"]["seed"] == 2
+    (out / "my-notes.txt").write_text("mine")
+    capsys.readouterr()  # the training runs' own lines
+    code, _, err = cli("train", "mlp-xor", "--smoke", "--out", str(out))
+    one_line_error(code, err, "my-notes.txt", "--overwrite")
+    assert (out / "my-notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["xor"]
+
+
+def test_a_file_as_out_is_refused_and_kept(tmp_path, cli):
+    target = tmp_path / "results.csv"
+    target.write_text("a,b\n1,2\n")
+    code, _, err = cli("train", "mlp-xor", "--smoke", "--out", str(target))
+    one_line_error(code, err, "is a file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+    assert target.read_text() == "a,b\n1,2\n"
+    with pytest.raises(zoo.InvalidInputError, match="is a file"):  # overwrite does not make it a folder
+        zoo.train("mlp-xor", out=target, smoke=True, overwrite=True)
+
+
+def test_a_symlink_as_out_is_refused_and_later_runs_still_work(tmp_path, cli, capsys):
+    real = tmp_path / "real"
+    zoo.train("mlp-xor", out=real, smoke=True)
+    capsys.readouterr()  # the training run's own lines
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    before = tree(tmp_path)
+    for _ in range(2):  # the second run is not broken by anything the first left
+        code, _, err = cli("train", "mlp-xor", "--smoke", "--out", str(link))
+        one_line_error(code, err, "symbolic link")
+    assert tree(tmp_path) == before
+    zoo.train("mlp-xor", out=real, smoke=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+
+
+def test_an_empty_out_is_refused(tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("train", "mlp-xor", "--smoke", "--out", "")
+    one_line_error(code, err, "empty")
+    with pytest.raises(zoo.InvalidInputError, match="current folder"):
+        zoo.train("mlp-xor", out=".", smoke=True, overwrite=True)
+    assert list(tmp_path.iterdir()) == [] and list(tmp_path.parent.glob(f".{tmp_path.name}.*")) == []
+
+
+def test_leftovers_of_a_crashed_write_are_tidied(tmp_path):
+    out = tmp_path / "xor"
+    zoo.train("mlp-xor", out=out, smoke=True)
+    # What a kill -9 during atomic_directory leaves: its temporary folder, and `.xor.old` (here a
+    # link, as the old code made of a linked --out, which broke every later run).
+    (tmp_path / ".xor.k2j_x9a0.tmp").mkdir()
+    (tmp_path / ".xor.k2j_x9a0.tmp" / "model.keras").write_bytes(b"half")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / ".xor.old").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / ".xor.v2.abcdefgh.tmp").mkdir()  # another output's (xor.v2): not ours to remove
+    zoo.train("mlp-xor", out=out, smoke=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".xor.v2.abcdefgh.tmp", "elsewhere", "xor"]
+
+
+def test_a_crash_between_the_two_renames_gets_the_old_folder_back(tmp_path):
+    out = tmp_path / "xor"
+    zoo.train("mlp-xor", out=out, smoke=True)
+    before = tree(out)
+    os.replace(out, tmp_path / ".xor.old")  # the swap's first rename done, the second not
+    io.remove_leftovers(out)
+    assert tree(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["xor"]
+
+
+def test_save_artifact_itself_refuses_a_users_folder(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "thesis.txt").write_text("mine")
+    with pytest.raises(zoo.InvalidInputError, match="not an artifact folder"):
+        artifacts.save_artifact(docs, model=zoo.build("mlp-xor"), card_body="",
+                                config={"name": "x", "architecture": "mlp-xor"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docs"] and tree(docs) == {"thesis.txt": b"mine"}
+
+
+def test_a_second_run_on_the_same_out_stops_with_one_line(tmp_path, cli):
+    out = tmp_path / "xor"
+    other_run = filelock.FileLock(tmp_path / ".xor.lock")  # what the first run holds
+    with other_run:
+        code, _, err = cli("train", "mlp-xor", "--smoke", "--out", str(out))
+        one_line_error(code, err, "another run is writing")
+        assert not out.exists()
+    code, _, err = cli("train", "mlp-xor", "--smoke", "--out", str(out))
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["xor"]  # the lock file goes with the run
