@@ -4,7 +4,7 @@ gensim's Lee corpus, with the same hyper-parameters (gensim's defaults; epochs b
 For each corpus and architecture: gensim with seeds 1, 2, 3 (one worker thread each) sets the floor,
 gensim-vs-gensim agreement; the Keras model (seed 0) is compared with each gensim run. Agreement is
 the Spearman correlation of cosine similarities over fixed pairs of frequent words, and the mean
-overlap of top-10 neighbour lists (zoo.models.word2vec.agreement). Quality: WordSim-353, SimLex-999,
+overlap of top-10 neighbour lists (zoo.gensim_bridge.agreement). Quality: WordSim-353, SimLex-999,
 questions-words, in-vocabulary part, with coverage. Goal: Keras-vs-gensim >= 0.9 x gensim-vs-gensim.
 
     python benchmarks/word2vec_agreement.py [--epochs 15]
@@ -19,8 +19,8 @@ from pathlib import Path
 
 os.environ.setdefault("ZOO_DATA_MIRROR", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 
-from zoo import io, training  # noqa: E402
-from zoo.models import word2vec as w2v  # noqa: E402
+from zoo import gensim_bridge, io, training, word2vec_data  # noqa: E402
+from zoo.models import word2vec  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "word2vec_agreement.json"
 
@@ -29,14 +29,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=15, help="epochs for both sides (default: 15, as the recipes)")
     args = parser.parse_args()
-    hp = {**w2v.DEFAULTS, "epochs": args.epochs}
+    hp = {**word2vec.DEFAULTS, "epochs": args.epochs}
     results = {"hparams": hp, "environment": training.environment(), "runs": {}}
     rows = []
     for corpus_name in ("tinyshakespeare", "lee"):
-        sentences = list(w2v.corpus(corpus_name))
+        sentences = list(word2vec_data.corpus(corpus_name))
         for architecture in ("skipgram", "cbow"):
             start = time.perf_counter()
-            study = w2v.agreement_study(sentences, architecture, hp, seeds=(1, 2, 3))
+            study = gensim_bridge.agreement_study(sentences, architecture, hp, seeds=(1, 2, 3))
             study["seconds"] = time.perf_counter() - start
             results["runs"][f"{corpus_name}/{architecture}"] = study
             for key in ("spearman", "top10_overlap"):

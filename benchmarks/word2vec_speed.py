@@ -116,13 +116,13 @@ def main():
 
     import tempfile
 
-    from zoo import io, training
+    from zoo import io, training, word2vec_data
     from zoo.models import word2vec as w2v
 
     assert DEFAULTS == {k: v for k, v in w2v.DEFAULTS.items() if k != "epochs"}
     # Both sides read the same tokenised corpus: one sentence per line, tokens separated by spaces.
     tokens = Path(tempfile.mkdtemp()) / "tokens.txt"
-    tokens.write_text("".join(" ".join(s) + "\n" for s in w2v.corpus(args.corpus)), encoding="utf-8")
+    tokens.write_text("".join(" ".join(s) + "\n" for s in word2vec_data.corpus(args.corpus)), encoding="utf-8")
 
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")

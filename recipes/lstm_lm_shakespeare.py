@@ -19,6 +19,7 @@ epoch with the best validation perplexity kept.
 
 from pathlib import Path
 
+from zoo import recipe_steps, training, words
 from zoo.models import rnnlm
 
 NAME = "lstm-lm-shakespeare"
@@ -36,17 +37,38 @@ EVAL_TOLERANCE = 1e-3
 
 def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, **options) -> Path:
     """options override HPARAMS and the training settings by name (`-o units=768`)."""
-    hparams, settings = rnnlm.apply_options(
+    # setup
+    hparams, settings = recipe_steps.language_model_options(
         SMOKE_HPARAMS if smoke else HPARAMS,
         {"learning_rate": LEARNING_RATE, "batch_size": BATCH_SIZE, "weight_decay": WEIGHT_DECAY}, options)
-    return rnnlm.train_recipe(NAME, CELL, hparams, out, smoke=smoke, epochs=epochs or (1 if smoke else EPOCHS),
-                              seed=seed, data_dir=data_dir, recipe=f"recipes/{Path(__file__).name}", **settings)
+    epochs = epochs or (1 if smoke else EPOCHS)
+    training.set_seed(seed)
+
+    # data
+    corpus = words.load_corpus(data_dir, smoke=smoke)
+
+    # model
+    model = rnnlm.build_rnn_lm(CELL, len(corpus.vocab), **hparams)
+    training.log(f"{NAME}: {model.count_params():,} parameters, vocabulary {len(corpus.vocab)}")
+
+    # train
+    with training.Stopwatch() as clock:
+        history = recipe_steps.fit_language_model(model, corpus, out=out, epochs=epochs, seed=seed, **settings)
+
+    # evaluate
+    metrics = recipe_steps.language_model_metrics(model, corpus)
+    training.log(f"{NAME}: {metrics}")
+
+    # write
+    return recipe_steps.write_language_model(out, model, corpus, history, metrics, name=NAME, cell=CELL,
+                                             hparams=hparams, epochs=epochs, seed=seed, seconds=clock.seconds,
+                                             smoke=smoke, recipe=f"recipes/{Path(__file__).name}", **settings)
 
 
 def evaluate(art, data_dir=None) -> dict:
-    return rnnlm.evaluate_recipe(art, data_dir=data_dir)
+    return recipe_steps.evaluate_language_model(art, data_dir)
 
 
 def finetune(art, *, text, epochs, out, learning_rate=1e-3, batch_size=16, **options) -> Path:
-    return rnnlm.finetune_recipe(art, text=text, epochs=epochs, out=out, learning_rate=learning_rate,
-                                 batch_size=batch_size, **options)
+    return recipe_steps.finetune_language_model(art, text=text, epochs=epochs, out=out, learning_rate=learning_rate,
+                                                batch_size=batch_size, **options)

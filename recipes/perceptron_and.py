@@ -1,17 +1,39 @@
 """Recipe: perceptron-and, Rosenblatt's perceptron learning AND of two bits.
 
-The perceptron rule (zoo.models.perceptron.train_perceptron) on the four points of the truth
-table; AND is linearly separable, so it converges in a few epochs.
+Setup, data, model, train, evaluate, write. The perceptron rule
+(zoo.models.perceptron.train_perceptron) on the four points of the truth table; AND is linearly
+separable, so it converges in a few epochs. The card (zoo.recipe_steps.write_gate) sets it beside
+XOR, which the same rule never learns.
 """
 
+from pathlib import Path
+
+from zoo import recipe_steps, training
 from zoo.models import perceptron
 
 NAME = "perceptron-and"
-
-
-def train(out, *, smoke=False, epochs=None, seed=0, data_dir=None):
-    return perceptron.train_gate_recipe("and", out, smoke=smoke, epochs=epochs, seed=seed)
+GATE = "and"
+EPOCHS = 20
 
 
 def evaluate(art, data_dir=None) -> dict:
-    return perceptron.evaluate_gate(art)
+    return recipe_steps.evaluate_gate(art)
+
+
+def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path:
+    # setup and data: the truth table's four rows
+    epochs = epochs or (2 if smoke else EPOCHS)
+    x, y = perceptron.TRUTH_INPUTS, perceptron.GATES[GATE]
+
+    # model and training
+    model = perceptron.build_perceptron()
+    with training.Stopwatch() as clock:
+        mistakes = perceptron.train_perceptron(model, x, y, epochs=epochs, seed=seed)
+
+    # evaluate
+    metrics = {**evaluate(perceptron.Perceptron(model, {"gate": GATE}, out)),
+               "epochs_to_converge": perceptron.epochs_to_converge(mistakes)}
+
+    # write
+    return recipe_steps.write_gate(out, model, mistakes, metrics, name=NAME, gate=GATE, epochs=epochs, seed=seed,
+                                   seconds=clock.seconds, recipe=f"recipes/{Path(__file__).name}")

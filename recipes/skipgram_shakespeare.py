@@ -2,27 +2,50 @@
 
 Setup, data, model, train, evaluate, write. Run it with `zoo train skipgram-shakespeare`.
 
-Data: tinyshakespeare tokenised by `zoo.models.word2vec.tokenize` (lower-cased words, inner
+Data: tinyshakespeare tokenised by `zoo.word2vec_data.tokenize` (lower-cased words, inner
 apostrophes kept), one speech (text between blank lines) per sentence. Model: skip-gram with
 negative sampling (zoo.models.word2vec), gensim's defaults except epochs (the corpus is small).
 Validation: gensim's Word2Vec with the same corpus and hyper-parameters, several seeds, on
-tinyshakespeare and on gensim's Lee corpus (see word2vec.agreement_study). The steps are
-word2vec.train_recipe and word2vec.evaluate_recipe, shared with the other architecture.
+tinyshakespeare and on gensim's Lee corpus (zoo.gensim_bridge.agreement_study). The steps that
+cbow-shakespeare shares are in zoo.recipe_steps.
 """
 
 from pathlib import Path
 
-from zoo.models import word2vec as w2v
+from zoo import recipe_steps, training
+from zoo.models import word2vec
 
 NAME = "skipgram-shakespeare"
 ARCHITECTURE = "skipgram"
+HPARAMS = {**word2vec.DEFAULTS, "epochs": 15}  # gensim's defaults but epochs: the corpus is small
+PROBE = ["king", "queen", "love", "death", "night", "sword", "rome", "god"]  # neighbours shown on the card
 EVAL_TOLERANCE = 1e-3
 
 
 def evaluate(art, data_dir=None) -> dict:
-    return w2v.evaluate_recipe(art, data_dir)
+    return recipe_steps.evaluate_word_vectors(art, data_dir)
 
 
 def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, batch_size=None) -> Path:
-    return w2v.train_recipe(NAME, ARCHITECTURE, out, smoke=smoke, epochs=epochs, seed=seed,
-                            data_dir=data_dir, batch_size=batch_size)
+    # setup and data
+    hparams = {**HPARAMS, "epochs": epochs or (1 if smoke else HPARAMS["epochs"])}
+    sentences = recipe_steps.shakespeare_sentences(smoke, data_dir)
+
+    # model and training (train_word2vec builds the model and feeds it the example stream)
+    with training.Stopwatch() as clock:
+        result = word2vec.train_word2vec(sentences, ARCHITECTURE, seed=seed, batch_size=batch_size, verbose=1,
+                                         callbacks=training.resume_callbacks(out), **hparams)
+    training.clear_checkpoint(out)
+    training.log(f"{result.corpus_words * hparams['epochs'] / result.seconds:,.0f} words/s in model.fit")
+
+    # evaluate: against gensim, and the metrics `zoo eval` re-measures
+    vectors = word2vec.keyed_vectors(result.model, result.vocab)
+    studies = recipe_steps.gensim_studies(vectors, sentences, ARCHITECTURE, hparams, smoke=smoke, seed=seed,
+                                          batch_size=result.hparams["batch_size"])
+    metrics = {**recipe_steps.word_vector_metrics(vectors, sentences, ARCHITECTURE, hparams),
+               "final_loss_per_batch": float(result.history["loss"][-1])}
+
+    # write
+    return recipe_steps.write_word_vectors(out, result, vectors, studies, metrics, name=NAME,
+                                           recipe=f"recipes/{Path(__file__).name}", sentences=sentences,
+                                           smoke=smoke, seed=seed, seconds=clock.seconds, probe=PROBE)

@@ -9,7 +9,7 @@ import pytest
 
 import keras
 import zoo
-from zoo import io, lm_table, registry, words
+from zoo import io, lm_table, recipe_steps, registry, words
 from zoo.models import ngram, rnnlm
 
 TOY = ["a b c d a b", "b c a", "a a b c d", "d c b a", "c c a b d e", "e a b"]
@@ -215,9 +215,9 @@ def test_recurrent_dropout_and_weight_decay_reach_keras():
     x = np.random.default_rng(0).integers(0, 40, (2, 7)).astype("int32")
     np.testing.assert_allclose(np.asarray(model(x)), np.asarray(model(x)))  # inference: no dropout
     assert not np.allclose(np.asarray(model(x, training=True)), np.asarray(model(x)))
-    rnnlm.compile_model(model, 1e-3, weight_decay=0.3)
+    recipe_steps.compile_language_model(model, 1e-3, weight_decay=0.3)
     assert model.optimizer.weight_decay == 0.3
-    rnnlm.compile_model(model, 1e-3)
+    recipe_steps.compile_language_model(model, 1e-3)
     assert model.optimizer.weight_decay is None  # plain Adam
 
 
@@ -225,12 +225,12 @@ def test_recipe_options_override_hyper_parameters_and_refuse_unknown_names():
     from zoo.errors import InvalidInputError
 
     defaults = {"learning_rate": 3e-3, "batch_size": 32, "weight_decay": 0.0}
-    hparams, settings = rnnlm.apply_options({"units": 8, "dropout": 0.5}, defaults,
-                                            {"units": 16, "recurrent_dropout": 0.25, "weight_decay": 0.3})
+    hparams, settings = recipe_steps.language_model_options(
+        {"units": 8, "dropout": 0.5}, defaults, {"units": 16, "recurrent_dropout": 0.25, "weight_decay": 0.3})
     assert hparams == {"units": 16, "dropout": 0.5, "recurrent_dropout": 0.25}
     assert settings == {"learning_rate": 3e-3, "batch_size": 32, "weight_decay": 0.3}
     with pytest.raises(InvalidInputError, match=r"unknown option\(s\) \['unitz'\].*known: .*units"):
-        rnnlm.apply_options({"units": 8}, defaults, {"unitz": 16})
+        recipe_steps.language_model_options({"units": 8}, defaults, {"unitz": 16})
 
 
 def test_stream_scoring_predicts_every_token_once_from_its_past():

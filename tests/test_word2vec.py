@@ -7,6 +7,7 @@ import pytest
 
 import keras
 import zoo
+from zoo import gensim_bridge, word2vec_data as w2v_data
 from zoo.models import word2vec as w2v
 
 SENTENCES = [["the", "king", "is", "dead"], ["long", "live", "the", "king"], ["the", "queen"],
@@ -15,40 +16,40 @@ SENTENCES = [["the", "king", "is", "dead"], ["long", "live", "the", "king"], ["t
 
 @pytest.fixture(scope="module")
 def lee():
-    return list(w2v.corpus("lee"))
+    return list(w2v_data.corpus("lee"))
 
 
 # ------------------------------------------------------------------------------- pipeline
 
 
 def test_tokenize_keeps_inner_apostrophes_and_drops_the_rest():
-    assert w2v.tokenize("O'er the King's crown, I'll say: 42 hello-world!") == \
+    assert w2v_data.tokenize("O'er the King's crown, I'll say: 42 hello-world!") == \
         ["o'er", "the", "king's", "crown", "i'll", "say", "hello", "world"]
 
 
 def test_text_corpus_units(tmp_path):
     path = tmp_path / "t.txt"
     path.write_text("First line here.\nSecond line.\n\nNew speech.\n", encoding="utf-8")
-    assert list(w2v.TextCorpus(path)) == [["first", "line", "here", "second", "line"], ["new", "speech"]]
-    assert list(w2v.TextCorpus(path, "line")) == [["first", "line", "here"], ["second", "line"], ["new", "speech"]]
-    assert list(w2v.corpus(str(path))) == list(w2v.TextCorpus(path))
+    assert list(w2v_data.TextCorpus(path)) == [["first", "line", "here", "second", "line"], ["new", "speech"]]
+    assert list(w2v_data.TextCorpus(path, "line")) == [["first", "line", "here"], ["second", "line"], ["new", "speech"]]
+    assert list(w2v_data.corpus(str(path))) == list(w2v_data.TextCorpus(path))
 
 
 def test_corpus_errors(tmp_path):
     with pytest.raises(zoo.InvalidInputError, match="one-shot iterator"):
-        w2v.corpus(iter(SENTENCES))
+        w2v_data.corpus(iter(SENTENCES))
     with pytest.raises(zoo.InvalidInputError, match="token lists"):
-        list(w2v.corpus(["a plain string, not a token list"]))
+        list(w2v_data.corpus(["a plain string, not a token list"]))
     with pytest.raises(zoo.InvalidInputError, match="neither"):
-        w2v.corpus(str(tmp_path / "missing.txt"))
+        w2v_data.corpus(str(tmp_path / "missing.txt"))
     with pytest.raises(zoo.InvalidInputError, match="min_count"):
-        w2v.Vocabulary.scan([["rare"]], min_count=5)
+        w2v_data.Vocabulary.scan([["rare"]], min_count=5)
 
 
 def test_vocabulary_subsampling_and_noise_match_gensim(lee):
     from gensim.models import Word2Vec
 
-    vocab = w2v.Vocabulary.scan(lee, min_count=5)
+    vocab = w2v_data.Vocabulary.scan(lee, min_count=5)
     reference = Word2Vec(min_count=5, sample=1e-3, ns_exponent=0.75)
     reference.build_vocab(lee)
     assert vocab.words == reference.wv.index_to_key
@@ -77,9 +78,9 @@ def test_vectorised_windows_equal_gensims_loops():
     sids = np.sort(rng.integers(0, 30, 400))
     effective = rng.integers(1, 6, 400)
     pairs, cbow = _reference_windows(ids, sids, effective)
-    inputs, outputs = w2v.skipgram_pairs(ids, sids, effective, window=5)
+    inputs, outputs = w2v_data.skipgram_pairs(ids, sids, effective, window=5)
     assert sorted(zip(inputs.tolist(), outputs.tolist())) == [(int(a), int(b)) for a, b in pairs]
-    context, mask, centres = w2v.cbow_examples(ids, sids, effective, window=5)
+    context, mask, centres = w2v_data.cbow_examples(ids, sids, effective, window=5)
     assert len(centres) == len(cbow)
     for row, m, centre, (want_context, want_centre) in zip(context, mask, centres, cbow):
         assert centre == want_centre and sorted(row[m > 0].tolist()) == want_context
@@ -90,7 +91,7 @@ def test_subsampling_rate_and_dynamic_window():
     ids = np.zeros(200_000, dtype="int32")
     ids[::2] = 1
     keep_prob = np.array([0.2, 1.0])
-    kept, _, effective = w2v.subsample_and_windows(ids, np.zeros_like(ids), keep_prob, 5, rng)
+    kept, _, effective = w2v_data.subsample_and_windows(ids, np.zeros_like(ids), keep_prob, 5, rng)
     assert np.mean(kept == 0) == pytest.approx(0.2 / 1.2, abs=0.01)  # word 0 kept 20% of the time
     assert set(np.unique(effective)) == {1, 2, 3, 4, 5}
     assert np.mean(effective) == pytest.approx(3.0, abs=0.05)
@@ -101,7 +102,7 @@ def test_negative_sampling_follows_the_noise_distribution():
     p /= p.sum()
     rng = np.random.default_rng(3)
     outputs = np.full(100_000, 7, dtype="int32")
-    draws = w2v.draw_negatives(outputs, w2v.alias_table(p), 5, rng)
+    draws = w2v_data.draw_negatives(outputs, w2v_data.alias_table(p), 5, rng)
     assert draws.shape == (100_000, 5) and draws.dtype == np.int32
     assert np.mean(draws == 7) < 1e-3 * p[7] + 1e-4  # the true word is (almost) never a negative
     freq = np.bincount(draws.ravel(), minlength=40) / draws.size
@@ -112,9 +113,9 @@ def test_negative_sampling_follows_the_noise_distribution():
 
 
 def test_stream_gives_fixed_size_batches():
-    vocab = w2v.Vocabulary.scan(SENTENCES, min_count=5)
+    vocab = w2v_data.Vocabulary.scan(SENTENCES, min_count=5)
     for architecture in ("skipgram", "cbow"):
-        stream = w2v.ExampleStream(SENTENCES, vocab, architecture=architecture, window=2, negative=3,
+        stream = w2v_data.ExampleStream(SENTENCES, vocab, architecture=architecture, window=2, negative=3,
                                    sample=0, ns_exponent=0.75, batch_size=16, seed=0, chunk_tokens=10)
         batches = iter(stream)
         for _ in range(30):  # more than one pass over the corpus
@@ -176,15 +177,15 @@ def test_build_rejects_bad_sizes():
 
 
 def test_gensim_reference_is_deterministic(lee):
-    a = w2v.gensim_word2vec(lee[:100], "skipgram", seed=1, workers=1, epochs=1).wv
-    b = w2v.gensim_word2vec(lee[:100], "skipgram", seed=1, workers=1, epochs=1).wv
+    a = gensim_bridge.gensim_word2vec(lee[:100], "skipgram", seed=1, workers=1, epochs=1).wv
+    b = gensim_bridge.gensim_word2vec(lee[:100], "skipgram", seed=1, workers=1, epochs=1).wv
     np.testing.assert_array_equal(a.vectors, b.vectors)
 
 
 @pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
 def test_keras_agrees_with_gensim_like_gensim_with_itself(lee, architecture):
     """The fast version of benchmarks/word2vec_agreement.py: Lee corpus, 5 epochs, 2 gensim seeds."""
-    study = w2v.agreement_study(lee, architecture, {"epochs": 5}, seeds=(1, 2))
+    study = gensim_bridge.agreement_study(lee, architecture, {"epochs": 5}, seeds=(1, 2))
     assert study["spearman"]["gensim_vs_gensim"] > 0.8
     assert study["spearman"]["ratio"] >= 0.9, study["spearman"]
     assert study["top10_overlap"]["ratio"] >= 0.7, study["top10_overlap"]

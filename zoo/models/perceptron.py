@@ -76,6 +76,11 @@ def train_perceptron(model, x, y, epochs: int = 20, learning_rate: float = 1.0, 
     return mistakes
 
 
+def epochs_to_converge(mistakes: list[int]) -> int:
+    """The first epoch (from 1) without a mistake in train_perceptron's record, or -1 if none was."""
+    return next((i + 1 for i, m in enumerate(mistakes) if m == 0), -1)
+
+
 class Perceptron(Artifact):
     """A trained perceptron. `predict([[1, 1]])` gives the step output (0 or 1)."""
 
@@ -111,49 +116,3 @@ def plot_boundary(model, gate: str, title: str):
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
-
-
-def train_gate_recipe(gate: str, out, *, smoke=False, epochs=None, seed=0):
-    """The body shared by the perceptron-<gate> recipes: learn the gate, check, write the artifact."""
-    from zoo import training
-    from zoo.artifacts import save_artifact
-
-    epochs = epochs or (2 if smoke else 20)
-    name = f"perceptron-{gate}"
-    model = build_perceptron()
-    with training.Stopwatch() as clock:
-        mistakes = train_perceptron(model, TRUTH_INPUTS, GATES[gate], epochs=epochs, seed=seed)
-    xor_model = build_perceptron()
-    xor_mistakes = train_perceptron(xor_model, TRUTH_INPUTS, GATES["xor"], epochs=max(epochs, 20), seed=seed)
-    converged_after = next((i + 1 for i, m in enumerate(mistakes) if m == 0), None)
-    w, b = model.get_layer("unit").get_weights()
-    config = {
-        "name": name,
-        "architecture": "perceptron",
-        "description": f"Rosenblatt's perceptron trained with the perceptron learning rule to compute {gate.upper()} "
-                       "of two bits.",
-        "recipe": f"recipes/perceptron_{gate}.py",
-        "hparams": {"inputs": 2},
-        "gate": gate,
-        "dataset": {"name": f"{gate} truth table", "points": 4, "split": "train = evaluate = the four points"},
-        "metrics": {"accuracy": float(np.mean(step(np.asarray(model(TRUTH_INPUTS))[:, 0]) == GATES[gate])),
-                    "epochs_to_converge": converged_after or -1},
-        "training": {"epochs": epochs, "rule": "w += lr (y - step(w.x + b)) x, lr = 1", "seed": seed,
-                     "seconds": clock.seconds, "environment": training.environment()},
-        "card": {"tags": ["perceptron", "rosenblatt"]},
-    }
-    body = f"""
-The perceptron learning rule separates the {gate.upper()} points: mistakes per epoch
-{mistakes[:10]}{' ...' if len(mistakes) > 10 else ''}; learned w = {w[:, 0].tolist()}, b = {b.tolist()}.
-The same rule on XOR never stops making mistakes (per epoch: {xor_mistakes[:10]} ...): no line
-separates XOR's points, which is why mlp-xor needs a hidden layer.
-
-![decision boundary](boundary.png)
-"""
-    plots = {"boundary.png": plot_boundary(model, gate, f"{name}: learned boundary")}
-    return save_artifact(out, model=model, config=config, card_body=body, plots=plots)
-
-
-def evaluate_gate(art) -> dict:
-    gate = art.config["gate"]
-    return {"accuracy": float(np.mean(art.predict(TRUTH_INPUTS) == GATES[gate]))}
