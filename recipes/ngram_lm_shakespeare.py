@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 import keras
-from zoo import lm_table, training, words
+from zoo import lm_table, recipe_steps, training, words
 from zoo.artifacts import save_artifact
 from zoo.errors import ZooError
 from zoo.models import ngram
@@ -94,7 +94,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path
     rows = ngram.count_baselines(corpus) + [lm_table.table_row(NAME, config["metrics"], clock.seconds)]
     sample = art.generate("first citizen :\n", 40, temperature=0.8, seed=1)
     body = f"""
-Word-level language model: `art.perplexity(text)`, `art.next_words("to be or not to", k=5)`,
+Word-level language model: `art.score(text).perplexity`, `art.next_tokens("to be or not to", k=5)`,
 `art.generate("ROMEO:", 50, temperature=0.8, seed=1)`, `zoo generate {NAME} --prompt ... --length 50`.
 
     y = b + U tanh(d + H x),   x = [C(w_t-4), C(w_t-3), C(w_t-2), C(w_t-1)]
@@ -104,8 +104,8 @@ Test perplexity {config['metrics']['test_perplexity']:.1f} (validation
 and each line's end (`</s>`) of the test part is predicted from the {hparams['context']} previous words of its
 line (`<s>`-padded), the contexts a {hparams['context'] + 1}-gram count model sees.
 """
-    body += ngram.card_table_section(rows, sample)
+    body += recipe_steps.card_table_section(rows, sample)
     plots = {"training_curve.png": training.plot_history(history, NAME, metrics=("perplexity",)),
-             "perplexity_table.png": ngram.plot_table(rows, "word-level tinyshakespeare, test perplexity")}
+             "perplexity_table.png": recipe_steps.plot_table(rows, "word-level tinyshakespeare, test perplexity")}
     return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
                          assets={"vocab.txt": "\n".join(corpus.vocab.words)})

@@ -49,10 +49,11 @@ BAD = {
         ["lstm-lm-shakespeare", "a-folder"],
     ],
     "perplexity": [["lstm-lm-shakespeare", "latin1.txt"], ["gru-lm-shakespeare", "binary.bin"]],
-    "next-words": [
+    "next": [
         ["lstm-lm-shakespeare", "my lord", "-k", "0"], ["lstm-lm-shakespeare", "my lord", "-k", "nan"],
-        ["lstm-lm-shakespeare", "my lord", "-k", "99999999"], ["charrnn-shakespeare", "my lord"],
+        ["lstm-lm-shakespeare", "my lord", "-k", "99999999"], ["skipgram-shakespeare", "my lord"],
     ],
+    "next-words": [["mlp-xor", "my lord"]],
     "translate": [
         ["seq2seq-dates", "25.11.2026", "--beam-size", "0"], ["seq2seq-dates", "25.11.2026", "--beam-size", "inf"],
         ["seq2seq-dates", "\u2603"], ["seq2seq-dates", "1" * 500], ["mlp-xor", "25.11.2026"],
@@ -142,7 +143,15 @@ def test_bad_arguments_are_one_line(verb, args, capsys):
     assert f"zoo {verb}: error: " in err
 
 
-def test_score_works_for_every_language_model(inputs, cli):
-    for name in ("charrnn-shakespeare", "ngram-lm-shakespeare", "gru-lm-shakespeare", "lstm-lm-shakespeare"):
+LANGUAGE_MODELS = ("charrnn-shakespeare", "ngram-lm-shakespeare", "gru-lm-shakespeare", "lstm-lm-shakespeare")
+
+
+def test_the_language_model_verbs_work_for_every_language_model(inputs, cli):
+    for name in LANGUAGE_MODELS:
         code, out, err = cli("score", name, "good.txt")
-        assert code == 0 and "perplexity" in out, (name, out, err)
+        assert code == 0 and "perplexity" in out and "bits/" in out, (name, out, err)
+        code, out, err = cli("next", name, "to be or not to", "-k", "3")
+        assert code == 0 and len(out.strip().splitlines()) == 3, (name, out, err)
+        code, out, err = cli("generate", name, "--prompt", "ROMEO:", "--length", "5", "--seed", "1",
+                             "--top-p", "0.9")
+        assert code == 0 and out.startswith("ROMEO:"), (name, out, err)

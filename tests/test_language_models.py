@@ -9,7 +9,8 @@ import pytest
 
 import keras
 import zoo
-from zoo import io, lm_table, recipe_steps, registry, words
+from zoo.language_model import Score
+from zoo import io, lm_table, recipe_steps, registry, samplers, words
 from zoo.models import ngram, rnnlm
 
 TOY = ["a b c d a b", "b c a", "a a b c d", "d c b a", "c c a b d e", "e a b"]
@@ -241,7 +242,7 @@ def test_stream_scoring_predicts_every_token_once_from_its_past():
     got = rnnlm.stream_log_probs(model, stream, start_token=2, window=5, burn_in=40)
     # reference: whole stream, preceded by the start token and the same padding
     inputs = np.concatenate([np.full(41, 2), stream[:-1]]).astype("int32")[None]
-    lp = rnnlm.log_softmax(np.asarray(model(inputs)))[0, 40:]
+    lp = samplers.log_softmax(np.asarray(model(inputs)))[0, 40:]
     expected = lp[np.arange(len(stream)), stream]
     assert got.shape == (23,)
     np.testing.assert_allclose(got[:5], expected[:5], atol=1e-5)  # context fits in the burn-in
@@ -286,40 +287,45 @@ def test_artifacts_are_registered():
     assert LM_ARTIFACTS == lm_table.NEURAL_ARTIFACTS
 
 
-def test_perplexity_and_unknown_words(art, capsys):
+def test_score_and_unknown_words(art):
     text = "first citizen :\nbefore we proceed any further , hear me speak .\n"
-    ppl = art.perplexity(text)
-    assert 1 < ppl < len(art.vocab)
+    score = art.score(text)
+    assert isinstance(score, Score) and score.unit == "word"
+    assert 1 < score.perplexity < len(art.vocab) and score.unknown == {}
     result = art.score(text + "zyzzyva quux")
-    assert result["unknown"] == 2 and result["unknown_words"] == ["quux", "zyzzyva"]
-    assert result["tokens"] == result["words"] + 3  # one </s> per line
-    art.perplexity("zyzzyva the king")
-    assert "1 of 3 words not in the vocabulary" in capsys.readouterr().err
+    assert result.unknown == {"zyzzyva": 1, "quux": 1} and result.unknown_count == 2
+    assert result.tokens == 3 + 10 + 2 + 3  # each word, and one </s> per line
+    assert result.bits_per_token == pytest.approx(result.nats_per_token / np.log(2))
+    with pytest.warns(UserWarning, match="never seen .*zyzzyva"):
+        art.next_tokens("zyzzyva the king", 3)
     with pytest.raises(zoo.InvalidInputError, match="empty"):
-        art.perplexity("   \n ")
+        art.score("   \n ")
 
 
-def test_next_words(art):
-    top = art.next_words("what is your", 5)
+def test_next_tokens(art):
+    top = art.next_tokens("what is your", 5)
     assert len(top) == 5 and all(isinstance(w, str) for w, _ in top)
     probs = [p for _, p in top]
     assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6
-    assert art.next_words("my lord", 1)[0][0] in art.vocab
+    assert art.next_tokens("my lord", 1)[0][0] in art.vocab
     with pytest.raises(zoo.InvalidInputError):
-        art.next_words("my lord", 0)
+        art.next_tokens("my lord", 0)
 
 
 def test_generate_is_repeatable_and_streams(art):
     pieces = []
-    a = art.generate("first citizen :", 12, temperature=0.9, top_k=20, seed=3, on_text=pieces.append)
+    a = art.generate("first citizen :", 12, temperature=0.9, top_k=20, seed=3, stream=pieces.append)
     b = art.generate("first citizen :", 12, temperature=0.9, top_k=20, seed=3)
     assert a == b == "".join(pieces) and len(pieces) == 12
     greedy = art.generate("my lord", 4, temperature=0)
-    first = art.next_words("my lord", 1)[0][0]
+    first = art.next_tokens("my lord", 1)[0][0]
     assert greedy.split()[0] == first or greedy.startswith(first) or first == words.EOS
     assert words.UNK not in art.generate("the", 30, temperature=1.5, seed=0)
+    assert art.generate("the", 30, top_p=1e-9, seed=0) == art.generate("the", 30, temperature=0)
     with pytest.raises(zoo.InvalidInputError):
         art.generate("the", 3, temperature=-1)
+    (best, score), *_ = art.beam_search("my lord", 1, beam_size=3)
+    assert best == greedy[:len(best)] and score == pytest.approx(np.log(art.next_tokens("my lord", 1)[0][1]))
 
 
 def test_the_goals_hold():

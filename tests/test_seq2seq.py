@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import registry
+from zoo import registry, samplers
 from zoo.models import dates, seq2seq
 
 # strptime formats that read the same text as the generator's formats (the ground truth check).
@@ -73,8 +73,8 @@ def test_generator_is_seeded_and_test_days_are_held_out():
 def test_vocabulary_and_padding():
     vocab = seq2seq.Vocabulary.from_texts(["ab", "ba c"])
     assert vocab.chars == [" ", "a", "b", "c"] and len(vocab) == 7
-    assert vocab.decode(vocab.encode("cab") + [seq2seq.END, 4]) == "cab"
-    assert vocab.unknown("abxyx") == ["x", "y"]
+    assert vocab.decode([*vocab.encode("cab"), seq2seq.END, 4]) == "cab"
+    assert list(vocab.unknown("abxyx")) == ["x", "y"]
     ids = seq2seq.encode_sources(["ab", ""], vocab, 4)
     assert ids.tolist() == [[0, 0, 4, 5], [0, 0, 0, 0]]  # padded on the left
     inputs, labels, weights = seq2seq.encode_targets(["ab"], vocab, 3)
@@ -100,7 +100,7 @@ def test_step_decoder_reproduces_the_training_model(cell, attention):
     rng = np.random.default_rng(0)
     source = rng.integers(0, 11, (3, 9)).astype("int32")
     target_in = rng.integers(1, 7, (3, 5)).astype("int32")
-    full = seq2seq.log_softmax(np.asarray(model.predict_on_batch([source, target_in]), dtype="float64"))
+    full = samplers.log_softmax(np.asarray(model.predict_on_batch([source, target_in]), dtype="float64"))
     decoder = seq2seq.Decoder(model)
     encoder_outputs, keys, states = decoder.encode(source)
     for t in range(target_in.shape[1]):
@@ -135,7 +135,7 @@ def test_beam_search_finds_the_brute_force_best():
         brute = []
         for seq in candidates:
             target_in = np.array([[seq2seq.START] + seq[:-1]], dtype="int32")
-            logp = seq2seq.log_softmax(np.asarray(model.predict_on_batch([source[row:row + 1], target_in]),
+            logp = samplers.log_softmax(np.asarray(model.predict_on_batch([source[row:row + 1], target_in]),
                                                   dtype="float64"))[0]
             brute.append((logp[np.arange(len(seq)), seq].sum(), seq))
         best_score, best_seq = max(brute, key=lambda pair: pair[0])

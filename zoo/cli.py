@@ -65,7 +65,7 @@ LENGTH = _bounded(int, "the length", 0, MAX_GENERATE)
 COUNT = _bounded(int, "the count", 1, 10_000)
 EPOCHS = _bounded(int, "the number of epochs", 1, 100_000)
 BEAM = _bounded(int, "the beam size", 1, 64)
-DEVICES = _bounded(int, "the number of devices", 1, 4096)
+DEVICES = _bounded(int, "the number of devices", 1)
 
 
 def _options(pairs) -> dict:
@@ -205,7 +205,7 @@ def _cmd_generate(args) -> None:
     art = _load_kind(args.name, LANGUAGE_MODELS, "a language model", LM_EXAMPLES)
     _stream(args.prompt)
     art.generate(args.prompt, args.length, temperature=args.temperature, top_k=args.top_k,
-                 seed=args.seed, on_text=_stream)
+                 top_p=args.top_p, seed=args.seed, stream=_stream)
     _stream("\n")
 
 
@@ -214,26 +214,13 @@ def _cmd_score(args) -> None:
 
     text = io.read_user_text(args.file, "to score")
     art = _load_kind(args.name, LANGUAGE_MODELS, "a language model", LM_EXAMPLES)
-    result = art.score(text)
-    if "nats_per_char" in result:  # a character model
-        print(f"{result['nats_per_char']:.4f} nats/char, {result['bits_per_char']:.4f} bits/char, "
-              f"perplexity {math.exp(result['nats_per_char']):.3f} over {result['chars_scored']:,} characters")
-        if result["unknown_chars"]:
-            listed = ", ".join(f"{c!r} x{n}" for c, n in list(result["unknown"].items())[:10])
-            print(f"skipped {result['unknown_chars']} unknown character(s): {listed}")
-    else:  # a word model
-        from zoo import words
-
-        print(f"perplexity {result['perplexity']:.2f} over {result['tokens']:,} tokens "
-              f"({result['words']:,} words and one </s> a line); {result['unknown']} unknown words "
-              f"scored as {words.UNK}")
+    print(art.score(text))
 
 
-def _cmd_next_words(args) -> None:
-    art = _load_kind(args.name, ("ngram-lm", "gru-lm", "lstm-lm"), "a word-level language model",
-                     "lstm-lm-shakespeare")
-    for word, prob in art.next_words(args.context, args.k):
-        print(f"{prob:8.4f}  {word}")
+def _cmd_next(args) -> None:
+    art = _load_kind(args.name, LANGUAGE_MODELS, "a language model", LM_EXAMPLES)
+    for token, prob in art.next_tokens(args.context, args.k):
+        print(f"{prob:8.4f}  {token!r}" if art.unit == "character" else f"{prob:8.4f}  {token}")
 
 
 def _cmd_translate(args) -> None:
@@ -342,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=TEMPERATURE, default=0.8,
                    help="0 is greedy; higher is wilder (default: 0.8)")
     p.add_argument("--top-k", type=TOP_K, default=None, help="sample only among the k likeliest")
+    p.add_argument("--top-p", type=TOP_P, default=None,
+                   help="sample only among the likeliest tokens whose probabilities add up to P (nucleus)")
     p.add_argument("--seed", type=SEED, default=None, help="the same seed gives the same text")
 
     p = verb("score", _cmd_score, "how well a language model predicts a text",
@@ -351,10 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="artifact, e.g. charrnn-shakespeare or lstm-lm-shakespeare")
     p.add_argument("file", help="text file to score (UTF-8)")
 
-    p = verb("next-words", _cmd_next_words, "the likeliest next words after a context",
-             "The k likeliest next words (</s>: end of line) with their probabilities.",
-             aliases=["next"])
-    p.add_argument("name", help="artifact, e.g. lstm-lm-shakespeare")
+    p = verb("next", _cmd_next, "the likeliest next tokens after a context",
+             "The k likeliest next tokens (characters, or words with </s> for a line's end) of a "
+             "language model, with their probabilities.", aliases=["next-words"])
+    p.add_argument("name", help="artifact, e.g. lstm-lm-shakespeare or charrnn-shakespeare")
     p.add_argument("context", help="the words so far, e.g. 'to be or not to'")
     p.add_argument("-k", type=COUNT, default=10, help="how many (default 10)")
 

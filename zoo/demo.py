@@ -114,7 +114,7 @@ def _charrnn() -> str:
 
     _write(CHARRNN_PROMPT)
     try:
-        art.generate(CHARRNN_PROMPT, CHARRNN_MAX, temperature=TEMPERATURE, seed=CHARRNN_SEED, on_text=on_char)
+        art.generate(CHARRNN_PROMPT, CHARRNN_MAX, temperature=TEMPERATURE, seed=CHARRNN_SEED, stream=on_char)
     except _Enough:
         pass
     text = "".join(kept)  # no line's end within CHARRNN_MAX characters: it ends at a word's end
@@ -151,7 +151,7 @@ def _lstm_lm() -> str:
 
     _write(LSTM_PROMPT)
     try:
-        art.generate(LSTM_PROMPT, LSTM_MAX_WORDS, temperature=TEMPERATURE, seed=LSTM_SEED, on_text=on_piece)
+        art.generate(LSTM_PROMPT, LSTM_MAX_WORDS, temperature=TEMPERATURE, seed=LSTM_SEED, stream=on_piece)
     except _Enough:
         pass
     text = words.detokenize(tokens, previous=before)
@@ -172,9 +172,9 @@ def _shown_word(word: str) -> str:
 def _gru_lm() -> None:
     _section("gru-lm-shakespeare", "a word-level GRU language model: the likeliest next words")
     art = zoo.load("gru-lm-shakespeare")
-    top = art.next_words(GRU_CONTEXT, 5)
+    top = art.next_tokens(GRU_CONTEXT, 5)
     _say(f"   {GRU_CONTEXT} -> " + ", ".join(f"{_shown_word(w)} {p:.2f}" for w, p in top))
-    _run_alone(f"zoo next-words gru-lm-shakespeare {_arg(GRU_CONTEXT)} -k 5")
+    _run_alone(f"zoo next gru-lm-shakespeare {_arg(GRU_CONTEXT)} -k 5")
 
 
 def _ngram_lm(out: Path) -> None:
@@ -182,8 +182,8 @@ def _ngram_lm(out: Path) -> None:
                                      "less surprised)")
     art = zoo.load("ngram-lm-shakespeare")
     width = max(len(NGRAM_LINE), len(NGRAM_SHUFFLED))
-    _say(f"   {NGRAM_LINE:<{width}}  perplexity {art.score(NGRAM_LINE)['perplexity']:6.1f}",
-         f"   {NGRAM_SHUFFLED:<{width}}  perplexity {art.score(NGRAM_SHUFFLED)['perplexity']:6.1f}"
+    _say(f"   {NGRAM_LINE:<{width}}  perplexity {art.score(NGRAM_LINE).perplexity:6.1f}",
+         f"   {NGRAM_SHUFFLED:<{width}}  perplexity {art.score(NGRAM_SHUFFLED).perplexity:6.1f}"
          "  (the same words, shuffled)")
     target = _path_arg(out / "to-be.txt")
     _run_alone(f"echo {_arg(NGRAM_LINE)} > {target} && zoo score ngram-lm-shakespeare {target}")

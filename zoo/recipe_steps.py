@@ -182,6 +182,53 @@ model is trained by the same code with the same hyper-parameters. gensim's quali
 
 
 # ------------------------------------------------------------------ word-level language models
+
+
+def card_table_section(rows: list[dict], sample: str) -> str:
+    """The part every word-level language model's card shares: the table, the plots, a sample."""
+    return f"""
+## The language-model table
+
+Same split, same vocabulary, same test tokens for every row, all measured by this recipe in the
+same run: the count models (nltk.lm's Laplace and interpolated Kneser-Ney, reproduced exactly by
+numpy) and this model. The table of all the zoo's language models is in the README
+(`benchmarks/lm_table.py` re-measures it).
+
+{lm_table.comparison_markdown(rows)}
+
+![the table](perplexity_table.png)
+
+![training curve](training_curve.png)
+
+Sample (temperature 0.8, seed 1, prompt "first citizen :"):
+
+```
+first citizen :
+{sample}
+```
+"""
+
+
+def plot_table(rows: list[dict], title: str):
+    """Test perplexity of every model in the table, as bars (lower is better)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 1.2))
+    labels = [r["model"] for r in rows][::-1]
+    values = [r["test_perplexity"] for r in rows][::-1]
+    colors = ["#999999" if not label.endswith("shakespeare") else "#3b75af" for label in labels]
+    ax.barh(labels, values, color=colors)
+    for y, v in enumerate(values):
+        ax.text(v, y, f" {v:.1f}", va="center")
+    ax.set_xlabel("test perplexity (lower is better)")
+    ax.set_xlim(0, max(values) * 1.15)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
 # gru-lm-shakespeare and lstm-lm-shakespeare: the same steps, with a different cell.
 
 TRAINING_OPTIONS = ("learning_rate", "batch_size", "weight_decay")
@@ -215,12 +262,12 @@ def fit_language_model(model, corpus: words.Corpus, *, out, epochs: int, batch_s
     kept (early stopping with restored weights). Returns the history, with perplexities."""
     compile_language_model(model, learning_rate, weight_decay)
     train_stream = words.stream(corpus.fit, corpus.vocab)
-    val_x, val_y = rnnlm.training_windows(words.stream(corpus.validation, corpus.vocab))
+    val_x, val_y = training.windows(words.stream(corpus.validation, corpus.vocab), rnnlm.WINDOW)
     callbacks = [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=0, verbose=1),
                  keras.callbacks.EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True,
                                                verbose=1),
                  *training.resume_callbacks(out)]
-    history = model.fit(rnnlm.EpochWindows(train_stream, batch_size, seed=seed), validation_data=(val_x, val_y),
+    history = model.fit(training.ShuffledWindows(train_stream, rnnlm.WINDOW, batch_size, seed=seed), validation_data=(val_x, val_y),
                         epochs=epochs, callbacks=callbacks, verbose=1 if len(train_stream) > 50_000 else 2)
     training.clear_checkpoint(out)
     history = dict(history.history)
@@ -275,7 +322,7 @@ def write_language_model(out, model, corpus: words.Corpus, history: dict, metric
     rows = ngram.count_baselines(corpus) + [lm_table.table_row(name, metrics, seconds)]
     sample = art.generate("first citizen :\n", 40, temperature=0.8, seed=1)
     body = f"""
-Word-level language model: `art.perplexity(text)`, `art.next_words("to be or not to", k=5)`,
+Word-level language model: `art.score(text).perplexity`, `art.next_tokens("to be or not to", k=5)`,
 `art.generate("ROMEO:", 50, temperature=0.8, seed=1)`, `zoo generate {name} --prompt ... --length 50`,
 `zoo finetune {name} --text my.txt --epochs 2 --out runs/mine`.
 
@@ -284,9 +331,9 @@ Test perplexity {metrics['test_perplexity']:.1f} (validation
 Every word and each line's end (`</s>`) of the test part is predicted once, with the earlier
 lines as context (windows of {rnnlm.WINDOW} scored tokens after {rnnlm.BURN_IN} tokens of warm-up context).
 """
-    body += ngram.card_table_section(rows, sample)
+    body += card_table_section(rows, sample)
     plots = {"training_curve.png": training.plot_history(history, name, metrics=("perplexity",)),
-             "perplexity_table.png": ngram.plot_table(rows, "word-level tinyshakespeare, test perplexity")}
+             "perplexity_table.png": plot_table(rows, "word-level tinyshakespeare, test perplexity")}
     return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
                          assets={"vocab.txt": rnnlm.vocab_asset(corpus.vocab)})
 
@@ -328,7 +375,7 @@ def finetune_language_model(art, *, text, epochs, out, learning_rate=1e-3, batch
     n_windows = (len(stream_) - 1) // rnnlm.WINDOW
     batch_size = max(1, min(batch_size, n_windows - 1))  # a random offset can cost one window
     with training.Stopwatch() as clock:
-        history = model.fit(rnnlm.EpochWindows(stream_, batch_size), epochs=epochs, verbose=2).history
+        history = model.fit(training.ShuffledWindows(stream_, rnnlm.WINDOW, batch_size), epochs=epochs, verbose=2).history
     tuned = rnnlm.RecurrentLanguageModel(model, {**art.config, "vocabulary": {"words": art.vocab.words}}, out)
     after = float(np.exp(-rnnlm.stream_log_probs(model, words.stream(held_out, art.vocab), eos).mean()))
     sha = hashlib.sha256(raw.encode("utf-8")).hexdigest()

@@ -10,6 +10,7 @@ Two kinds of entries (as in timm, architecture and pretrained tag are separate):
 
 from __future__ import annotations
 
+import copy
 import difflib
 import fnmatch
 import importlib
@@ -44,11 +45,12 @@ _registry_cache: dict = {}
 
 
 def load_registry() -> dict:
-    """registry.json, read once per process (and again only if the file changed on disk)."""
+    """registry.json, read once per process (and again only if the file changed on disk). Each
+    caller gets its own copy, so that changing it changes nothing for the next one."""
     stamp = REGISTRY_PATH.stat().st_mtime_ns
     if _registry_cache.get("stamp") != stamp:
         _registry_cache.update(stamp=stamp, data=io.read_json(REGISTRY_PATH))
-    return _registry_cache["data"]
+    return copy.deepcopy(_registry_cache["data"])
 
 
 def architectures() -> dict:

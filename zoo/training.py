@@ -1,5 +1,6 @@
-"""What every recipe needs around `model.fit`: seeds, resumable checkpoints, the record of the
-environment the run happened in, and the training-curve plot."""
+"""What every recipe needs around `model.fit`: seeds, the training windows of a language model,
+resumable checkpoints, the record of the environment the run happened in, and the training-curve
+plot."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from zoo._quiet import import_backend_quietly
 
 import_backend_quietly()  # before Keras: TensorFlow's start-up chatter stays out of the terminal
 import keras  # noqa: E402  (the callbacks below are Keras callbacks)
+import numpy as np  # noqa: E402
+
+from zoo.errors import InvalidInputError  # noqa: E402
 
 
 def set_seed(seed: int) -> None:
@@ -98,6 +102,48 @@ def background(iterator, ahead: int = 8):
             yield item
     finally:
         stop.set()
+
+
+# ----------------------------------------------------------------------------- windows
+# A language model trains on windows of its token stream, each target the input shifted by one
+# (charrnn on characters, gru-lm and lstm-lm on words).
+
+
+def windows(ids: np.ndarray, length: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Consecutive non-overlapping windows from `offset` on: inputs and targets, each (n, length)."""
+    n = (len(ids) - 1 - offset) // length
+    x = ids[offset:offset + n * length].reshape(n, length)
+    y = ids[offset + 1:offset + 1 + n * length].reshape(n, length)
+    return x, y
+
+
+class ShuffledWindows(keras.utils.PyDataset):
+    """Training batches of `windows`: each epoch starts them at a new random offset and shuffles
+    them, so every token is seen at different positions of its window from epoch to epoch. The
+    number of batches is the same every epoch (counted for the worst offset), as Keras expects."""
+
+    def __init__(self, ids: np.ndarray, length: int, batch_size: int, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.ids, self.length, self.batch_size = ids, length, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.n_batches = ((len(ids) - length) // length) // batch_size
+        if self.n_batches < 1:
+            raise InvalidInputError(f"the text ({len(ids)} tokens) is too short for one batch of "
+                                    f"{batch_size} windows of {length}; lower the batch size or window.")
+        self.on_epoch_end()
+
+    def on_epoch_end(self):
+        offset = int(self.rng.integers(self.length))
+        starts = offset + self.length * np.arange((len(self.ids) - 1 - offset) // self.length)
+        self.starts = self.rng.permutation(starts)
+
+    def __len__(self):
+        return self.n_batches
+
+    def __getitem__(self, index):
+        starts = self.starts[index * self.batch_size:(index + 1) * self.batch_size]
+        chunk = self.ids[starts[:, None] + np.arange(self.length + 1)]
+        return chunk[:, :-1], chunk[:, 1:]
 
 
 def checkpoint_dir(out) -> Path:

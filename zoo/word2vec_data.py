@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+import zoo.text
 from zoo.errors import InvalidInputError
 
 MAX_SENTENCE = 10_000  # gensim's MAX_WORDS_IN_BATCH: longer sentences are cut into pieces
@@ -147,10 +147,17 @@ def corpus(source, *, max_chars: int | None = None):
 # ---------------------------------------------------------------------------- vocabulary
 
 
-@dataclass
-class Vocabulary:
-    words: list[str]          # most frequent first (gensim's order)
-    counts: np.ndarray        # raw counts, int64
+class Vocabulary(zoo.text.Vocabulary):
+    """Words <-> ids (zoo.text's API), most frequent first (gensim's order), with their raw counts
+    (int64) for sub-sampling and the noise distribution. Unknown words are dropped, as gensim does."""
+
+    def __init__(self, words: list[str], counts: np.ndarray):
+        super().__init__(words)
+        self.counts = counts
+
+    @property
+    def words(self) -> list[str]:
+        return self.tokens
 
     @classmethod
     def scan(cls, sentences, min_count: int = 5) -> "Vocabulary":
@@ -166,15 +173,6 @@ class Vocabulary:
                 f"({sum(raw.values())} tokens): give more text or a smaller min_count.")
         kept.sort(key=lambda wci: (-wci[1], -wci[2]))  # gensim's order: ties, the last seen first
         return cls([w for w, _, _ in kept], np.array([c for _, c, _ in kept], dtype="int64"))
-
-    def __len__(self):
-        return len(self.words)
-
-    @property
-    def index(self) -> dict[str, int]:
-        if not hasattr(self, "_index"):
-            self._index = {w: i for i, w in enumerate(self.words)}
-        return self._index
 
     def keep_probabilities(self, sample: float) -> np.ndarray:
         """Sub-sampling: the probability of keeping each occurrence (gensim's prepare_vocab)."""

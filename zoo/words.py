@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import zoo.text
 from zoo.errors import InvalidInputError
+from zoo.language_model import LanguageModel
 
 BOS, EOS, UNK = "<s>", "</s>", "<UNK>"
 TRAIN_FRACTION = 0.9        # of the sentences: train (the rest: test)
@@ -59,14 +61,20 @@ def split(text: str) -> Split:
     return Split(train=train, fit=train[:val_cut], validation=train[val_cut:], test=test)
 
 
-class Vocabulary:
-    """Words <-> ids. Id 0 is <UNK>, 1 is <s>, 2 is </s>, then words by decreasing training count."""
+class Vocabulary(zoo.text.Vocabulary):
+    """Words <-> ids (zoo.text's API). Id 0 is <UNK>, 1 is <s>, 2 is </s>, then words by
+    decreasing training count; an unknown word reads as <UNK>."""
+
+    unknown_id = 0
 
     def __init__(self, words: list[str]):
         if words[:3] != [UNK, BOS, EOS]:
             raise ValueError("a vocabulary starts with <UNK>, <s>, </s>")
-        self.words = list(words)
-        self.index = {w: i for i, w in enumerate(self.words)}
+        super().__init__(words)
+
+    @property
+    def words(self) -> list[str]:
+        return self.tokens
 
     @classmethod
     def from_sentences(cls, train: list[list[str]], min_count: int = MIN_COUNT) -> "Vocabulary":
@@ -75,20 +83,8 @@ class Vocabulary:
                       key=lambda w: (-counts[w], w))
         return cls([UNK, BOS, EOS, *kept])
 
-    def __len__(self):
-        return len(self.words)
-
-    def __contains__(self, word):
-        return word in self.index
-
     def map_unknown(self, sentence: list[str]) -> list[str]:
         return [w if w in self.index else UNK for w in sentence]
-
-    def encode(self, words: list[str]) -> np.ndarray:
-        return np.array([self.index.get(w, 0) for w in words], dtype="int32")
-
-    def decode(self, ids) -> list[str]:
-        return [self.words[int(i)] for i in ids]
 
 
 def stream(sentences_: list[list[str]], vocab: Vocabulary) -> np.ndarray:
@@ -158,93 +154,59 @@ def format_words(words: list[str]) -> str:
 # ------------------------------------------------------------------ the artifacts' shared API
 
 
-class WordLanguageModel:
-    """What every word-level language model artifact offers (mixed into an Artifact subclass).
+class WordLanguageModel(LanguageModel):
+    """The language-model task (zoo.language_model) for word-level models: tokens are the words
+    of the vocabulary and </s>, each line's end. A subclass defines `vocab` (a Vocabulary),
+    `_sentence_log_probs(sentences)` (log-probability of every predicted token: each word and
+    one </s> a sentence) and `_next_log_probs(history)` (log-probabilities of the next word
+    after a list of words that starts at the beginning of a text, </s> between lines)."""
 
-    A subclass defines `vocab` (a Vocabulary), `_sentence_log_probs(sentences)` (natural-log
-    probability of every predicted token: each word and one </s> a sentence) and
-    `_next_log_probs(history)` (log-probabilities of the next word after a list of words, where
-    the history starts at the beginning of a text and holds </s> between lines).
-    """
+    unit = "word"
+    unknown_handling = f"read as {UNK}"
 
-    def score(self, text: str) -> dict:
-        """Perplexity of a text, with the counts behind it. Unknown words map to <UNK> and are
-        counted (`unknown`, `unknown_words`): a text full of them looks easier than it is."""
-        sents = text_tokens(text)
-        flat = [w for s in sents for w in s]
-        unknown = [w for w in flat if w not in self.vocab or w in (BOS, EOS, UNK)]
-        mapped = [self.vocab.map_unknown(s) for s in sents]
-        log_probs = self._sentence_log_probs(mapped)
-        nats = float(-np.mean(log_probs))
-        return {"perplexity": float(np.exp(nats)), "nats_per_token": nats, "tokens": int(len(log_probs)),
-                "words": len(flat), "unknown": len(unknown), "unknown_words": sorted(set(unknown))[:50]}
+    @property
+    def never_generated(self):
+        return (self.vocab.index[UNK], self.vocab.index[BOS])
 
-    def perplexity(self, text: str) -> float:
-        """exp(mean negative log-likelihood) over each word and each line's end (</s>)."""
-        result = self.score(text)
-        if result["unknown"]:
-            import sys
+    def token(self, token_id: int) -> str:
+        return self.vocab.words[token_id]
 
-            print(f"{self.name}: {result['unknown']} of {result['words']} words not in the vocabulary, "
-                  f"scored as <UNK> (e.g. {', '.join(result['unknown_words'][:5])})", file=sys.stderr)
-        self.last_score = result
-        return result["perplexity"]
+    def _unknown(self, words: list[str]) -> collections.Counter:
+        return collections.Counter(w for w in words if w not in self.vocab or w in (BOS, EOS, UNK))
 
-    def _history(self, context: str) -> list[str]:
-        if not isinstance(context, str):
-            raise InvalidInputError(f"give the context as a string, got {type(context).__name__}.")
+    def prompt_state(self, text: str):
+        """The history of words (unknown ones as <UNK>, </s> between lines; the last line is
+        not finished), the last word's id (None at a line's start), the unknown words."""
+        lines = [tokenize(line) for line in text.split("\n")]
         history = []
-        for tokens in (tokenize(line) for line in context.split("\n")):
-            history += self.vocab.map_unknown(tokens)
-            history.append(EOS)
-        return history[:-1]  # the context's last line is not finished
+        for tokens in lines:
+            history += self.vocab.map_unknown(tokens) + [EOS]
+        history = history[:-1]
+        previous = self.vocab.index[history[-1]] if history and text.strip() and not text.endswith("\n") else None
+        return history, previous, self._unknown([w for tokens in lines for w in tokens])
+
+    def next_log_probs(self, history) -> np.ndarray:
+        return self._next_log_probs(history)
+
+    def advance(self, history, token: int):
+        return history + [self.vocab.words[token]]
+
+    def piece(self, previous, token: int) -> str:
+        return word_piece(None if previous is None else self.vocab.words[previous], self.vocab.words[token])
+
+    # The shipped artifacts' cards (their bytes are pinned by sha256) name these two calls.
+    def perplexity(self, text: str) -> float:
+        """score(text).perplexity."""
+        return self.score(text).perplexity
 
     def next_words(self, context: str, k: int = 10) -> list[tuple[str, float]]:
-        """The k likeliest next words after `context`, with their probabilities
-        ("</s>" is the end of the line). An empty context means the start of a text."""
-        if not isinstance(k, int) or k < 1:
-            raise InvalidInputError(f"k must be a positive integer, got {k!r}.")
-        probs = np.exp(self._next_log_probs(self._history(context)))
-        top = np.argsort(-probs, kind="stable")[:k]
-        return [(self.vocab.words[i], float(probs[i])) for i in top]
+        """next_tokens(context, k)."""
+        return self.next_tokens(context, k)
 
-    def generate(self, prompt: str = "", n_words: int = 50, temperature: float = 1.0, top_k: int | None = None,
-                 seed: int | None = None, on_text=None) -> str:
-        """Continue `prompt` by n_words words (each line's end counts as one), sampled at
-        `temperature` (0: always the likeliest word) among the `top_k` likeliest (None: all).
-        <UNK> and <s> are never produced. The same seed gives the same text. `on_text` is
-        called with each new piece of text as it is produced; the continuation is returned."""
-        if not isinstance(n_words, int) or n_words < 0:
-            raise InvalidInputError(f"n_words must be 0 or more, got {n_words!r}.")
-        if temperature is None or temperature < 0:
-            raise InvalidInputError(f"temperature must be 0 (greedy) or more, got {temperature!r}.")
-        if top_k is not None and top_k < 1:
-            raise InvalidInputError(f"top_k must be at least 1, got {top_k!r}.")
-        rng = np.random.default_rng(seed)
-        history = self._history(prompt)
-        previous = history[-1] if history and prompt.strip() and not prompt.endswith("\n") else None
-        pieces = []
-        banned = [self.vocab.index[UNK], self.vocab.index[BOS]]
-        for _ in range(n_words):
-            log_probs = np.asarray(self._next_log_probs(history), dtype="float64").copy()
-            log_probs[banned] = -np.inf
-            if temperature == 0:
-                choice = int(np.argmax(log_probs))
-            else:
-                logits = log_probs / temperature
-                if top_k is not None and top_k < len(logits):
-                    cut = np.partition(logits, -top_k)[-top_k]
-                    logits[logits < cut] = -np.inf
-                p = np.exp(logits - logits.max())
-                choice = int(rng.choice(len(p), p=p / p.sum()))
-            word = self.vocab.words[choice]
-            piece = word_piece(previous, word)
-            previous = word
-            history.append(word)
-            pieces.append(piece)
-            if on_text is not None:
-                on_text(piece)
-        return "".join(pieces)
+    def token_log_probs(self, text: str):
+        sents = text_tokens(text)
+        log_probs = self._sentence_log_probs([self.vocab.map_unknown(s) for s in sents])
+        return np.asarray(log_probs), self._unknown([w for s in sents for w in s])
 
 
 # ------------------------------------------------------------------ the shared dataset

@@ -134,25 +134,3 @@ def plot_decision_regions(model, title: str):
     ax.set_title(title)
     fig.tight_layout()
     return fig
-
-
-def add_commands(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "xor", help="run the XOR network on a pair of bits",
-        description="Print the XOR network's output for x1 x2, or its whole truth table.")
-    parser.add_argument("bits", nargs="*", type=float, help="two inputs, e.g. 0 1 (omit for the truth table)")
-    parser.add_argument("--model", default="mlp-xor", help="artifact name or folder (default: mlp-xor)")
-    parser.set_defaults(handler=_cli_xor)
-
-
-def _cli_xor(args) -> None:
-    from zoo import load
-
-    art = load(args.model)
-    if not args.bits:
-        print(art.truth_table())
-        return
-    if len(args.bits) != 2:
-        raise InvalidInputError(f"give exactly two inputs, e.g. `zoo xor 0 1`; got {len(args.bits)}.")
-    value = art.predict([args.bits])[0]
-    print(f"{value:.4f} -> {int(value > 0.5)}")

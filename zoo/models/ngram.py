@@ -31,8 +31,7 @@ import numpy as np
 import keras
 
 from zoo import words
-from zoo.lm_table import comparison_markdown
-from zoo.artifacts import Artifact
+from zoo.samplers import log_softmax
 
 
 # --------------------------------------------------------------------------- counting
@@ -215,52 +214,6 @@ def count_baselines(corpus: words.Corpus, specs=COUNT_BASELINES) -> list[dict]:
     return rows
 
 
-def card_table_section(rows: list[dict], sample: str) -> str:
-    """The part every word-level language model's card shares: the table, the plots, a sample."""
-    return f"""
-## The language-model table
-
-Same split, same vocabulary, same test tokens for every row, all measured by this recipe in the
-same run: the count models (nltk.lm's Laplace and interpolated Kneser-Ney, reproduced exactly by
-numpy) and this model. The table of all the zoo's language models is in the README
-(`benchmarks/lm_table.py` re-measures it).
-
-{comparison_markdown(rows)}
-
-![the table](perplexity_table.png)
-
-![training curve](training_curve.png)
-
-Sample (temperature 0.8, seed 1, prompt "first citizen :"):
-
-```
-first citizen :
-{sample}
-```
-"""
-
-
-def plot_table(rows: list[dict], title: str):
-    """Test perplexity of every model in the table, as bars (lower is better)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 1.2))
-    labels = [r["model"] for r in rows][::-1]
-    values = [r["test_perplexity"] for r in rows][::-1]
-    colors = ["#999999" if not label.endswith("shakespeare") else "#3b75af" for label in labels]
-    ax.barh(labels, values, color=colors)
-    for y, v in enumerate(values):
-        ax.text(v, y, f" {v:.1f}", va="center")
-    ax.set_xlabel("test perplexity (lower is better)")
-    ax.set_xlim(0, max(values) * 1.15)
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
 # ------------------------------------------------------------ the neural n-gram model
 
 
@@ -289,22 +242,16 @@ def context_target(sentences_ids, context: int, vocab: words.Vocabulary):
     return grams[:, :-1].astype("int32"), grams[:, -1].astype("int32")
 
 
-def _log_softmax(logits):
-    logits = np.asarray(logits, dtype="float64")
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
 def neural_log_probs(model, contexts, targets, batch_size: int = 1024) -> np.ndarray:
     out = np.empty(len(targets))
     for b in range(0, len(targets), batch_size):
-        lp = _log_softmax(model(contexts[b:b + batch_size], training=False))
+        lp = log_softmax(model(contexts[b:b + batch_size], training=False))
         out[b:b + batch_size] = lp[np.arange(len(lp)), targets[b:b + batch_size]]
     return out
 
 
-class NeuralNgramLM(words.WordLanguageModel, Artifact):
-    """A trained ngram-lm: perplexity(text), next_words(context, k), generate(...)."""
+class NeuralNgramLM(words.WordLanguageModel):
+    """A trained ngram-lm: the language-model task (generate, score, next_tokens)."""
 
     def __init__(self, model, config, folder):
         super().__init__(model, config, folder)
@@ -322,5 +269,5 @@ class NeuralNgramLM(words.WordLanguageModel, Artifact):
     def _next_log_probs(self, history):
         line = history[len(history) - history[::-1].index(words.EOS):] if words.EOS in history else history
         ids = self.vocab.encode([words.BOS] * self.context + line)[-self.context:]
-        return _log_softmax(self.model(ids[None, :], training=False))[0]
+        return log_softmax(self.model(ids[None, :], training=False))[0]
 

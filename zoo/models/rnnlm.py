@@ -33,7 +33,7 @@ import keras
 from keras import ops
 
 from zoo import words
-from zoo.artifacts import Artifact
+from zoo.samplers import log_softmax
 
 WINDOW = 64      # tokens per training window
 BURN_IN = 64     # tokens of context read before each scored window at evaluation
@@ -118,43 +118,6 @@ def build_gru_lm(vocab_size: int = 6156, embedding_dim: int = 200, units: int = 
 # ------------------------------------------------------------------------------- data
 
 
-def training_windows(stream: np.ndarray, window: int = WINDOW, offset: int = 0):
-    """Non-overlapping (input, target) windows of a token stream, targets shifted by one.
-    A different `offset` each epoch moves the window boundaries."""
-    n = (len(stream) - 1 - offset) // window
-    x = stream[offset:offset + n * window].reshape(n, window)
-    y = stream[offset + 1:offset + 1 + n * window].reshape(n, window)
-    return x, y
-
-
-class EpochWindows(keras.utils.PyDataset):
-    """Shuffled training windows, their boundaries shifted by a random offset every epoch."""
-
-    def __init__(self, stream, batch_size, window=WINDOW, seed=0, **kwargs):
-        super().__init__(**kwargs)
-        self.stream, self.batch_size, self.window = stream, batch_size, window
-        self.rng = np.random.default_rng(seed)
-        self.on_epoch_end()
-
-    def on_epoch_end(self):
-        self.x, self.y = training_windows(self.stream, self.window, int(self.rng.integers(self.window)))
-        order = self.rng.permutation(len(self.x))
-        self.x, self.y = self.x[order], self.y[order]
-
-    def __len__(self):
-        return len(self.x) // self.batch_size
-
-    def __getitem__(self, i):
-        s = slice(i * self.batch_size, (i + 1) * self.batch_size)
-        return self.x[s], self.y[s]
-
-
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    logits = logits.astype("float64")
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
 def stream_log_probs(model, stream: np.ndarray, start_token: int, window: int = WINDOW, burn_in: int = BURN_IN,
                      batch_size: int = 32) -> np.ndarray:
     """Natural-log probability of every token of `stream`, predicted from everything before it
@@ -181,8 +144,8 @@ def stream_log_probs(model, stream: np.ndarray, start_token: int, window: int = 
 # ------------------------------------------------------------------------------- artifact
 
 
-class RecurrentLanguageModel(words.WordLanguageModel, Artifact):
-    """A trained gru-lm or lstm-lm: perplexity(text), next_words(context, k), generate(...)."""
+class RecurrentLanguageModel(words.WordLanguageModel):
+    """A trained gru-lm or lstm-lm: the language-model task (generate, score, next_tokens)."""
 
     def __init__(self, model, config, folder):
         super().__init__(model, config, folder)

@@ -32,8 +32,10 @@ import json
 import numpy as np
 
 import keras
+import zoo.text
 from zoo.artifacts import Artifact
 from zoo.errors import InvalidInputError
+from zoo.samplers import log_softmax
 
 PAD, START, END = 0, 1, 2
 SPECIALS = ["<pad>", "<start>", "<end>"]
@@ -45,37 +47,23 @@ VOCAB_FILE = "vocab.json"
 # ----------------------------------------------------------------------------- vocabulary
 
 
-class Vocabulary:
-    """Characters <-> ids; ids 0, 1, 2 are <pad>, <start>, <end>, characters follow."""
+class Vocabulary(zoo.text.Vocabulary):
+    """Characters <-> ids (zoo.text's API); ids 0, 1, 2 are <pad>, <start>, <end>, characters
+    follow. `decode` gives the text up to the first <end>."""
 
     def __init__(self, chars):
         self.chars = list(chars)
-        self.ids = {c: i + len(SPECIALS) for i, c in enumerate(self.chars)}
+        super().__init__(SPECIALS + self.chars)
 
     @classmethod
     def from_texts(cls, texts):
         return cls(sorted(set("".join(texts))))
 
-    def __len__(self):
-        return len(SPECIALS) + len(self.chars)
-
-    def unknown(self, text: str) -> list[str]:
-        """The characters of text this vocabulary does not have, in order of appearance."""
-        return list(dict.fromkeys(c for c in text if c not in self.ids))
-
-    def encode(self, text: str) -> list[int]:
-        return [self.ids[c] for c in text]
-
     def decode(self, ids) -> str:
         """Characters up to the first <end>; <pad> and <start> are skipped."""
-        out = []
-        for i in ids:
-            i = int(i)
-            if i == END:
-                break
-            if i >= len(SPECIALS):
-                out.append(self.chars[i - len(SPECIALS)])
-        return "".join(out)
+        ids = [int(i) for i in ids]
+        ids = ids[:ids.index(END)] if END in ids else ids
+        return "".join(self.tokens[i] for i in ids if i >= len(SPECIALS))
 
 
 def encode_sources(texts, vocab: Vocabulary, length: int) -> np.ndarray:
@@ -83,7 +71,7 @@ def encode_sources(texts, vocab: Vocabulary, length: int) -> np.ndarray:
     ids = np.full((len(texts), length), PAD, dtype="int32")
     for row, text in enumerate(texts):
         encoded = vocab.encode(text)
-        if encoded:
+        if len(encoded):
             ids[row, -len(encoded):] = encoded
     return ids
 
@@ -96,7 +84,7 @@ def encode_targets(texts, vocab: Vocabulary, length: int):
     labels = np.full((n, length + 1), PAD, dtype="int32")
     weights = np.zeros((n, length + 1), dtype="float32")
     for row, text in enumerate(texts):
-        encoded = vocab.encode(text)
+        encoded = list(vocab.encode(text))
         inputs[row, :len(encoded) + 1] = [START] + encoded
         labels[row, :len(encoded) + 1] = encoded + [END]
         weights[row, :len(encoded) + 1] = 1.0
@@ -186,11 +174,6 @@ def inference_models(model):
 
 
 # ----------------------------------------------------------------------------- search
-
-
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 class Decoder:

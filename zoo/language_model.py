@@ -1,0 +1,179 @@
+"""The language-model task, written once for every language model in the zoo (charrnn, ngram-lm,
+gru-lm, lstm-lm), as keras-hub's CausalLM writes `generate` once in its base class:
+
+    art.generate(prompt, max_tokens, temperature=0.8, top_k=None, top_p=None, seed=1, stream=print)
+    art.score(text)              -> Score: nats and bits per token, perplexity, tokens, unknown tokens
+    art.next_tokens(context, k)  -> [(token, probability), ...]
+    art.beam_search(prompt, max_tokens, beam_size) -> [(text, log-probability), ...]
+
+A family supplies only its tokens and one step of its model (the methods marked "a family
+supplies" below). Unknown input is handled the same way everywhere: a token the model has never
+seen is counted, reported (in the Score, and as a warning for a prompt) and never an error; a
+word model reads it as <UNK>, a character model skips it.
+"""
+
+from __future__ import annotations
+
+import collections
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from zoo import samplers
+from zoo.artifacts import Artifact
+from zoo.errors import InvalidInputError
+
+MAX_SEED = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class Score:
+    """How well a model predicts a text. Lower is better for every number but `tokens`."""
+
+    unit: str                  # "character" or "word": what a token is
+    tokens: int                # tokens predicted (a word model also predicts each line's end)
+    nats_per_token: float      # mean negative natural-log probability
+    unknown: dict = field(default_factory=dict)  # token the model never saw -> count
+
+    @property
+    def bits_per_token(self) -> float:
+        return self.nats_per_token / np.log(2)
+
+    @property
+    def perplexity(self) -> float:
+        return float(np.exp(self.nats_per_token))
+
+    @property
+    def unknown_count(self) -> int:
+        return sum(self.unknown.values())
+
+    def __str__(self) -> str:
+        text = (f"{self.nats_per_token:.4f} nats/{self.unit}, {self.bits_per_token:.4f} bits/{self.unit}, "
+                f"perplexity {self.perplexity:.2f} over {self.tokens:,} {self.unit}s")
+        if self.unknown:
+            listed = ", ".join(f"{t!r} x{n}" for t, n in list(self.unknown.items())[:10])
+            text += f"; {self.unknown_count} unknown {self.unit}(s): {listed}"
+        return text
+
+
+def check_length(max_tokens) -> int:
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, (int, np.integer)) or max_tokens < 0:
+        raise InvalidInputError(f"max_tokens must be 0 or more, got {max_tokens!r}.")
+    return int(max_tokens)
+
+
+def check_seed(seed):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or not 0 <= seed <= MAX_SEED):
+        raise InvalidInputError(f"seed must be an integer from 0 to {MAX_SEED}, or None; got {seed!r}.")
+    return seed
+
+
+class LanguageModel(Artifact):
+    """An artifact that predicts the next token. See the module docstring."""
+
+    unit = "token"
+
+    # ------------------------------------------------------------ a family supplies
+
+    def prompt_state(self, text: str):
+        """(state after reading `text`, the last token id read or None, Counter of unknown tokens).
+        The state is what `next_log_probs` and `advance` work on."""
+        raise NotImplementedError
+
+    def next_log_probs(self, state) -> np.ndarray:
+        """Natural-log probabilities of the next token, one per vocabulary id."""
+        raise NotImplementedError
+
+    def advance(self, state, token: int):
+        """The state after one more token (a new state: the old one may be used again)."""
+        raise NotImplementedError
+
+    def piece(self, previous: int | None, token: int) -> str:
+        """The text a generated token adds after `previous` (spaces, a new line, ...)."""
+        raise NotImplementedError
+
+    def token_log_probs(self, text: str) -> tuple[np.ndarray, collections.Counter]:
+        """Log-probability of every token of a text, and its unknown tokens (batched: fast)."""
+        raise NotImplementedError
+
+    never_generated: tuple = ()  # ids the model must not produce (<UNK>, <s>)
+
+    def token(self, token_id: int) -> str:
+        """A token's spelling (id -> string)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ the task, written once
+
+    def _start(self, prompt: str, what: str):
+        if not isinstance(prompt, str):
+            raise InvalidInputError(f"give the {what} as a string, got {type(prompt).__name__}.")
+        state, previous, unknown = self.prompt_state(prompt)
+        if unknown:
+            listed = ", ".join(f"{t!r} x{n}" for t, n in list(unknown.items())[:10])
+            warnings.warn(f"the {what} has {sum(unknown.values())} {self.unit}(s) {self.name} has "
+                          f"never seen ({listed}); they are {self.unknown_handling}.", stacklevel=3)
+        return state, previous
+
+    unknown_handling = "skipped"
+
+    def _allowed(self, log_probs: np.ndarray) -> np.ndarray:
+        log_probs = np.array(log_probs, dtype="float64")
+        log_probs[list(self.never_generated)] = -np.inf
+        return log_probs
+
+    def generate(self, prompt: str = "", max_tokens: int = 200, *, temperature: float = 1.0,
+                 top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
+                 stream=None) -> str:
+        """Continue `prompt` by `max_tokens` tokens (characters or words; a word model's line end
+        counts as one), sampled at `temperature` (0: always the likeliest) among the `top_k`
+        likeliest and/or the smallest set of probability `top_p`. The same seed gives the same
+        text. `stream` is called with each new piece of text as it is made; the whole
+        continuation (without the prompt) is returned."""
+        max_tokens = check_length(max_tokens)
+        sampler = samplers.make(temperature, top_k, top_p)
+        rng = np.random.default_rng(check_seed(seed))
+        state, previous = self._start(prompt, "prompt")
+        pieces = []
+        for _ in range(max_tokens):
+            token = sampler(self._allowed(self.next_log_probs(state)), rng)
+            pieces.append(self.piece(previous, token))
+            if stream is not None:
+                stream(pieces[-1])
+            state, previous = self.advance(state, token), token
+        return "".join(pieces)
+
+    def beam_search(self, prompt: str = "", max_tokens: int = 20, beam_size: int = 4) -> list[tuple[str, float]]:
+        """The `beam_size` likeliest continuations of exactly `max_tokens` tokens, with their
+        log-probabilities, best first (samplers.beam_search)."""
+        max_tokens = check_length(max_tokens)
+        state, previous = self._start(prompt, "prompt")
+
+        def step(beam_state, token):
+            beam_state = self.advance(beam_state, token)
+            return self._allowed(self.next_log_probs(beam_state)), beam_state
+
+        beams = samplers.beam_search(self._allowed(self.next_log_probs(state)), state, step, beam_size, max_tokens)
+        return [("".join(self.piece(p, t) for p, t in zip([previous] + tokens[:-1], tokens)), score)
+                for tokens, score in beams]
+
+    def next_tokens(self, context: str = "", k: int = 10) -> list[tuple[str, float]]:
+        """The k likeliest next tokens after `context`, with their probabilities (a word
+        model's "</s>" is the end of the line). An empty context is the start of a text."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise InvalidInputError(f"k must be a positive integer, got {k!r}.")
+        state, _ = self._start(context, "context")
+        probs = np.exp(self.next_log_probs(state))
+        top = np.argsort(-probs, kind="stable")[:k]
+        return [(self.token(int(i)), float(probs[i])) for i in top]
+
+    def score(self, text: str) -> Score:
+        """How well the model predicts `text` (see Score). Unknown tokens are counted and
+        reported: a word model scores them as <UNK>, a character model skips them."""
+        if not isinstance(text, str):
+            raise InvalidInputError(f"give the text as a string, got {type(text).__name__}.")
+        log_probs, unknown = self.token_log_probs(text)
+        if len(log_probs) == 0:
+            raise InvalidInputError(f"the text has no {self.unit} {self.name} can score; give a longer text.")
+        return Score(self.unit, int(len(log_probs)), float(-np.mean(log_probs)), dict(unknown))
