@@ -4,7 +4,8 @@
   (run for only a few characters: it is slow, and slower the longer the text gets);
 - a plain-numpy reference of the same recurrent step on the same weights, written the obvious
   way (embedding lookup, x W + h U + b per layer, softmax, rng.choice), run with numpy's default
-  BLAS threads and with one BLAS thread (`generate` picks one or two by the model's size).
+  BLAS threads and with one BLAS thread (`generate` always uses one: see charrnn.BLAS_THREADS,
+  and benchmarks/charrnn_load.py for generation and scoring next to a busy process).
 
 All three sample at temperature 0.8 with batch size one. Two models: the pretrained
 charrnn-shakespeare, and a 2x512 LSTM of the recipe's default shape (random weights: speed does

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 import keras
-from zoo import data, io, training
+from zoo import data, io, samplers, training
 from zoo.artifacts import save_artifact
 from zoo.errors import InvalidInputError
 from zoo.models import charrnn
@@ -59,47 +59,6 @@ SAMPLE_TEMPERATURES = (0.5, 1.0)
 
 
 # --------------------------------------------------------------------------------- data
-
-
-class Windows(keras.utils.PyDataset):
-    """Training batches: windows of `seq_len` characters (x) and the same shifted by one (y).
-
-    Each epoch starts the windows at a new random offset and shuffles them, so the model sees
-    every character at different positions in its window from epoch to epoch.
-    """
-
-    def __init__(self, ids: np.ndarray, seq_len: int, batch_size: int, seed: int):
-        super().__init__()
-        self.ids, self.seq_len, self.batch_size = ids, seq_len, batch_size
-        self.rng = np.random.default_rng(seed)
-        # The number of batches must not change between epochs: count them for the worst offset.
-        self.n_batches = ((len(ids) - seq_len) // seq_len) // batch_size
-        if self.n_batches < 1:
-            raise InvalidInputError(f"the text ({len(ids)} characters) is too short for one batch of "
-                                    f"{batch_size} windows of {seq_len}; lower batch_size or seq_len.")
-        self.on_epoch_end()
-
-    def on_epoch_end(self):
-        offset = int(self.rng.integers(self.seq_len))
-        starts = offset + self.seq_len * np.arange((len(self.ids) - 1 - offset) // self.seq_len)
-        self.starts = self.rng.permutation(starts)
-
-    def __len__(self):
-        return self.n_batches
-
-    def __getitem__(self, index):
-        starts = self.starts[index * self.batch_size:(index + 1) * self.batch_size]
-        rows = starts[:, None] + np.arange(self.seq_len + 1)
-        chunk = self.ids[rows]
-        return chunk[:, :-1], chunk[:, 1:]
-
-
-def windows(ids: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
-    """Consecutive non-overlapping windows (validation): x and y, each (n, seq_len)."""
-    n = (len(ids) - 1) // seq_len
-    x = ids[:n * seq_len].reshape(n, seq_len)
-    y = ids[1:n * seq_len + 1].reshape(n, seq_len)
-    return x, y
 
 
 def load_split(data_dir=None, chars: int | None = None) -> tuple[str, str, dict]:
@@ -187,7 +146,7 @@ def fit(out: Path, train_ids, val_ids, vocab_size: int, hp: dict, epochs: int, s
     training.set_seed(seed)
     model = charrnn.build_charrnn(vocab_size=vocab_size, units=hp["units"], layers=hp["layers"], cell=hp["cell"],
                                   dropout=hp["dropout"], embedding_dim=hp["embedding_dim"])
-    batches = Windows(train_ids, hp["seq_len"], hp["batch_size"], seed)
+    batches = training.ShuffledWindows(train_ids, hp["seq_len"], hp["batch_size"], seed)
     done = state / "done.json"
     for cycle in range(1, hp["cycles"] + 1):
         cycle_done = state / f"cycle-{cycle}.json"
@@ -203,7 +162,7 @@ def fit(out: Path, train_ids, val_ids, vocab_size: int, hp: dict, epochs: int, s
         callbacks = training.resume_callbacks(out) + [
             keras.callbacks.CSVLogger(str(state / "history.csv"), append=True), KeepBest(state), WallClock(state)]
         print(f"cycle {cycle} of {hp['cycles']}: {epochs} epochs, learning rate {peak} with cosine decay")
-        model.fit(batches, validation_data=windows(val_ids, hp["seq_len"]), epochs=cycle * epochs,
+        model.fit(batches, validation_data=training.windows(val_ids, hp["seq_len"]), epochs=cycle * epochs,
                   initial_epoch=(cycle - 1) * epochs, callbacks=callbacks, verbose=1)
         training.clear_checkpoint(out)
         io.write_json(cycle_done, {"epochs": cycle * epochs})
@@ -258,11 +217,11 @@ def evaluate(art, data_dir=None) -> dict:
     smoke_chars = record["chars"] if record["chars"] != data.dataset(DATASET).size else None
     _, val_text, _ = load_split(data_dir, smoke_chars)
     streamed = art.score(val_text)
-    x, y = windows(art.vocab.encode(val_text), art.config["training"]["seq_len"])
+    x, y = training.windows(art.vocab.encode(val_text), art.config["training"]["seq_len"])
     logits = np.asarray(art.model.predict(x, batch_size=64, verbose=0), dtype="float64")
-    logp = charrnn.log_softmax(logits)
+    logp = samplers.log_softmax(logits)
     windowed = float(-np.take_along_axis(logp, y[..., None], axis=-1).mean())
-    return {"val_loss": streamed["nats_per_char"], "val_bits_per_char": streamed["bits_per_char"],
+    return {"val_loss": streamed.nats_per_token, "val_bits_per_char": streamed.bits_per_token,
             "val_loss_windows": windowed}
 
 
@@ -428,7 +387,7 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
 
     ids = vocab.encode(train_text)
     batch_size = max(1, min(batch_size, (len(ids) - seq_len) // seq_len))
-    batches = Windows(ids, seq_len, batch_size, seed)
+    batches = training.ShuffledWindows(ids, seq_len, batch_size, seed)
     model.compile(optimizer=keras.optimizers.AdamW(learning_rate, clipnorm=1.0),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     with training.Stopwatch() as clock:
@@ -455,14 +414,14 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
     }
     tuned = charrnn.CharRNN(model, config, out)
     after = tuned.score(val_text)
-    config["metrics"] = {"val_loss": after["nats_per_char"], "val_bits_per_char": after["bits_per_char"],
-                         "base_val_loss": base_val["nats_per_char"]}
+    config["metrics"] = {"val_loss": after.nats_per_token, "val_bits_per_char": after.bits_per_token,
+                         "base_val_loss": base_val.nats_per_token}
     body = f"""
 Fine-tuned from **{base['name']}** for {epochs} epoch(s) on `{path.name}` (sha256
 `{config['dataset']['sha256']}`, {len(corpus):,} characters{', new characters: ' + repr(''.join(new_chars)) if new_chars else ''}).
 
-On the held-out last 10% of that text: {after['nats_per_char']:.4f} nats/char after fine-tuning,
-{base_val['nats_per_char']:.4f} for the base model{' (which skips the characters it has never seen)' if new_chars else ''}.
+On the held-out last 10% of that text: {after.nats_per_token:.4f} nats/char after fine-tuning,
+{base_val.nats_per_token:.4f} for the base model{' (which skips the characters it has never seen)' if new_chars else ''}.
 
 Load it from its folder: `zoo.load("{out}")`; generate with `art.generate(prompt, length, temperature=0.8)`.
 """

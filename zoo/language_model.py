@@ -15,6 +15,7 @@ word model reads it as <UNK>, a character model skips it.
 from __future__ import annotations
 
 import collections
+import contextlib
 import warnings
 from dataclasses import dataclass, field
 
@@ -49,7 +50,8 @@ class Score:
         return sum(self.unknown.values())
 
     def __str__(self) -> str:
-        text = (f"{self.nats_per_token:.4f} nats/{self.unit}, {self.bits_per_token:.4f} bits/{self.unit}, "
+        short = {"character": "char"}.get(self.unit, self.unit)
+        text = (f"{self.nats_per_token:.4f} nats/{short}, {self.bits_per_token:.4f} bits/{short}, "
                 f"perplexity {self.perplexity:.2f} over {self.tokens:,} {self.unit}s")
         if self.unknown:
             listed = ", ".join(f"{t!r} x{n}" for t, n in list(self.unknown.items())[:10])
@@ -83,12 +85,21 @@ class LanguageModel(Artifact):
         raise NotImplementedError
 
     def next_log_probs(self, state) -> np.ndarray:
-        """Natural-log probabilities of the next token, one per vocabulary id."""
+        """Natural-log probabilities of the next token, one per vocabulary id (or logits: the
+        same up to a constant, which samplers and beam search do not see)."""
         raise NotImplementedError
 
     def advance(self, state, token: int):
-        """The state after one more token (a new state: the old one may be used again)."""
+        """The state after one more token. It may update `state` in place and return it (fast);
+        then `copy_state` must copy one, for beam search, which advances a state several ways."""
         raise NotImplementedError
+
+    def copy_state(self, state):
+        return state  # for a family whose `advance` returns a new state
+
+    def running(self):
+        """A context the model's steps run in (charrnn: one BLAS thread, see there)."""
+        return contextlib.nullcontext()
 
     def piece(self, previous: int | None, token: int) -> str:
         """The text a generated token adds after `previous` (spaces, a new line, ...)."""
@@ -134,27 +145,30 @@ class LanguageModel(Artifact):
         max_tokens = check_length(max_tokens)
         sampler = samplers.make(temperature, top_k, top_p)
         rng = np.random.default_rng(check_seed(seed))
-        state, previous = self._start(prompt, "prompt")
         pieces = []
-        for _ in range(max_tokens):
-            token = sampler(self._allowed(self.next_log_probs(state)), rng)
-            pieces.append(self.piece(previous, token))
-            if stream is not None:
-                stream(pieces[-1])
-            state, previous = self.advance(state, token), token
+        with self.running():
+            state, previous = self._start(prompt, "prompt")
+            for _ in range(max_tokens):
+                token = sampler(self._allowed(self.next_log_probs(state)), rng)
+                pieces.append(self.piece(previous, token))
+                if stream is not None:
+                    stream(pieces[-1])
+                state, previous = self.advance(state, token), token
         return "".join(pieces)
 
     def beam_search(self, prompt: str = "", max_tokens: int = 20, beam_size: int = 4) -> list[tuple[str, float]]:
         """The `beam_size` likeliest continuations of exactly `max_tokens` tokens, with their
         log-probabilities, best first (samplers.beam_search)."""
         max_tokens = check_length(max_tokens)
-        state, previous = self._start(prompt, "prompt")
 
         def step(beam_state, token):
-            beam_state = self.advance(beam_state, token)
+            beam_state = self.advance(self.copy_state(beam_state), token)
             return self._allowed(self.next_log_probs(beam_state)), beam_state
 
-        beams = samplers.beam_search(self._allowed(self.next_log_probs(state)), state, step, beam_size, max_tokens)
+        with self.running():
+            state, previous = self._start(prompt, "prompt")
+            beams = samplers.beam_search(self._allowed(self.next_log_probs(state)), state, step, beam_size,
+                                         max_tokens)
         return [("".join(self.piece(p, t) for p, t in zip([previous] + tokens[:-1], tokens)), score)
                 for tokens, score in beams]
 
@@ -163,8 +177,10 @@ class LanguageModel(Artifact):
         model's "</s>" is the end of the line). An empty context is the start of a text."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise InvalidInputError(f"k must be a positive integer, got {k!r}.")
-        state, _ = self._start(context, "context")
-        probs = np.exp(self.next_log_probs(state))
+        with self.running():
+            state, _ = self._start(context, "context")
+            log_probs = samplers.log_softmax(self.next_log_probs(state))  # normalised (logits -> log p)
+        probs = np.exp(log_probs)
         top = np.argsort(-probs, kind="stable")[:k]
         return [(self.token(int(i)), float(probs[i])) for i in top]
 
@@ -173,7 +189,8 @@ class LanguageModel(Artifact):
         reported: a word model scores them as <UNK>, a character model skips them."""
         if not isinstance(text, str):
             raise InvalidInputError(f"give the text as a string, got {type(text).__name__}.")
-        log_probs, unknown = self.token_log_probs(text)
+        with self.running():
+            log_probs, unknown = self.token_log_probs(text)
         if len(log_probs) == 0:
             raise InvalidInputError(f"the text has no {self.unit} {self.name} can score; give a longer text.")
         return Score(self.unit, int(len(log_probs)), float(-np.mean(log_probs)), dict(unknown))

@@ -41,9 +41,13 @@ class RandomSampler:
 
     def __call__(self, log_probs: np.ndarray, rng) -> int:
         logits = np.asarray(log_probs, dtype="float64") / self.temperature
-        logits = np.where(self.keep(logits), logits, -np.inf)
-        p = np.exp(logits - logits.max())
-        return int(rng.choice(len(p), p=p / p.sum()))
+        logits[~self.keep(logits)] = -np.inf
+        logits -= logits.max()
+        # One uniform number and a binary search in the unnormalised cumulative probabilities: the
+        # draw rng.choice(p=...) makes, without its checks (this runs once per generated token).
+        cumulative = np.cumsum(np.exp(logits, out=logits), out=logits)
+        index = int(cumulative.searchsorted(rng.random() * cumulative[-1], side="right"))
+        return min(index, len(cumulative) - 1)
 
 
 class TopKSampler(RandomSampler):
