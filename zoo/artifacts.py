@@ -11,7 +11,6 @@ loads the model and wraps it in the task's Artifact class (its `generate`, `pred
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import os
@@ -140,15 +139,13 @@ def verify_files(folder: Path, expected: dict[str, str]) -> None:
                 "changed. Re-download it, or retrain it with `zoo train`; the model was not loaded.")
 
 
-def load_keras_model(path: Path, architecture: str):
-    """Load a .keras archive with safe_mode on, after importing the family's module so that its
-    registered layers are known. A Lambda layer or an unknown class is refused."""
+def load_keras_model(path: Path):
+    """Load a .keras archive with safe_mode on (the family's module is imported first, so that
+    its registered layers are known). A Lambda layer or an unknown class is refused."""
     import zoo.models  # noqa: F401  (brings Keras in without TensorFlow's start-up chatter)
 
     import keras
 
-    build_target = registry.architecture(architecture)["build"]
-    importlib.import_module(build_target.partition(":")[0])
     if not zipfile.is_zipfile(path):
         raise ZooError(f"{path} is not a Keras archive (a .keras file is a zip); the artifact is "
                        "damaged or was not written by the zoo, and was not loaded.")
@@ -226,17 +223,18 @@ def load(name_or_path) -> Artifact:
     if text.startswith("hf://"):
         from zoo import hub
         return hub.load_from_hub(text)
-    entry = registry.artifacts().get(text)
-    if entry and not registry.packaged_folder(text).is_dir() and any(
-            s.startswith("hf://") for s in entry.get("sources", [])):
+    entry = registry.artifacts().get(text)  # the name is resolved once, here
+    if entry is None:
+        folder, expected = resolve_folder(text)
+        return load_folder(folder, expected)
+    if not registry.packaged_folder(text).is_dir() and any(s.startswith("hf://") for s in entry["sources"]):
         # Not shipped in the package: fetch it through its pinned Hub source (or take it from
         # the cache), checked against the registry's sha256 list.
         from zoo import hub
         return hub.load_from_hub(hub.hub_source(text), expected=entry["files"])
-    folder, expected = resolve_folder(text)
     # A registered artifact's files match the registry's own sha256 list, and the test suite
     # checks each of them against its architecture; anything else is checked on every load.
-    return load_folder(folder, expected, registered=text in registry.artifacts())
+    return load_folder(registry.packaged_folder(text), entry["files"], registered=True)
 
 
 def load_folder(folder: Path, expected: dict[str, str], registered: bool = False) -> Artifact:
@@ -245,10 +243,10 @@ def load_folder(folder: Path, expected: dict[str, str], registered: bool = False
     verify_files(folder, expected)
     config = read_config(folder)
     arch = registry.architecture(config["architecture"])  # only architectures the registry knows
-    model = load_keras_model(folder / MODEL_FILE, config["architecture"])
+    artifact_class = registry.resolve(arch["artifact_class"])  # imports the family: its layers
+    model = load_keras_model(folder / MODEL_FILE)
     if not registered:
-        check_architecture(model, config, folder)
-    artifact_class = registry.resolve(arch["artifact_class"])
+        check_architecture(model, config, folder, arch)
     return artifact_class(model=model, config=config, folder=folder)
 
 
@@ -257,13 +255,13 @@ def _structure(model) -> list[tuple]:
     return [(type(layer).__name__, [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
 
 
-def check_architecture(model, config: dict, folder: Path) -> None:
+def check_architecture(model, config: dict, folder: Path, arch: dict | None = None) -> None:
     """Refuse a model.keras that is not what its config says: the network the architecture's
     build function makes from the recorded hyper-parameters (config["build"] where a family
     records the build arguments apart, else config["hparams"]). Without this, any Keras model
     (a 5->3000->7 Dense net, another family's weights) loads and then answers wrongly."""
     architecture = config["architecture"]
-    arch = registry.architecture(architecture)
+    arch = arch or registry.architecture(architecture)
     build_function = registry.resolve(arch["build"])
     accepted = inspect.signature(build_function).parameters
     recorded = config.get("build", config.get("hparams", {}))
