@@ -130,6 +130,8 @@ class LanguageModel(Artifact):
     unknown_handling = "skipped"
 
     def _allowed(self, log_probs: np.ndarray) -> np.ndarray:
+        if not self.never_generated:  # charrnn: nothing to mask, and this runs once per token
+            return log_probs
         log_probs = np.array(log_probs, dtype="float64")
         log_probs[list(self.never_generated)] = -np.inf
         return log_probs

@@ -35,13 +35,15 @@ class RandomSampler:
     def __init__(self, temperature: float = 1.0):
         self.temperature = temperature
 
-    def keep(self, log_probs: np.ndarray) -> np.ndarray:
-        """Which tokens may be drawn (all of them here; subclasses cut the tail)."""
-        return np.isfinite(log_probs)
+    def keep(self, logits: np.ndarray) -> np.ndarray | None:
+        """Which tokens may be drawn (None: all of them; subclasses cut the tail)."""
+        return None
 
     def __call__(self, log_probs: np.ndarray, rng) -> int:
         logits = np.asarray(log_probs, dtype="float64") / self.temperature
-        logits[~self.keep(logits)] = -np.inf
+        keep = self.keep(logits)
+        if keep is not None:
+            logits[~keep] = -np.inf
         logits -= logits.max()
         # One uniform number and a binary search in the unnormalised cumulative probabilities: the
         # draw rng.choice(p=...) makes, without its checks (this runs once per generated token).
@@ -59,7 +61,7 @@ class TopKSampler(RandomSampler):
 
     def keep(self, logits):
         if self.k >= len(logits):
-            return np.isfinite(logits)
+            return None
         return logits >= np.partition(logits, -self.k)[-self.k]
 
 
@@ -72,7 +74,8 @@ class TopPSampler(RandomSampler):
         self.p, self.k = p, k
 
     def keep(self, logits):
-        keep = TopKSampler(self.k).keep(logits) if self.k else np.isfinite(logits)
+        keep = TopKSampler(self.k).keep(logits) if self.k else None
+        keep = np.isfinite(logits) if keep is None else keep
         order = np.argsort(-np.where(keep, logits, -np.inf), kind="stable")
         probs = np.exp(logits[order] - logits[order[0]])
         probs[~keep[order]] = 0.0
