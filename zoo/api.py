@@ -119,13 +119,19 @@ def evaluate(name_or_path, *, data_dir=None) -> dict:
             for key, value in measured.items()}
 
 
-def finetune(name_or_path, *, text, epochs: int = 1, out="runs/finetuned", **options) -> Path:
-    """Continue training a pretrained artifact on your own text; writes a new artifact folder."""
+def finetune(name_or_path, *, text, epochs: int = 1, out="runs/finetuned", overwrite: bool = False,
+             **options) -> Path:
+    """Continue training a pretrained artifact on your own text; writes a new artifact folder.
+    `out` is guarded as in `train`: locked while the run writes it, and only an artifact folder
+    the zoo wrote is replaced (any other folder with overwrite=True)."""
+    from zoo import io
+
     art = load(name_or_path)
     recipe = registry.recipe_for_config(art.config)  # one of the zoo's own, never a path
     if not hasattr(recipe, "finetune"):
         raise ZooError(f"{art.name} ({art.config['architecture']}) does not support fine-tuning.")
-    return Path(recipe.finetune(art, text=text, epochs=epochs, out=Path(out), **options))
+    with io.writing_output(out, overwrite=overwrite):
+        return Path(recipe.finetune(art, text=text, epochs=epochs, out=Path(out), **options))
 
 
 def publish(name_or_folder, repo_id: str, **options) -> str:

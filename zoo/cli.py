@@ -170,7 +170,7 @@ def _cmd_finetune(args) -> None:
     from zoo import api
 
     folder = api.finetune(args.name, text=args.text, epochs=args.epochs, out=args.out,
-                          **_options(args.option))
+                          overwrite=args.overwrite, **_options(args.option))
     print(f"fine-tuned artifact written to {folder}; load it with zoo.load({str(folder)!r})")
 
 
@@ -404,6 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", required=True, help="your text file (UTF-8)")
     p.add_argument("--epochs", type=EPOCHS, default=1, help="epochs over your text (default: 1)")
     p.add_argument("--out", default="runs/finetuned", help="output folder (default: runs/finetuned)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace whatever is at --out (by default only an artifact the zoo wrote is replaced)")
     p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE", help="recipe-specific option")
 
     p = verb("eval", _cmd_eval, "re-measure an artifact's metrics",
