@@ -4,13 +4,34 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 from pathlib import Path
 
 from zoo import artifacts, registry
 from zoo.errors import InvalidInputError, ZooError
 from zoo.registry import list_models  # noqa: F401  (re-exported)
 
-load = artifacts.load
+
+def load(name_or_path):
+    """Load a pretrained artifact by registry name, folder path, or hf://owner/name[@revision]."""
+    text = os.fspath(name_or_path)
+    if not text.strip():
+        raise ZooError("empty model name: give a registry name (see `zoo list`), a folder, or hf://owner/name.")
+    if text.startswith("hf://"):
+        from zoo import hub
+        return hub.load_from_hub(text)
+    entry = registry.artifacts().get(text)  # the name is resolved once, here
+    if entry is None:
+        folder, expected = artifacts.resolve_folder(text)
+        return artifacts.load_folder(folder, expected)
+    if not registry.packaged_folder(text).is_dir() and any(s.startswith("hf://") for s in entry["sources"]):
+        # Not shipped in the package: fetch it through its pinned Hub source (or take it from
+        # the cache), checked against the registry's sha256 list.
+        from zoo import hub
+        return hub.load_from_hub(hub.hub_source(text), expected=entry["files"])
+    # A registered artifact's files match the registry's own sha256 list, and the test suite
+    # checks each of them against its architecture; anything else is checked on every load.
+    return artifacts.load_folder(registry.packaged_folder(text), entry["files"], registered=True)
 
 
 def info(name) -> dict:

@@ -5,8 +5,10 @@
     README.md      the model card, with the Hub's YAML front matter
     *.png          plots; assets such as a vocabulary (JSON or text, never pickle)
 
-`save_artifact` writes such a folder atomically; `load` verifies every file's sha256, then
-loads the model and wraps it in the task's Artifact class (its `generate`, `predict`, ...).
+`save_artifact` writes such a folder atomically; `load_folder` verifies every file's sha256, then
+loads the model, checks it against its architecture and wraps it in the task's Artifact class
+(its `generate`, `predict`, ...). `zoo.load` (zoo/api.py) maps a name, a folder or an hf://
+source to a folder first.
 """
 
 from __future__ import annotations
@@ -213,28 +215,6 @@ def resolve_folder(name_or_path) -> tuple[Path, dict]:
         raise ZooError(f"{text} is not a folder: give an artifact folder, a registry name (see "
                        "`zoo list --pretrained`), or hf://owner/name.")
     raise registry.unknown_name_error(text, registry.all_names(), "model")
-
-
-def load(name_or_path) -> Artifact:
-    """Load a pretrained artifact by registry name, folder path, or hf://owner/name[@revision]."""
-    text = os.fspath(name_or_path)
-    if not text.strip():
-        raise ZooError("empty model name: give a registry name (see `zoo list`), a folder, or hf://owner/name.")
-    if text.startswith("hf://"):
-        from zoo import hub
-        return hub.load_from_hub(text)
-    entry = registry.artifacts().get(text)  # the name is resolved once, here
-    if entry is None:
-        folder, expected = resolve_folder(text)
-        return load_folder(folder, expected)
-    if not registry.packaged_folder(text).is_dir() and any(s.startswith("hf://") for s in entry["sources"]):
-        # Not shipped in the package: fetch it through its pinned Hub source (or take it from
-        # the cache), checked against the registry's sha256 list.
-        from zoo import hub
-        return hub.load_from_hub(hub.hub_source(text), expected=entry["files"])
-    # A registered artifact's files match the registry's own sha256 list, and the test suite
-    # checks each of them against its architecture; anything else is checked on every load.
-    return load_folder(registry.packaged_folder(text), entry["files"], registered=True)
 
 
 def load_folder(folder: Path, expected: dict[str, str], registered: bool = False) -> Artifact:
