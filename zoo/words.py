@@ -146,11 +146,6 @@ def detokenize(words: list[str], previous: str | None = None) -> str:
     return "".join(out)
 
 
-def format_words(words: list[str]) -> str:
-    """Words back to readable text (see detokenize)."""
-    return detokenize(words)
-
-
 # ------------------------------------------------------------------ the artifacts' shared API
 
 
