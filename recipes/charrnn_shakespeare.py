@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 import keras
-from zoo import data, io, samplers, training
+from zoo import data, io, lineage, samplers, training
 from zoo.artifacts import save_artifact
 from zoo.errors import InvalidInputError
 from zoo.models import charrnn
@@ -209,10 +209,6 @@ def evaluate(art, data_dir=None) -> dict:
     nats/char; val_loss_windows: windows of seq_len characters, each from a fresh state, as
     during training (every character has less context, so it is a little higher).
     """
-    if "finetuned_from" in art.config.get("training", {}):
-        raise InvalidInputError(f"{art.name} was fine-tuned on {art.config['dataset']['name']}; its metrics were "
-                                "measured on that text, which the zoo does not keep. Score it with "
-                                "art.score(text) or `zoo score`.")
     record = art.config["dataset"]
     smoke_chars = record["chars"] if record["chars"] != data.dataset(DATASET).size else None
     _, val_text, _ = load_split(data_dir, smoke_chars)
@@ -356,23 +352,23 @@ def extend_model(model, vocab: charrnn.Vocabulary, new_chars: list[str], seed: i
     return bigger
 
 
+FINETUNE_DATA = "text"  # zoo finetune charrnn-shakespeare --text my.txt
+
+
 def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: float = 1e-3,
              seq_len: int | None = None, batch_size: int = 32, **unknown) -> Path:
     """Continue training `art` on a text file and write a new artifact folder at `out`.
 
     The last 10% of the text is held out to measure the loss before and after. New characters
-    extend the vocabulary. The base artifact is read, never written.
+    extend the vocabulary. The base artifact is read, never written. The new artifact's
+    metrics are on tinyshakespeare's validation part, as the base's are (how much it forgot),
+    so `zoo eval` re-measures them.
     """
     if unknown:
         raise InvalidInputError(f"finetune has no option {', '.join(sorted(unknown))}; options: seed, "
                                 "learning_rate, seq_len, batch_size.")
-    if epochs is None or epochs < 1:
-        raise InvalidInputError(f"epochs must be at least 1; got {epochs}.")
     path = Path(text)
     corpus = io.read_user_text(path, "to fine-tune on")
-    out = Path(out).resolve()
-    if out == art.folder.resolve():
-        raise InvalidInputError(f"--out {out} is the base artifact's own folder; choose a new folder.")
     seq_len = seq_len or min(art.config["training"].get("seq_len", 128), 128)
     train_text, val_text = data.split_text(corpus, 0.9)
     if len(train_text) < 2 * seq_len or len(val_text) < 2:
@@ -396,32 +392,37 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
 
     base = art.config
     config = {
-        "name": f"{base['name']}-finetuned",
+        "name": Path(out).name,
         "architecture": "charrnn",
         "description": f"{base['name']} fine-tuned on {path.name}.",
         "recipe": base.get("recipe", "recipes/charrnn_shakespeare.py"),
         "hparams": charrnn.hparams_of(model),
         "vocabulary": vocab.chars,
-        "base_model": {"name": base["name"], "model_sha256": art.config.get("files", {}).get("model.keras"),
-                       "metrics": base.get("metrics", {})},
-        "dataset": {"name": path.name, "sha256": io.sha256_file(path), "chars": len(corpus),
-                    "split": "first 90% of characters fine-tune, last 10% validate",
-                    "new_characters": "".join(new_chars)},
-        "training": {"epochs": epochs, "learning_rate": learning_rate, "seq_len": seq_len, "batch_size": batch_size,
-                     "seed": seed, "seconds": clock.seconds, "environment": training.environment(),
-                     "finetuned_from": base["name"]},
+        "dataset": base["dataset"],  # the metrics below are measured on the base's validation text
+        "training": {**base["training"], "finetune_epochs": epochs, "finetune_learning_rate": learning_rate,
+                     "finetune_seq_len": seq_len, "finetune_batch_size": batch_size, "finetune_seed": seed,
+                     "finetune_seconds": clock.seconds, "environment": training.environment()},
         "card": {"tags": ["text-generation", "character-level", "fine-tuned"]},
     }
     tuned = charrnn.CharRNN(model, config, out)
     after = tuned.score(val_text)
-    config["metrics"] = {"val_loss": after.nats_per_token, "val_bits_per_char": after.bits_per_token,
-                         "base_val_loss": base_val.nats_per_token}
+    config["metrics"] = evaluate(tuned)
+    options = {k: v for k, v in (("seed", seed), ("learning_rate", learning_rate), ("seq_len", seq_len),
+                                 ("batch_size", batch_size)) if v is not None}
+    config.update(lineage.record(
+        art, data=[path], data_flags=[("--text", [path.name])], out=out, epochs=epochs, options=options,
+        before={"held_out_nats_per_char": base_val.nats_per_token, **{f"shakespeare_{k}": v for k, v in art.metrics.items()}},
+        after={"held_out_nats_per_char": after.nats_per_token, **{f"shakespeare_{k}": v for k, v in config["metrics"].items()}},
+        summary=f"held out: the last 10% of {path.name}; new characters: "
+                f"{''.join(new_chars)!r}" if new_chars else f"held out: the last 10% of {path.name}; no new characters"))
     body = f"""
-Fine-tuned from **{base['name']}** for {epochs} epoch(s) on `{path.name}` (sha256
-`{config['dataset']['sha256']}`, {len(corpus):,} characters{', new characters: ' + repr(''.join(new_chars)) if new_chars else ''}).
+Fine-tuned from **{base['name']}** for {epochs} epoch(s) on `{path.name}` ({len(corpus):,}
+characters{', new characters: ' + repr(''.join(new_chars)) if new_chars else ''}).
 
 On the held-out last 10% of that text: {after.nats_per_token:.4f} nats/char after fine-tuning,
 {base_val.nats_per_token:.4f} for the base model{' (which skips the characters it has never seen)' if new_chars else ''}.
+The metrics below are on tinyshakespeare's validation text, as the base model's are: how much
+of Shakespeare it kept.
 
 Load it from its folder: `zoo.load("{out}")`; generate with `art.generate(prompt, length, temperature=0.8)`.
 """

@@ -69,6 +69,9 @@ def evaluate(art, data_dir=None) -> dict:
     return recipe_steps.evaluate_language_model(art, data_dir)
 
 
+FINETUNE_DATA = "text"  # zoo finetune NAME --text my.txt
+
+
 def finetune(art, *, text, epochs, out, learning_rate=1e-3, batch_size=16, **options) -> Path:
     return recipe_steps.finetune_language_model(art, text=text, epochs=epochs, out=out, learning_rate=learning_rate,
                                                 batch_size=batch_size, **options)

@@ -253,11 +253,18 @@ def test_finetune_learns_new_text_and_leaves_base_alone(pretrained, tmp_path):
     assert set(new_chars) <= set(tuned.vocab.chars)
     _, held_out = data.split_text(SENSOR_LOG)
     assert tuned.score(held_out).nats_per_token < pretrained.score(held_out).nats_per_token
-    assert tuned.metrics["val_loss"] < tuned.metrics["base_val_loss"]
+    run = tuned.config["finetune"]
+    assert run["after"]["held_out_nats_per_char"] < run["before"]["held_out_nats_per_char"]
+    assert run["command"].startswith(f"zoo finetune {NAME} --text sensors.txt --epochs 3 --out mine")
     assert tuned.config["base_model"]["name"] == NAME
-    assert tuned.config["dataset"]["sha256"] == io.sha256_file(text_file)
-    assert NAME in tuned.card and io.sha256_file(text_file) in tuned.card
+    assert tuned.config["base_model"]["model_sha256"] == base_files["model.keras"]
+    assert tuned.config["finetuned_on"] == [{"file": "sensors.txt", "sha256": io.sha256_file(text_file),
+                                             "bytes": text_file.stat().st_size}]
+    assert f"base_model: \"{NAME}\"" in tuned.card and io.sha256_file(text_file) in tuned.card
     assert {p.name: io.sha256_file(p) for p in pretrained.folder.iterdir()} == base_files
+    # Its metrics are on tinyshakespeare's validation text, so `zoo eval DIR` re-measures them.
+    assert all(row["ok"] for row in zoo.evaluate(out).values())
+    assert zoo.info(str(out))["lineage"].startswith(f"mine <- {NAME};")
     with pytest.raises(zoo.InvalidInputError, match="does not exist"):
         zoo.finetune(NAME, text=tmp_path / "nope.txt", epochs=1, out=tmp_path / "x")
 

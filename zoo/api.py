@@ -45,8 +45,13 @@ def info(name) -> dict:
         return {"name": name, "kind": "architecture", **reg["architectures"][name]}
     if Path(name).expanduser().is_dir():
         config = artifacts.read_config(Path(name).expanduser())
-        keys = ("architecture", "description", "hparams", "dataset", "metrics", "base_model", "finetuned_on")
+        keys = ("architecture", "description", "hparams", "dataset", "metrics", "base_model", "finetuned_on",
+                "finetune")
+        from zoo import lineage
+
+        described = lineage.describe(config)
         return {"name": config.get("name", name), "kind": f"artifact folder {name}",
+                **({"lineage": described} if described else {}),
                 **{k: config[k] for k in keys if k in config}}
     raise registry.unknown_name_error(name, registry.all_names(), "model")
 
@@ -106,13 +111,12 @@ def train(name: str, *, out=None, smoke: bool = False, epochs: int | None = None
     return Path(folder)
 
 
-def _check_options(name: str, function, options: dict) -> None:
+def _check_options(name: str, function, options: dict, reserved=("smoke", "epochs", "seed", "data_dir")) -> None:
     """Refuse options a recipe does not take, before anything is trained or written."""
     parameters = inspect.signature(function).parameters
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
         return  # the recipe checks its own options (e.g. charrnn's hyper-parameters)
-    known = [p for p, v in parameters.items() if v.kind is v.KEYWORD_ONLY and p not in
-             ("smoke", "epochs", "seed", "data_dir")]
+    known = [p for p, v in parameters.items() if v.kind is v.KEYWORD_ONLY and p not in reserved]
     unknown = sorted(set(options) - set(known))
     if unknown:
         takes = f"it takes: {', '.join(known)}" if known else "it takes no -o options"
@@ -140,19 +144,49 @@ def evaluate(name_or_path, *, data_dir=None) -> dict:
             for key, value in measured.items()}
 
 
-def finetune(name_or_path, *, text, epochs: int = 1, out="runs/finetuned", overwrite: bool = False,
-             **options) -> Path:
-    """Continue training a pretrained artifact on your own text; writes a new artifact folder.
-    `out` is guarded as in `train`: locked while the run writes it, and only an artifact folder
-    the zoo wrote is replaced (any other folder with overwrite=True)."""
+# What each kind of fine-tuning data is, for the one-line error when a user gives the wrong kind.
+FINETUNE_DATA = {
+    "text": "--text FILE (a UTF-8 text file)",
+    "pairs": "--pairs FILE.tsv (input<TAB>target, one pair per line)",
+    "pair": "--pair IN.png OUT.png (an image and the same image filtered)",
+    "table": "--table FILE.csv (a truth table: x1,x2,y rows of 0 and 1)",
+}
+
+
+def finetune(name_or_path, *, text=None, pairs=None, pair=None, table=None, epochs: int | None = None,
+             out="runs/finetuned", overwrite: bool = False, **options) -> Path:
+    """Adapt a pretrained artifact to your own data; writes a new artifact folder at `out`.
+
+    Give exactly the kind of data the family learns from: `text=` (charrnn, the word language
+    models, skipgram, cbow), `pairs=` (seq2seq), `pair=(image, filtered)` (cnn-filters) or
+    `table=` (mlp-xor, perceptrons). `epochs=None` takes the recipe's default. The base artifact
+    is read, never written. `out` is guarded as in `train`: locked while the run writes it, and
+    only an artifact folder the zoo wrote is replaced (any other folder with overwrite=True).
+    The new folder's config and card record the base (name, sha256), the data (name, sha256,
+    size), the command and the metrics before and after.
+    """
     from zoo import io
 
+    given = {kind: value for kind, value in
+             (("text", text), ("pairs", pairs), ("pair", pair), ("table", table)) if value is not None}
     art = load(name_or_path)
     recipe = registry.recipe_for_config(art.config)  # one of the zoo's own, never a path
-    if not hasattr(recipe, "finetune"):
+    kind = getattr(recipe, "FINETUNE_DATA", None)
+    if kind is None or not hasattr(recipe, "finetune"):
         raise ZooError(f"{art.name} ({art.config['architecture']}) does not support fine-tuning.")
+    if set(given) != {kind}:
+        wrong = f"got {', '.join('--' + k for k in given)}" if given else "got no data"
+        raise InvalidInputError(f"{art.name} fine-tunes on {FINETUNE_DATA[kind]}; {wrong}.")
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
+        raise InvalidInputError(f"epochs must be a whole number >= 1; got {epochs!r}.")
+    _check_options(art.name, recipe.finetune, options, reserved=("epochs", "out", *FINETUNE_DATA))
+    if Path(out).expanduser().resolve() == art.folder.resolve():
+        raise InvalidInputError(f"--out {out} is the base artifact's own folder; choose a new folder.")
     with io.writing_output(out, overwrite=overwrite):
-        return Path(recipe.finetune(art, text=text, epochs=epochs, out=Path(out), **options))
+        kwargs = {kind: given[kind], "out": Path(out)}
+        if epochs is not None:
+            kwargs["epochs"] = epochs
+        return Path(recipe.finetune(art, **kwargs, **options))
 
 
 def publish(name_or_folder, repo_id: str, **options) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from zoo import io, registry
+from zoo import io, lineage, registry
 
 MODEL_CARDS_PATH = registry.REPO_ROOT / "MODEL_CARDS.md"
 README_PATH = registry.REPO_ROOT / "README.md"
@@ -29,6 +29,9 @@ def front_matter(config: dict) -> str:
         lines.append(_yaml_list("datasets", [dataset]))
     if config.get("metrics"):
         lines.append(_yaml_list("metrics", sorted(config["metrics"])))
+    base = lineage.hub_base_model(config)
+    if base:  # the Hub's convention for a fine-tuned model
+        lines.append(f"base_model: {json.dumps(base)}\nbase_model_relation: finetune\n")
     lines.append("---\n")
     return "".join(lines)
 
@@ -43,7 +46,7 @@ def render_card(config: dict, body: str) -> str:
     """The card: front matter, title, the recipe's own text, then the facts every card has."""
     name = config["name"]
     parts = [front_matter(config), f"\n# {name}\n\n", config.get("description", "").strip() + "\n\n",
-             body.strip() + "\n\n"]
+             body.strip() + "\n\n", lineage.card_section(config)]
     if config.get("metrics"):
         parts.append("## Metrics\n\n| metric | value |\n| --- | --- |\n")
         parts += [f"| {k} | {format_metric(v)} |\n" for k, v in sorted(config["metrics"].items())]
@@ -135,3 +138,33 @@ def write_all() -> list[str]:
             io.write_text(path, content)
             changed.append(path.name)
     return changed
+
+
+FINETUNE_START, FINETUNE_END = "<!-- finetune:start -->", "<!-- finetune:end -->"
+
+
+def set_finetune_section(name: str, markdown: str) -> bool:
+    """Put a measured "Fine-tuning" section into a registered artifact's card (maintainers: the
+    benchmarks under benchmarks/finetune_*.py call it with --write-card). The card's sha256 is
+    re-pinned in the artifact's config.json and in registry.json; nothing else changes.
+    Returns whether the card changed."""
+    registry.require_source_checkout("writing a registered card")
+    folder = registry.packaged_folder(name)
+    card_path = folder / "README.md"
+    card = card_path.read_text(encoding="utf-8")
+    content = f"## Fine-tuning\n\n{markdown.strip()}\n"
+    section = f"{FINETUNE_START}\n{content}{FINETUNE_END}\n"
+    if FINETUNE_START in card:
+        updated = _replace_between(card, FINETUNE_START, FINETUNE_END, content)
+    else:  # before the closing "## Use" section, which every card ends with
+        head, use, tail = card.rpartition("## Use\n")
+        updated = f"{head}{section}\n{use}{tail}" if use else f"{card.rstrip()}\n\n{section}"
+    if updated == card:
+        return False
+    io.write_text(card_path, updated)
+    config = io.read_json(folder / "config.json")
+    config["files"]["README.md"] = io.sha256_file(card_path)
+    io.write_text(folder / "config.json", json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+    registry.register_artifact(name, folder)
+    write_all()
+    return True

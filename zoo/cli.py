@@ -68,6 +68,13 @@ BEAM = _bounded(int, "the beam size", 1, 64)
 DEVICES = _bounded(int, "the number of devices", 1)
 
 
+def KERNEL_SIZE(text: str) -> int:  # noqa: N802  (named like the other argument types)
+    value = _bounded(int, "the kernel size", 1, 7)(text)
+    if value % 2 == 0:
+        raise argparse.ArgumentTypeError(f"the kernel size must be odd (1, 3, 5 or 7) so the filter has a centre; got {text}")
+    return value
+
+
 def _options(pairs) -> dict:
     """-o KEY=VALUE pairs; values are JSON where they parse (numbers, true), else strings."""
     options = {}
@@ -169,8 +176,13 @@ def _cmd_train(args) -> None:
 def _cmd_finetune(args) -> None:
     from zoo import api
 
-    folder = api.finetune(args.name, text=args.text, epochs=args.epochs, out=args.out,
-                          overwrite=args.overwrite, **_options(args.option))
+    options = _options(args.option)
+    if args.kernel_size is not None:
+        options["kernel_size"] = args.kernel_size
+    if args.filter_name is not None:
+        options["name"] = args.filter_name
+    folder = api.finetune(args.name, text=args.text, pairs=args.pairs, pair=args.pair, table=args.table,
+                          epochs=args.epochs, out=args.out, overwrite=args.overwrite, **options)
     print(f"fine-tuned artifact written to {folder}; load it with zoo.load({str(folder)!r})")
 
 
@@ -300,8 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
                "KERAS_BACKEND (tensorflow by default; jax works too), HF_TOKEN, HF_ENDPOINT.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def verb(name, handler, help, description=None, aliases=()):
-        p = sub.add_parser(name, help=help, description=description or help, aliases=list(aliases))
+    def verb(name, handler, help, description=None, aliases=(), raw=False):
+        p = sub.add_parser(name, help=help, description=description or help, aliases=list(aliases),
+                           formatter_class=argparse.RawDescriptionHelpFormatter if raw else argparse.HelpFormatter)
         p.set_defaults(handler=handler)
         return p
 
@@ -397,12 +410,24 @@ def build_parser() -> argparse.ArgumentParser:
     maintainers.add_argument("--register", action="store_true",
                              help="write into the package and record files and metrics in registry.json")
 
-    p = verb("finetune", _cmd_finetune, "continue training a pretrained model on your text",
-             "Fine-tune a pretrained artifact on a text file and write a new artifact folder "
-             "(the base artifact is not changed).")
+    p = verb("finetune", _cmd_finetune, "adapt a pretrained model to your own data",
+             "Fine-tune a pretrained artifact on your own data and write a new artifact folder whose "
+             "card and config name the base model, the data (sha256) and the metrics before and "
+             "after. The base artifact is not changed. Each family takes one kind of data:\n"
+             "  --text FILE       charrnn, ngram-lm, gru-lm, lstm-lm, skipgram, cbow\n"
+             "  --pairs FILE.tsv  seq2seq (input<TAB>target per line)\n"
+             "  --pair IN OUT     cnn-filters (an image and the same image filtered; with --kernel-size, --name)\n"
+             "  --table FILE.csv  mlp-xor, perceptron (x1,x2,y rows of 0/1)", raw=True)
     p.add_argument("name", help="base artifact name or folder")
-    p.add_argument("--text", required=True, help="your text file (UTF-8)")
-    p.add_argument("--epochs", type=EPOCHS, default=1, help="epochs over your text (default: 1)")
+    data = p.add_mutually_exclusive_group()
+    data.add_argument("--text", help="your text file (UTF-8)")
+    data.add_argument("--pairs", help="tab-separated file of input<TAB>target pairs (seq2seq)")
+    data.add_argument("--pair", nargs=2, metavar=("IN", "OUT"), help="an image and the same image filtered (cnn-filters)")
+    data.add_argument("--table", help="CSV truth table of x1,x2,y rows (mlp-xor, perceptron)")
+    p.add_argument("--kernel-size", type=KERNEL_SIZE, default=None,
+                   help="cnn-filters: the size of the filter to learn (odd, 1 to 7; default 3)")
+    p.add_argument("--name", dest="filter_name", default=None, help="cnn-filters: the learned filter's name in the bank")
+    p.add_argument("--epochs", type=EPOCHS, default=None, help="epochs over your data (default: the recipe's)")
     p.add_argument("--out", default="runs/finetuned", help="output folder (default: runs/finetuned)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace whatever is at --out (by default only an artifact the zoo wrote is replaced)")

@@ -518,7 +518,9 @@ def load_from_hub(source: str, expected: dict | None = None):
     with _repo_lock(repo_id):
         folder = download(source, expected)
         config = io.read_json(folder / artifacts.CONFIG_FILE)
-        return artifacts.load_folder(folder, {**config["files"], **(expected or {})})
+        art = artifacts.load_folder(folder, {**config["files"], **(expected or {})})
+        art.hub_repo = repo_id  # a model fine-tuned from it names this repo as its base_model
+        return art
 
 
 def hub_source(name: str) -> str:
