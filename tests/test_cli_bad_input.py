@@ -92,6 +92,11 @@ BAD = {
     "info": [["no-such-model"], ["/nonexistent"], ["a-folder"]],
     "publish": [["missing-folder", "me/repo"], ["mlp-xor", "not a repo id"]],
     "download": [["hf://foo/bar--baz"], ["no-such-model"], ["mlp-xor"]],
+    "export": [
+        ["mlp-xor", "--format", "tflite", "--out", "x"], ["mlp-xor", "--format", "onnx"],
+        ["mlp-xor", "--format", "onnx", "--out", "a-folder"], ["mlp-xor", "--format", "onnx", "--out", "good.txt"],
+        ["no-such-model", "--format", "onnx", "--out", "x"], ["mlp-xor", "--format", "litert", "--out", ""],
+    ],
     "list": [["*", "--pretrained", "--architectures"]],
 }
 def _refused_by_argparse(verb, args) -> bool:

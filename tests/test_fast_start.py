@@ -24,7 +24,7 @@ print("HEAVY", heavy, "CODE", code, file=sys.stderr)
 
 @pytest.mark.parametrize("argv", [
     [], ["--help"], ["list"], ["list", "*lm*", "--pretrained"], ["info", "charrnn-shakespeare"],
-    ["info", "lstm-lm"], ["cards", "--check"], ["generate", "--help"], ["train", "--help"],
+    ["info", "lstm-lm"], ["cards", "--check"], ["generate", "--help"], ["train", "--help"], ["export", "--help"],
     ["info", "no-such-model"],
 ])
 def test_metadata_commands_import_no_backend(argv, tmp_path):

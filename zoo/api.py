@@ -189,6 +189,18 @@ def finetune(name_or_path, *, text=None, pairs=None, pair=None, table=None, epoc
         return Path(recipe.finetune(art, **kwargs, **options))
 
 
+def export(name_or_path, *, format: str, out, overwrite: bool = False) -> Path:  # noqa: A002
+    """Export an artifact's network for a serving engine, into the new folder `out`:
+    format="saved_model" (TF Serving, KServe), "onnx" (onnxruntime) or "litert" (.tflite).
+    Beside the model file, export.json and README.md say how to drive it (inputs, outputs,
+    vocabulary, and for the language models and seq2seq the loop around it); the export is checked
+    against Keras on sample inputs before it is kept. An existing `out` is replaced only with
+    overwrite=True. Needs `pip install 'keras-zoo[export]'` (zoo/exporting.py says what is exported)."""
+    from zoo import exporting
+
+    return exporting.export(name_or_path, format=format, out=out, overwrite=overwrite)
+
+
 def publish(name_or_folder, repo_id: str, **options) -> str:
     """Upload an artifact folder to the Hugging Face Hub; returns the commit URL."""
     from zoo import hub

@@ -66,6 +66,7 @@ COUNT = _bounded(int, "the count", 1, 10_000)
 EPOCHS = _bounded(int, "the number of epochs", 1, 100_000)
 BEAM = _bounded(int, "the beam size", 1, 64)
 DEVICES = _bounded(int, "the number of devices", 1)
+PORT = _bounded(int, "the port", 1, 65535)
 
 
 def KERNEL_SIZE(text: str) -> int:  # noqa: N802  (named like the other argument types)
@@ -186,6 +187,14 @@ def _cmd_finetune(args) -> None:
     print(f"fine-tuned artifact written to {folder}; load it with zoo.load({str(folder)!r})")
 
 
+def _cmd_serve(args) -> None:
+    try:
+        from zoo import serve
+    except ImportError as error:
+        raise ZooError(f"zoo serve needs {error.name}: pip install 'keras-zoo[serve]'") from None
+    serve.serve(args.names, host=args.host, port=args.port, token=args.token)
+
+
 def _cmd_eval(args) -> None:
     from zoo import api
 
@@ -287,6 +296,14 @@ def _cmd_publish(args) -> None:
     commit = url.rstrip("/").rsplit("/", 1)[-1]
     print(f"published {args.artifact} to {url}")
     print(f"load it with: zoo.load('hf://{args.repo_id}@{commit}')")
+
+
+def _cmd_export(args) -> None:
+    from zoo import api
+
+    folder = api.export(args.name, format=args.format, out=args.out, overwrite=args.overwrite)
+    print(f"{args.format} export of {args.name} written to {folder} (checked against Keras); "
+          f"how to drive it: {folder / 'README.md'}")
 
 
 def _cmd_download(args) -> None:
@@ -433,6 +450,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace whatever is at --out (by default only an artifact the zoo wrote is replaced)")
     p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE", help="recipe-specific option")
 
+    p = verb("serve", _cmd_serve, "serve models over HTTP, with a gallery page to try them",
+             "Serve models behind an HTTP API (the Hugging Face Inference API's shapes) and a gallery "
+             "page at / to try them in a browser; OpenAPI docs at /docs. Binds 127.0.0.1 unless "
+             "--host says otherwise. Needs the serve extra: pip install 'keras-zoo[serve]'.")
+    p.add_argument("names", nargs="*", metavar="NAME", help="registry names or artifact folders (default: every pretrained model)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=PORT, default=8000, help="port (default: 8000)")
+    p.add_argument("--token", default=None,
+                   help="require `Authorization: Bearer TOKEN` on every API request (or set ZOO_SERVE_TOKEN)")
+
     p = verb("eval", _cmd_eval, "re-measure an artifact's metrics",
              "Re-measure an artifact's metrics with its recipe's evaluation and compare them with "
              "the registered ones (exit 2 if any differ).")
@@ -458,6 +485,21 @@ def build_parser() -> argparse.ArgumentParser:
              "checking every file's sha256. Later loads, offline too (HF_HUB_OFFLINE=1), come "
              "from the cache.")
     p.add_argument("name", help="registry artifact name, or hf://owner/name[@revision]")
+
+    from zoo.exporting import FORMATS  # (stdlib only: no backend is imported for --help)
+
+    p = verb("export", _cmd_export, "export a model for a serving engine (SavedModel, ONNX, LiteRT)",
+             "Export an artifact's network through Keras's model.export: saved_model (TF Serving, "
+             "KServe), onnx (onnxruntime) or litert (.tflite). Beside the model file, README.md and "
+             "export.json say how to drive it: inputs, outputs, vocabulary, and for the language "
+             "models and seq2seq the generation or decoding loop, which stays outside the network. "
+             "The export is checked against Keras before it is kept. Needs "
+             "`pip install 'keras-zoo[export]'`.")
+    p.add_argument("name", help="artifact name or folder, e.g. lstm-lm-shakespeare")
+    p.add_argument("--format", required=True, choices=list(FORMATS), help="the export format")
+    p.add_argument("--out", required=True,
+                   help="new output folder (for TF Serving, a numbered version folder: models/NAME/1)")
+    p.add_argument("--overwrite", action="store_true", help="replace whatever is at --out")
 
     # --- tour and upkeep
     p = verb("demo", _cmd_demo, "load the pretrained models and show each at work")

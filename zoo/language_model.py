@@ -115,6 +115,16 @@ class LanguageModel(Artifact):
         """A token's spelling (id -> string)."""
         raise NotImplementedError
 
+    # Many streams at once (the server batches concurrent requests, zoo/batching.py). A family
+    # whose step takes a batch overrides these (charrnn: one matrix product for every stream);
+    # the defaults step the streams one after the other, with the same results.
+
+    def next_log_probs_many(self, states: list) -> list:
+        return [self.next_log_probs(state) for state in states]
+
+    def advance_many(self, states: list, tokens: list[int]) -> list:
+        return [self.advance(state, token) for state, token in zip(states, tokens)]
+
     # ------------------------------------------------------------ the task, written once
 
     def _start(self, prompt: str, what: str):

@@ -373,6 +373,7 @@ class CharRNN(LanguageModel):
         super().__init__(model, config, folder)
         self.vocab = Vocabulary(config["vocabulary"])
         self._numpy = None
+        self._batch_states = {}  # batch size -> a State to step that many streams in (advance_many)
 
     @property
     def rnn(self) -> NumpyCharRNN:
@@ -406,6 +407,29 @@ class CharRNN(LanguageModel):
     def copy_state(self, state):
         rnn_state, logits = state
         return rnn_state.copy(), logits.copy()
+
+    def advance_many(self, states: list, tokens: list[int]) -> list:
+        """One step of several one-stream states together (the server's concurrent requests): their
+        rows are gathered into one batch State, stepped with one matrix product per layer, and
+        scattered back. At batch size one a step waits on memory (it reads every weight to use it
+        once); a batch uses each weight it reads once per stream."""
+        if len(states) <= 1:
+            return [self.advance(state, token) for state, token in zip(states, tokens)]
+        batch = self._batch_states.get(len(states))
+        if batch is None:
+            batch = self._batch_states[len(states)] = self.rnn.initial_state(len(states))
+        rnn_states = [rnn_state for rnn_state, _ in states]
+        batch.ids[:] = tokens
+        np.concatenate([s.hs for s in rnn_states], out=batch.hs)
+        for layer, c in enumerate(batch.c or ()):
+            np.concatenate([s.c[layer] for s in rnn_states], out=c)
+        logits = self.rnn.advance(batch) @ self.rnn.out_kernel + self.rnn.out_bias
+        for row, (rnn_state, row_logits) in enumerate(states):
+            rnn_state.hs[0] = batch.hs[row]
+            for layer, c in enumerate(batch.c or ()):
+                rnn_state.c[layer][0] = c[row]
+            row_logits[:] = logits[row]
+        return states
 
     def running(self):
         return blas_threads()

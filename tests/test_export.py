@@ -1,0 +1,208 @@
+"""`zoo export`: every architecture in every format gives Keras's outputs, run by the runtime a
+serving engine would use (onnxruntime; the SavedModel's `serving_default` signature, as TF
+Serving and KServe call it; the LiteRT interpreter), and its README's loop runs. Each
+(architecture, format) is exported once per module, on first use: exports take seconds."""
+
+import contextlib
+import io
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import exporting
+from zoo.errors import InvalidInputError, ZooError
+
+ARTIFACTS = {  # one artifact per architecture
+    "mlp-xor": "mlp-xor", "perceptron": "perceptron-and", "cnn-filters": "cnn-filters-classic",
+    "skipgram": "skipgram-shakespeare", "cbow": "cbow-shakespeare", "ngram-lm": "ngram-lm-shakespeare",
+    "gru-lm": "gru-lm-shakespeare", "lstm-lm": "lstm-lm-shakespeare", "seq2seq": "seq2seq-dates",
+    "charrnn": "charrnn-shakespeare",
+}
+FORMATS = ("saved_model", "onnx", "litert")
+CASES = [(arch, fmt) for arch in ARTIFACTS for fmt in FORMATS]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """exported(arch, fmt) -> the export folder, made on first use."""
+    root, done = tmp_path_factory.mktemp("exports"), {}
+
+    def get(arch, fmt):
+        if (arch, fmt) not in done:
+            done[arch, fmt] = zoo.export(ARTIFACTS[arch], format=fmt, out=root / f"{arch}-{fmt}")
+        return done[arch, fmt]
+    return get
+
+
+@pytest.fixture(scope="module")
+def artifacts():
+    loaded = {}
+
+    def get(arch):
+        if arch not in loaded:
+            loaded[arch] = zoo.load(ARTIFACTS[arch])
+        return loaded[arch]
+    return get
+
+
+def inputs_from_manifest(manifest, seed):
+    """Inputs of the shapes and ranges export.json gives: the manifest must be right, too."""
+    rng = np.random.default_rng(seed)
+    sizes = iter((5, 6, 8))  # lengths, heights, widths; every input's first axis is the batch, of 2
+    arrays = {}
+    for spec in manifest["inputs"]:
+        shape = [d if d is not None else 2 if axis == 0 else next(sizes) for axis, d in enumerate(spec["shape"])]
+        if "ids_below" in spec:
+            arrays[spec["name"]] = rng.integers(0, spec["ids_below"], shape).astype(spec["dtype"])
+        else:
+            low, high = spec["values"]
+            arrays[spec["name"]] = rng.integers(low, high + 1, shape).astype(spec["dtype"])
+    return arrays
+
+
+def keras_reference(art, inputs):
+    arch = art.config["architecture"]
+    if arch in ("skipgram", "cbow"):  # the vectors gensim's KeyedVectors holds
+        return art.wv.vectors[inputs["word"]]
+    args = [inputs[t.name] for t in art.model.inputs]
+    return np.asarray(art.model(args if len(args) > 1 else args[0], training=False))
+
+
+def run_with_runtime(folder, manifest, inputs):
+    """The exported file run by its own runtime, not through the zoo."""
+    fmt, output = manifest["format"], manifest["outputs"][0]["runtime_name"]
+    if fmt == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+        assert {i.name for i in session.get_inputs()} == set(inputs)
+        return session.run([output], inputs)[0]
+    if fmt == "saved_model":
+        import tensorflow as tf
+
+        serve = tf.saved_model.load(str(folder)).signatures["serving_default"]
+        return serve(**{k: tf.constant(v) for k, v in inputs.items()})[output].numpy()
+    from ai_edge_litert.interpreter import Interpreter
+
+    runner = Interpreter(str(folder / "model.tflite")).get_signature_runner("serving_default")
+    return runner(**inputs)[output]
+
+
+@pytest.mark.parametrize("arch, fmt", CASES, ids=[f"{a}-{f}" for a, f in CASES])
+def test_export_gives_the_keras_outputs(arch, fmt, exported, artifacts):
+    folder, art = exported(arch, fmt), artifacts(arch)
+    manifest = json.loads((folder / "export.json").read_text(encoding="utf-8"))
+    assert manifest["artifact"] == ARTIFACTS[arch] and manifest["format"] == fmt
+    assert (folder / manifest["model_file"]).is_file() and (folder / "README.md").is_file()
+    for name in manifest["files"]:
+        assert (folder / name).exists(), name
+    for seed in range(2):
+        inputs = inputs_from_manifest(manifest, seed)
+        want = keras_reference(art, inputs)
+        got = run_with_runtime(folder, manifest, inputs)
+        assert got.shape == want.shape
+        scale = max(1.0, float(np.abs(want).max()))
+        assert np.abs(got - want).max() <= 1e-5 * scale, (arch, fmt, np.abs(got - want).max(), scale)
+
+
+EXPECTED_PRINT = {"mlp-xor": "1", "perceptron": "[1]", "seq2seq": "2026-11-25"}
+
+
+@pytest.mark.parametrize("arch, fmt", CASES, ids=[f"{a}-{f}" for a, f in CASES])
+def test_the_readme_loop_runs(arch, fmt, exported, monkeypatch, tmp_path):
+    """The README's Python block, run as written (a few steps of generation, a made-up photo)."""
+    folder = exported(arch, fmt)
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    code = re.sub(r"range\((20|200)\)", "range(3)", code)
+    if arch == "cnn-filters":
+        from PIL import Image
+
+        Image.new("RGB", (12, 9), (200, 100, 50)).save(tmp_path / "photo.png")
+        code = code.replace("'photo.png'", repr(str(tmp_path / "photo.png")))
+    monkeypatch.chdir(folder)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, "README.md", "exec"), {})
+    if arch in EXPECTED_PRINT:
+        assert printed.getvalue().strip() == EXPECTED_PRINT[arch]
+    if arch in ("skipgram", "cbow"):
+        assert len(eval(printed.getvalue())) == 10  # the ten nearest words
+
+
+def test_the_seq2seq_loop_matches_translate(exported, artifacts):
+    """The teacher-forced forward model, driven greedily, gives what `translate` gives."""
+    folder = exported("seq2seq", "onnx")
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    texts = ["3 March 1999", "December 31, 2020"]
+    art = artifacts("seq2seq")
+    for text, want in zip(texts, art.translate(texts)):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed), contextlib.chdir(folder):
+            exec(compile(code.replace("'25 Nov 2026'", repr(text)), "README.md", "exec"), {})
+        assert printed.getvalue().strip() == want
+
+
+# ----------------------------------------------------------------------------- refusals
+
+
+def test_an_existing_out_is_kept_unless_overwrite(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(InvalidInputError, match="already exists.*--overwrite"):
+        zoo.export("mlp-xor", format="saved_model", out=out)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert zoo.export("mlp-xor", format="saved_model", out=out, overwrite=True) == out
+    assert (out / "saved_model.pb").is_file() and not (out / "notes.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # no lock, no temporary folder left
+
+
+def test_an_artifact_folder_exports_and_is_never_its_own_out(tmp_path):
+    from zoo import registry
+
+    folder = tmp_path / "xor"
+    shutil.copytree(registry.packaged_folder("mlp-xor"), folder)
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.raises(InvalidInputError, match="would replace the artifact"):
+        zoo.export(str(folder), format="onnx", out=folder, overwrite=True)
+    with pytest.raises(InvalidInputError, match="would replace the artifact"):
+        zoo.export(str(folder), format="onnx", out=tmp_path, overwrite=True)
+    assert sorted(p.name for p in folder.iterdir()) == before
+    out = zoo.export(str(folder), format="onnx", out=tmp_path / "xor-onnx")
+    assert json.loads((out / "export.json").read_text())["artifact"] == "mlp-xor"
+
+
+def test_refusals_come_before_any_model_is_loaded(tmp_path, monkeypatch):
+    with pytest.raises(InvalidInputError, match="unknown export format 'tflite'; choose one of saved_model, onnx, litert"):
+        zoo.export("mlp-xor", format="tflite", out=tmp_path / "x")
+    real = exporting.importlib.util.find_spec
+    monkeypatch.setattr(exporting.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "tf2onnx" else real(name, *a))
+    with pytest.raises(ZooError, match=re.escape("needs tf2onnx: pip install 'keras-zoo[export]'")):
+        zoo.export("mlp-xor", format="onnx", out=tmp_path / "x")
+    monkeypatch.undo()
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    with pytest.raises(ZooError, match="TensorFlow backend"):
+        zoo.export("mlp-xor", format="saved_model", out=tmp_path / "x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cli_says_what_is_missing_in_one_line(cli, tmp_path, monkeypatch):
+    real = exporting.importlib.util.find_spec
+    monkeypatch.setattr(exporting.importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("tf2onnx", "onnxruntime") else real(name, *a))
+    code, out, err = cli("export", "mlp-xor", "--format", "onnx", "--out", str(tmp_path / "x"))
+    assert code == 2 and err.strip().splitlines() == [
+        "zoo: error: exporting to onnx needs tf2onnx, onnxruntime: pip install 'keras-zoo[export]'"]
+
+
+def test_the_cli_exports(cli, tmp_path):
+    code, out, err = cli("export", "perceptron-or", "--format", "litert", "--out", str(tmp_path / "or"))
+    assert code == 0, err
+    assert "written to" in out and (tmp_path / "or" / "model.tflite").is_file()

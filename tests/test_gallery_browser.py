@@ -1,0 +1,144 @@
+"""The gallery page in a real browser: headless Chromium (Debian's chromium and chromium-driver,
+which .ci/run installs), driven by Selenium, against a real `zoo serve` on loopback. One test
+per kind of widget. Without a browser these tests are skipped, with the reason in one line.
+
+The screenshot in the README is taken by the last test: ZOO_GALLERY_SCREENSHOT=docs/gallery.png
+pytest tests/test_gallery_browser.py writes it there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi", reason="zoo serve needs the serve extra: pip install 'keras-zoo[serve]'")
+webdriver = pytest.importorskip("selenium.webdriver", reason="the browser tests need selenium (pip install selenium)")
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from tests.serving import running_server  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+DRIVER = shutil.which("chromedriver")
+if not (CHROMIUM and DRIVER):
+    pytest.skip("no headless browser here (apt install chromium chromium-driver; .ci/run does)",
+                allow_module_level=True)
+
+SERVED = ["charrnn-shakespeare", "skipgram-shakespeare", "seq2seq-dates", "cnn-filters-classic", "mlp-xor"]
+
+
+@pytest.fixture(scope="module")
+def page():
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,1000",
+                     "--disable-gpu"):
+        options.add_argument(argument)
+    with running_server(SERVED) as url:
+        driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+        try:
+            driver.get(url + "/")
+            WebDriverWait(driver, 60).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+            yield driver
+        finally:
+            driver.quit()
+
+
+def section(driver, name):
+    element = driver.find_element(By.CSS_SELECTOR, f'section[data-model="{name}"]')
+    driver.execute_script("arguments[0].scrollIntoView()", element)
+    return element
+
+
+def wait(driver, condition, seconds=90, message=lambda: ""):
+    return WebDriverWait(driver, seconds, poll_frequency=0.02).until(lambda d: condition(), message=message())
+
+
+def test_every_served_model_has_a_section_and_a_card(page):
+    names = [s.get_attribute("data-model") for s in page.find_elements(By.CSS_SELECTOR, "section.model")]
+    assert names == SERVED
+    box = section(page, "mlp-xor")
+    box.find_element(By.CSS_SELECTOR, "details.card summary").click()
+    body = box.find_element(By.CSS_SELECTOR, ".card-body")
+    wait(page, lambda: body.get_attribute("data-loaded") == "true")
+    assert body.find_element(By.TAG_NAME, "h1").text == "mlp-xor"
+
+
+def test_text_streams_in_as_it_is_generated(page):
+    box = section(page, "charrnn-shakespeare")
+    length = box.find_element(By.NAME, "max_new_tokens")
+    length.clear()
+    length.send_keys("600")
+    box.find_element(By.TAG_NAME, "button").click()
+    output = box.find_element(By.CSS_SELECTOR, "pre.output")
+    # Seen part-way: longer than the prompt, not yet finished; then finished, and longer still.
+    wait(page, lambda: len(output.text) > len("ROMEO:") + 5)
+    partial = output.text
+    assert output.get_attribute("data-done") is None, "the text arrived all at once, not streamed"
+    wait(page, lambda: output.get_attribute("data-done") == "true")
+    assert output.text.startswith("ROMEO:") and len(output.text) > len(partial)
+    assert len(output.text) >= 500  # 600 characters (the page's text drops trailing white space)
+
+
+def test_a_word_shows_its_neighbours_on_the_map(page):
+    box = section(page, "skipgram-shakespeare")
+    word = box.find_element(By.NAME, "word")
+    word.clear()
+    word.send_keys("king")
+    box.find_element(By.TAG_NAME, "button").click()
+    wait(page, lambda: box.find_elements(By.CSS_SELECTOR, ".neighbours span"))
+    assert len(box.find_elements(By.CSS_SELECTOR, ".neighbours span")) == 10
+    assert box.find_element(By.CSS_SELECTOR, "svg.wordmap text.query").text == "king"
+    assert len(box.find_elements(By.CSS_SELECTOR, "svg.wordmap text.near")) == 10
+
+
+def test_a_date_gives_its_iso_form_and_attention(page):
+    box = section(page, "seq2seq-dates")
+    date = box.find_element(By.NAME, "date")
+    date.clear()
+    date.send_keys("25 December 1999")
+    box.find_element(By.TAG_NAME, "button").click()
+    wait(page, lambda: box.find_elements(By.CSS_SELECTOR, ".iso"))
+    assert box.find_element(By.CSS_SELECTOR, ".iso").text == "1999-12-25"
+    rows = box.find_elements(By.CSS_SELECTOR, "table.heat tr")
+    assert len(rows) == 1 + len("1999-12-25") + 1  # the header, each output character, <end>
+
+
+def test_an_image_goes_through_every_filter(page):
+    box = section(page, "cnn-filters-classic")
+    box.find_element(By.CSS_SELECTOR, "button.secondary").click()
+    wait(page, lambda: len(box.find_elements(By.CSS_SELECTOR, ".filters figure")) > 1)
+    captions = [c.text for c in box.find_elements(By.CSS_SELECTOR, ".filters figcaption")]
+    assert captions == ["original", "edge-enhance", "edge-detect", "blur", "sharpen"]
+    wait(page, lambda: all(page.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
+                           for img in box.find_elements(By.CSS_SELECTOR, ".filters img")))
+
+
+def test_clicking_the_xor_inputs(page, tmp_path):
+    box = section(page, "mlp-xor")
+    result = box.find_element(By.CSS_SELECTOR, ".bits .result")
+    wait(page, lambda: result.text.startswith("→ 0"), message=lambda: result.text)
+    box.find_element(By.NAME, "x1").click()
+    wait(page, lambda: result.text.startswith("→ 1"))
+    box.find_element(By.NAME, "x2").click()
+    wait(page, lambda: result.text.startswith("→ 0"))
+    cells = [td.text for td in box.find_elements(By.CSS_SELECTOR, "table.truth td")]
+    assert cells[2::4] == ["0", "1", "1", "0"]
+    # The README's screenshot: the page from the top, after every widget has run.
+    page.execute_script("window.scrollTo(0, 0)")
+    page.set_window_size(1200, 2200)
+    time.sleep(0.5)
+    shot = tmp_path / "gallery.png"
+    page.save_screenshot(str(shot))
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    target = os.environ.get("ZOO_GALLERY_SCREENSHOT")
+    if target:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, target)

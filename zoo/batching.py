@@ -1,0 +1,119 @@
+"""Generation for many clients at once: concurrent requests share one recurrent step.
+
+`zoo serve` gives each language model one Batcher. A request reads its prompt on its own thread
+(one stream, as `generate` does), then joins the batch: a background thread steps every active
+request together, one token each per step (`LanguageModel.advance_many`; charrnn does it as one
+matrix product for the whole batch), samples each request's token with its own sampler and
+random generator, and hands each new piece of text to the request's `emit` callback. A request
+leaves when it has its tokens or its client has gone; new ones join between steps.
+
+The text a request gets is the text `art.generate(prompt, max_tokens, ...)` gives with the same
+seed: the same sampler, the same random draws in the same order, and the same states (a batched
+step computes each row as the one-stream step does, up to float rounding).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from zoo import samplers
+from zoo.language_model import LanguageModel, check_length, check_seed
+
+
+@dataclass
+class Job:
+    """One request being generated. `emit(token_id, piece)` is called with each new token, then
+    `emit(None, None)` once at the end (also when the request was cancelled), or
+    `emit(None, error)` if a step failed."""
+
+    state: object
+    previous: int | None
+    remaining: int
+    sampler: object
+    rng: np.random.Generator
+    emit: object
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        """Stop generating (the client has gone); the batcher drops it before its next step."""
+        self.cancelled.set()
+
+
+class Batcher:
+    """Steps every active generation request of one language model together (see the module)."""
+
+    def __init__(self, art: LanguageModel, max_batch: int = 64):
+        self.art = art
+        self.max_batch = max_batch
+        self.pending: queue.Queue[Job | None] = queue.Queue()
+        self.steps = 0          # recurrent steps taken ...
+        self.tokens = 0         # ... and tokens made by them: tokens / steps is the mean batch
+        self._thread = threading.Thread(target=self._run, name=f"batcher-{art.name}", daemon=True)
+        self._thread.start()
+
+    def submit(self, prompt: str, max_tokens: int, *, emit, temperature: float = 1.0, top_k=None, top_p=None,
+               seed=None) -> Job:
+        """Read the prompt (on the caller's thread) and queue the request; returns its Job."""
+        max_tokens = check_length(max_tokens)
+        sampler = samplers.make(temperature, top_k, top_p)
+        rng = np.random.default_rng(check_seed(seed))
+        with self.art.running():
+            state, previous = self.art._start(prompt, "prompt")
+        job = Job(state, previous, max_tokens, sampler, rng, emit)
+        self.pending.put(job)
+        return job
+
+    def close(self) -> None:
+        self.pending.put(None)
+        self._thread.join(timeout=5)
+
+    def _admit(self, active: list[Job], block: bool) -> bool:
+        """Move waiting jobs into the batch; False once close() was called."""
+        while len(active) < self.max_batch:
+            try:
+                job = self.pending.get(block=block and not active)
+            except queue.Empty:
+                return True
+            if job is None:
+                return False
+            active.append(job)
+        return True
+
+    def _run(self) -> None:
+        active: list[Job] = []
+        with self.art.running():
+            while self._admit(active, block=True):
+                try:
+                    active = self._step(active)
+                except Exception as error:  # noqa: BLE001  (fail these requests, keep serving others)
+                    for job in active:
+                        job.emit(None, error)
+                    active = []
+        for job in active:
+            job.emit(None, None)
+
+    def _step(self, active: list[Job]) -> list[Job]:
+        """One token for every active job; returns the jobs still going."""
+        art = self.art
+        for job in [j for j in active if j.cancelled.is_set() or j.remaining == 0]:
+            job.emit(None, None)
+        active = [j for j in active if not j.cancelled.is_set() and j.remaining > 0]
+        if not active:
+            return active
+        tokens = []
+        for job, log_probs in zip(active, art.next_log_probs_many([j.state for j in active])):
+            token = job.sampler(art._allowed(log_probs), job.rng)
+            job.emit(token, art.piece(job.previous, token))
+            job.previous, job.remaining = token, job.remaining - 1
+            tokens.append(token)
+        going = [i for i, job in enumerate(active) if job.remaining > 0 and not job.cancelled.is_set()]
+        states = art.advance_many([active[i].state for i in going], [tokens[i] for i in going])
+        for i, state in zip(going, states):
+            active[i].state = state
+        self.steps += 1
+        self.tokens += len(active)
+        return active
