@@ -6,8 +6,10 @@ Data: tinyshakespeare tokenised by `zoo.word2vec_data.tokenize` (lower-cased wor
 apostrophes kept), one speech (text between blank lines) per sentence. Model: CBOW with
 negative sampling (zoo.models.word2vec), gensim's defaults except epochs (the corpus is small).
 Validation: gensim's Word2Vec with the same corpus and hyper-parameters, several seeds, on
-tinyshakespeare and on gensim's Lee corpus (zoo.gensim_bridge.agreement_study). The steps that
-skipgram-shakespeare shares are in zoo.recipe_steps.
+tinyshakespeare and on gensim's Lee corpus (zoo.gensim_bridge.agreement_study). Fine-tuning
+(`zoo finetune NAME --text my.txt`) continues training on a text and grows the vocabulary, as
+gensim's build_vocab(update=True) then train. The steps that skipgram-shakespeare shares are in
+zoo.recipe_steps.
 """
 
 from pathlib import Path
@@ -20,6 +22,7 @@ ARCHITECTURE = "cbow"
 HPARAMS = {**word2vec.DEFAULTS, "epochs": 15}  # gensim's defaults but epochs: the corpus is small
 PROBE = ["king", "queen", "love", "death", "night", "sword", "rome", "god"]  # neighbours shown on the card
 EVAL_TOLERANCE = 1e-3
+FINETUNE_DATA = "text"
 
 
 def evaluate(art, data_dir=None) -> dict:
@@ -49,3 +52,9 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, batch_s
     return recipe_steps.write_word_vectors(out, result, vectors, studies, metrics, name=NAME,
                                            recipe=f"recipes/{Path(__file__).name}", sentences=sentences,
                                            smoke=smoke, seed=seed, seconds=clock.seconds, probe=PROBE)
+
+
+def finetune(art, *, text, out: Path, epochs: int | None = None, seed: int = 0, batch_size: int | None = None) -> Path:
+    # epochs=None: the base's epochs, as gensim's model.train(..., epochs=model.epochs)
+    return recipe_steps.finetune_word_vectors(art, text=text, out=out, epochs=epochs, seed=seed,
+                                              batch_size=batch_size, probe=PROBE)

@@ -4,6 +4,10 @@ Nothing is learned here: the kernels are set by hand (edge enhance, edge detect,
 sharpen, as in GIMP's documentation), and the recipe checks the bank against
 scipy.signal.convolve2d on the sample photograph before writing it. `cnn-filters-learned` learns
 the same kernels back from examples.
+
+Fine-tuning (`zoo finetune cnn-filters-classic --pair in.png out.png --kernel-size 5 --name mine`)
+adds the kernel that made out.png from in.png to the bank, as cnn-filters-learned's does (the
+step is zoo.recipe_steps.finetune_filter_bank).
 """
 
 from pathlib import Path
@@ -11,12 +15,13 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from zoo import training
+from zoo import recipe_steps, training
 from zoo.artifacts import save_artifact
 from zoo.models import conv
 
 NAME = "cnn-filters-classic"
 EVAL_TOLERANCE = 1e-3
+FINETUNE_DATA = "pair"  # zoo finetune cnn-filters-classic --pair in.png out.png --kernel-size 5 --name mine
 
 
 def grayscale_sample(smoke=False) -> np.ndarray:
@@ -26,13 +31,14 @@ def grayscale_sample(smoke=False) -> np.ndarray:
 
 
 def evaluate(art, data_dir=None) -> dict:
-    """Largest difference, over the four kernels, between the bank and scipy on the sample photo
-    (pixel values 0..255)."""
+    """Largest difference, over the bank's kernels (as its config records them), between the bank
+    and scipy on the sample photo (pixel values 0..255); and for a filter added by fine-tuning,
+    how well it reproduces the pair it was learned from."""
     gray = grayscale_sample()
     out = np.asarray(art.model(gray[None, :, :, None]))[0]
-    errors = [np.max(np.abs(out[:, :, i] - signal.convolve2d(gray, conv.CLASSIC_KERNELS[name], mode="same")))
+    errors = [np.max(np.abs(out[:, :, i] - signal.convolve2d(gray, np.asarray(art.config["kernels"][name], dtype="float32"), mode="same")))
               for i, name in enumerate(art.kernel_names)]
-    return {"max_abs_error_vs_scipy": float(max(errors))}
+    return {"max_abs_error_vs_scipy": float(max(errors)), **recipe_steps.evaluate_filter_pairs(art)}
 
 
 def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path:
@@ -80,3 +86,8 @@ or `zoo filter cnn-filters-classic --kernel sharpen in.png out.png`.
     plots = {"kernels.png": conv.plot_kernels({"kernel": conv.CLASSIC_KERNELS}, "classic kernels"),
              "effects.png": conv.plot_effects(None, model, names, image, "each kernel on the sample photograph")}
     return save_artifact(out, model=model, config=config, card_body=body, plots=plots)
+
+
+def finetune(art, *, pair, out, kernel_size: int = 3, name: str = "learned", epochs=None) -> Path:
+    return recipe_steps.finetune_filter_bank(art, pair=pair, out=out, kernel_size=kernel_size, name=name,
+                                             epochs=epochs, evaluate=evaluate)

@@ -5,6 +5,10 @@ with scipy.signal.convolve2d (y, one channel per kernel). Model: the same bias-f
 as cnn-filters-classic, from random weights. Since y is an exact linear function of x, least
 squares has a unique answer, the true kernels, and gradient descent on the mean squared error
 finds it: the recipe checks every learned weight is within 1e-3 of the truth.
+
+Fine-tuning (`zoo finetune cnn-filters-learned --pair in.png out.png --kernel-size 5 --name mine`)
+learns one more kernel, the one that made out.png from in.png, and adds it to the bank
+(zoo.recipe_steps.finetune_filter_bank, shared with cnn-filters-classic).
 """
 
 from pathlib import Path
@@ -13,7 +17,7 @@ import numpy as np
 from scipy import signal
 
 import keras
-from zoo import distribute, training
+from zoo import distribute, recipe_steps, training
 from zoo.artifacts import save_artifact
 from zoo.models import conv
 
@@ -21,6 +25,7 @@ NAME = "cnn-filters-learned"
 EPOCHS = 40
 PATCH = 32
 EVAL_TOLERANCE = 1e-3
+FINETUNE_DATA = "pair"  # zoo finetune cnn-filters-learned --pair in.png out.png --kernel-size 5 --name mine
 
 
 def make_pairs(n_patches: int, seed: int):
@@ -44,16 +49,21 @@ def make_pairs(n_patches: int, seed: int):
     return x[..., None], y
 
 
-def kernel_errors(model) -> dict:
-    learned = conv.get_kernels(model)
-    return {name: float(np.max(np.abs(k - conv.CLASSIC_KERNELS[name])))
-            for name, k in zip(conv.CLASSIC_KERNELS, learned)}
+def kernel_errors(learned: dict) -> dict:
+    """Max |learned - true| of each classic kernel, from {name: learned kernel}; in a bank grown
+    to a larger kernel size by fine-tuning, the padding around the 3x3 kernels must stay 0."""
+    return {name: float(np.max(np.abs(k - conv.pad_kernel(conv.CLASSIC_KERNELS[name], k.shape[0]))))
+            for name, k in learned.items() if name in conv.CLASSIC_KERNELS}
 
 
 def evaluate(art, data_dir=None) -> dict:
+    """The classic kernels' errors and the test MSE on held-out patches; for a filter added by
+    fine-tuning, how well it reproduces the pair it was learned from."""
     x, y = make_pairs(64, seed=12345)  # held-out patches, not the training ones
-    mse = float(np.mean((np.asarray(art.model(x)) - y) ** 2))
-    return {"max_abs_kernel_error": max(kernel_errors(art.model).values()), "test_mse": mse}
+    classic = [art.kernel_names.index(name) for name in conv.CLASSIC_KERNELS]
+    mse = float(np.mean((np.asarray(art.model(x))[..., classic] - y) ** 2))
+    return {"max_abs_kernel_error": max(kernel_errors(art.kernels()).values()), "test_mse": mse,
+            **recipe_steps.evaluate_filter_pairs(art)}
 
 
 def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path:
@@ -70,7 +80,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path
                             batch_size=distribute.local_batch_size(32), epochs=epochs, verbose=1,
                             callbacks=training.resume_callbacks(out)).history
     training.clear_checkpoint(out)
-    errors = kernel_errors(model)
+    errors = kernel_errors(dict(zip(conv.CLASSIC_KERNELS, conv.get_kernels(model))))
     training.log("max |learned - true| per kernel: " + ", ".join(f"{k} {v:.2e}" for k, v in errors.items()))
 
     config = {
@@ -114,3 +124,8 @@ A Conv2D bank started from random weights and trained with mean squared error to
              "effects.png": conv.plot_effects(None, model, names, image, "learned kernels on the sample photograph"),
              "training_curve.png": training.plot_history(history, "cnn-filters-learned training loss (MSE)")}
     return save_artifact(out, model=model, config=config, card_body=body, plots=plots)
+
+
+def finetune(art, *, pair, out, kernel_size: int = 3, name: str = "learned", epochs=None) -> Path:
+    return recipe_steps.finetune_filter_bank(art, pair=pair, out=out, kernel_size=kernel_size, name=name,
+                                             epochs=epochs, evaluate=evaluate)

@@ -64,6 +64,9 @@ def evaluate(art, data_dir=None) -> dict:
 FINETUNE_DATA = "text"  # zoo finetune NAME --text my.txt
 
 
-def finetune(art, *, text, epochs, out, learning_rate=1e-3, batch_size=16, **options) -> Path:
-    return recipe_steps.finetune_language_model(art, text=text, epochs=epochs, out=out, learning_rate=learning_rate,
-                                                batch_size=batch_size, **options)
+def finetune(art, *, text, out, epochs=1, learning_rate=1e-3, batch_size=16, min_count=2, seed=0) -> Path:
+    """Continue training on a text file (its last 10% of lines held out); words it holds at least
+    `min_count` times that the base never saw join the vocabulary (recipe_steps.finetune_language_model)."""
+    return recipe_steps.finetune_language_model(art, text=text, out=out, epochs=epochs, learning_rate=learning_rate,
+                                                batch_size=batch_size, min_count=min_count, seed=seed,
+                                                evaluate=evaluate)

@@ -16,7 +16,6 @@ import numpy as np
 import keras
 from zoo import lm_table, recipe_steps, training, words
 from zoo.artifacts import save_artifact
-from zoo.errors import ZooError
 from zoo.models import ngram
 
 NAME = "ngram-lm-shakespeare"
@@ -35,9 +34,8 @@ def measure(art, corpus) -> dict:
 
 
 def evaluate(art, data_dir=None) -> dict:
-    corpus = words.load_corpus(data_dir, smoke=art.config["dataset"].get("smoke", False))
-    if corpus.vocab.words != art.vocab.words:
-        raise ZooError(f"{art.name}'s vocabulary differs from the one its recipe builds from the data.")
+    """On the split the artifact was trained on (its base's, for a fine-tuned one)."""
+    corpus = recipe_steps.reference_corpus(art, data_dir)
     return {**measure(art, corpus), "parameters": int(art.model.count_params())}
 
 
@@ -95,7 +93,8 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path
     sample = art.generate("first citizen :\n", 40, temperature=0.8, seed=1)
     body = f"""
 Word-level language model: `art.score(text).perplexity`, `art.next_tokens("to be or not to", k=5)`,
-`art.generate("ROMEO:", 50, temperature=0.8, seed=1)`, `zoo generate {NAME} --prompt ... --length 50`.
+`art.generate("ROMEO:", 50, temperature=0.8, seed=1)`, `zoo generate {NAME} --prompt ... --length 50`,
+`zoo finetune {NAME} --text my.txt --epochs 2 --out runs/mine`.
 
     y = b + U tanh(d + H x),   x = [C(w_t-4), C(w_t-3), C(w_t-2), C(w_t-1)]
 
@@ -109,3 +108,14 @@ line (`<s>`-padded), the contexts a {hparams['context'] + 1}-gram count model se
              "perplexity_table.png": recipe_steps.plot_table(rows, "word-level tinyshakespeare, test perplexity")}
     return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
                          assets={"vocab.txt": "\n".join(corpus.vocab.words)})
+
+
+FINETUNE_DATA = "text"  # zoo finetune ngram-lm-shakespeare --text my.txt
+
+
+def finetune(art, *, text, out, epochs=1, learning_rate=1e-3, batch_size=64, min_count=2, seed=0) -> Path:
+    """Continue training on a text file (its last 10% of lines held out); words it holds at least
+    `min_count` times that the base never saw join the vocabulary (recipe_steps.finetune_language_model)."""
+    return recipe_steps.finetune_language_model(art, text=text, out=out, epochs=epochs, learning_rate=learning_rate,
+                                                batch_size=batch_size, min_count=min_count, seed=seed,
+                                                evaluate=evaluate)

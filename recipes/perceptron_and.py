@@ -4,6 +4,10 @@ Setup, data, model, train, evaluate, write. The perceptron rule
 (zoo.models.perceptron.train_perceptron) on the four points of the truth table; AND is linearly
 separable, so it converges in a few epochs. The card (zoo.recipe_steps.write_gate) sets it beside
 XOR, which the same rule never learns.
+
+Fine-tuning (`zoo finetune perceptron-and --table nand.csv`) runs the same rule on the user's truth
+table, from this artifact's weights; a table no line separates (XOR, XNOR) is refused before
+training (zoo.recipe_steps.finetune_gate).
 """
 
 from pathlib import Path
@@ -14,6 +18,7 @@ from zoo.models import perceptron
 NAME = "perceptron-and"
 GATE = "and"
 EPOCHS = 20
+FINETUNE_DATA = "table"  # zoo finetune perceptron-and --table gate.csv
 
 
 def evaluate(art, data_dir=None) -> dict:
@@ -37,3 +42,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path
     # write
     return recipe_steps.write_gate(out, model, mistakes, metrics, name=NAME, gate=GATE, epochs=epochs, seed=seed,
                                    seconds=clock.seconds, recipe=f"recipes/{Path(__file__).name}")
+
+
+def finetune(art, *, table, epochs: int = EPOCHS, out, seed: int = 0) -> Path:
+    return recipe_steps.finetune_gate(art, table=table, epochs=epochs, out=out, seed=seed)

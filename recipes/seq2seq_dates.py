@@ -15,6 +15,11 @@ goes in the card.
 Your own pairs: `zoo train seq2seq-dates -o pairs=my.tsv --out runs/mine` trains the same model
 on a file of `source<TAB>target` lines (extra columns, as in the Tatoeba/ManyThings files, are
 ignored); 10% of the distinct sources (by hash) are held out for the test, 10% for validation.
+
+A format of your own: `zoo finetune seq2seq-dates --pairs new.tsv --out runs/mine` continues from
+the pretrained weights on input<TAB>target lines (`finetune`, at the end): new input characters
+extend the vocabulary, and pairs of the base's own training data are mixed in (rehearsal,
+`-o rehearsal=N`) so that the old formats stay; benchmarks/finetune_seq2seq.py measures it.
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ from pathlib import Path
 import numpy as np
 
 import keras
-from zoo import io, training
+from zoo import io, lineage, training
 from zoo.artifacts import save_artifact
 from zoo.errors import DataNotFoundError, InvalidInputError
 from zoo.models import dates, seq2seq
+from zoo.models.seq2seq import Vocabulary
 
 NAME = "seq2seq-dates"
 N_TRAIN = 60_000          # generated training pairs (days from the train split)
@@ -51,8 +57,11 @@ OPTIONS = {"pairs", "attention", "cell", "units", "embedding_dim", "n_train", "b
 # ----------------------------------------------------------------------------- data
 
 
-def read_pairs(path) -> list[tuple[str, str]]:
-    """source<TAB>target lines (further columns ignored, blank lines skipped)."""
+def read_pairs(path, strict: bool = False, targets: Vocabulary | None = None, least: int = 2,
+               why: str = "one to test on") -> list[tuple[str, str]]:
+    """source<TAB>target lines (blank lines skipped), at least `least` of them. Further columns
+    are ignored, as in the Tatoeba/ManyThings files, unless `strict` (fine-tuning: exactly two
+    non-empty columns). With `targets`, every target must use only its characters."""
     path = Path(path)
     pairs = []
     for number, line in enumerate(io.read_user_text(path, "of source<TAB>target lines").splitlines(), 1):
@@ -61,9 +70,21 @@ def read_pairs(path) -> list[tuple[str, str]]:
         columns = line.split("\t")
         if len(columns) < 2:
             raise InvalidInputError(f"{path}, line {number}: no tab; each line must be source<TAB>target.")
-        pairs.append((columns[0].strip(), columns[1].strip()))
-    if len(pairs) < 2:
-        raise InvalidInputError(f"{path} has {len(pairs)} pair(s); at least 2 are needed (one to test on).")
+        if strict and len(columns) > 2:
+            raise InvalidInputError(f"{path}, line {number}: {len(columns)} tab-separated columns; each line must be "
+                                    "input<TAB>target, two columns.")
+        source, target = columns[0].strip(), columns[1].strip()
+        if strict and not (source and target):
+            raise InvalidInputError(f"{path}, line {number}: the {'input' if not source else 'target'} is empty; "
+                                    "each line must be input<TAB>target.")
+        if targets is not None and (unknown := targets.unknown(target)):
+            raise InvalidInputError(
+                f"{path}, line {number}: the target {target!r} has {''.join(unknown)!r}, which the decoder cannot "
+                f"write; its output vocabulary is {''.join(targets.chars)!r} (for dates: the ISO date's digits "
+                "and '-', as YYYY-MM-DD).")
+        pairs.append((source, target))
+    if len(pairs) < least:
+        raise InvalidInputError(f"{path} has {len(pairs)} pair(s); at least {least} are needed ({why}).")
     return pairs
 
 
@@ -135,17 +156,21 @@ def evaluate_examples(art, examples, per_format: bool) -> dict:
 # ----------------------------------------------------------------------------- train
 
 
+def compile_model(model, learning_rate: float, steps: int) -> None:
+    """Adam with a cosine decay of the learning rate over `steps` (to 2%), gradients clipped."""
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, steps), alpha=0.02)
+    model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  weighted_metrics=["sparse_categorical_accuracy"])
+
+
 def fit_variant(attention, data, vocabs, limits, hparams, *, epochs, initial_epoch=0, model=None,
                 batch_size, learning_rate, total_epochs, checkpoint):
     """Build (or continue) one model and fit it; returns (model, history dict)."""
     (x, y, w), (vx, vy, vw) = data
     if model is None:
         model = seq2seq.build_seq2seq(len(vocabs[0]), len(vocabs[1]), attention=attention, **hparams)
-        steps = total_epochs * int(np.ceil(len(y) / batch_size))
-        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.02)
-        model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      weighted_metrics=["sparse_categorical_accuracy"])
+        compile_model(model, learning_rate, total_epochs * int(np.ceil(len(y) / batch_size)))
     validation = (vx, vy, vw) if len(vy) else None
     history = model.fit(x, y, sample_weight=w, validation_data=validation, batch_size=batch_size,
                         epochs=epochs, initial_epoch=initial_epoch, verbose="auto",
@@ -359,3 +384,168 @@ characters, raises `zoo.InvalidInputError` naming the input and the offending ch
         parts.append("\n![attention weights](attention.png)\n")
     parts.append("\n![training curve](training_curve.png)\n")
     return "".join(parts)
+
+
+# ----------------------------------------------------------------------------- finetune
+
+FINETUNE_DATA = "pairs"   # zoo finetune seq2seq-dates --pairs new.tsv
+FINETUNE_EPOCHS = 30
+MIN_FINETUNE_PAIRS = 20   # a tenth is held out to measure before and after
+REHEARSAL = 1000          # the base's own training pairs mixed into fine-tuning, by default
+
+
+def extend_model(model, hparams: dict, new_chars: list[str], seed: int):
+    """A copy of `model` (built with `hparams`) whose source vocabulary has `new_chars`
+    appended: every weight is kept, the old embedding rows too; the new rows start as random
+    vectors at the scale of the old ones. So old inputs translate exactly as before."""
+    bigger = seq2seq.build_seq2seq(**{**hparams, "source_vocab_size": hparams["source_vocab_size"] + len(new_chars)})
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if not weights:
+            continue
+        if layer.name == "source_embedding":
+            (table,) = weights
+            new_rows = rng.normal(0, table.std(), (len(new_chars), table.shape[1])).astype(table.dtype)
+            weights = [np.concatenate([table, new_rows])]
+        bigger.get_layer(layer.name).set_weights(weights)
+    return bigger
+
+
+def rehearsal_examples(art, n: int, seed: int) -> list[tuple[str, str, str]]:
+    """n pairs of the kind the base was trained on: fresh generated dates from the training days
+    (never a test day), or a sample of the training part of the base's own pairs file."""
+    if n <= 0:
+        return []
+    dataset = art.config["dataset"]
+    if dataset["name"] != "pairs":
+        examples = dates.make_examples(n, "train", seed + 1)
+    else:
+        path = Path(dataset["path"])
+        if not path.is_file() or io.sha256_file(path) != dataset["sha256"]:
+            raise DataNotFoundError(f"rehearsal needs the pairs file {art.name} was trained on ({path}), which is "
+                                    "missing or changed; give -o rehearsal=0 to fine-tune without it.")
+        pool = split_pairs(read_pairs(path))["train"]
+        examples = [pool[i] for i in np.random.default_rng(seed + 1).integers(0, len(pool), n)]
+    # As in training: only pairs the base's vocabularies cover (a small base may lack a letter).
+    return [e for e in examples if not art.source_vocab.unknown(e[0]) and not art.target_vocab.unknown(e[1])]
+
+
+def held_out_scores(art, examples) -> dict:
+    """Greedy exact match and character accuracy (position by position, over the longer of
+    output and target) on pairs; a pair whose input the model cannot read (characters it never
+    saw, or too long) counts as wrong, as translate refuses it."""
+    readable = [i for i, (s, _, _) in enumerate(examples)
+                if not art.source_vocab.unknown(s) and len(s) <= art.max_source_length]
+    outputs = [""] * len(examples)
+    for i, output in zip(readable, art.translate([examples[i][0] for i in readable])):
+        outputs[i] = output
+    targets = [t for _, t, _ in examples]
+    chars = [sum(a == b for a, b in zip(o, t)) / max(len(o), len(t), 1) for o, t in zip(outputs, targets)]
+    return {"held_out_exact_match": float(np.mean([o == t for o, t in zip(outputs, targets)])),
+            "held_out_char_accuracy": float(np.mean(chars)), "held_out_readable": len(readable) / len(examples)}
+
+
+def finetune(art, *, pairs, epochs: int = FINETUNE_EPOCHS, out, seed: int = 0, learning_rate: float = 1e-3,
+             batch_size: int = 32, rehearsal: int = REHEARSAL) -> Path:
+    """Continue training `art` on a TSV of input<TAB>target pairs; writes a new artifact at `out`.
+
+    A tenth of the pairs (by a hash of the input, as `train -o pairs=` splits) is held out to
+    measure exact match before and after; the rest are trained on, together with `rehearsal`
+    pairs of the base's own training data (generated dates from the training days), so that it
+    keeps the old formats (0: the new pairs alone). Characters the base never read extend the
+    source vocabulary (old embedding rows kept); targets must use the decoder's characters.
+    The new artifact's metrics are on the base's test set, so `zoo eval` re-measures them.
+    """
+    path = Path(pairs)
+    epochs, batch_size, rehearsal, seed = int(epochs), int(batch_size), int(rehearsal), int(seed)
+    learning_rate = float(learning_rate)
+    for name, value, least in (("epochs", epochs, 1), ("batch_size", batch_size, 1), ("rehearsal", rehearsal, 0)):
+        if value < least:
+            raise InvalidInputError(f"{name} must be at least {least}; got {value}.")
+    if not learning_rate > 0:
+        raise InvalidInputError(f"learning_rate must be positive; got {learning_rate}.")
+    every = read_pairs(path, strict=True, targets=art.target_vocab, least=MIN_FINETUNE_PAIRS,
+                       why="a tenth is held out to measure the fine-tuning; a few hundred work well")
+    splits = split_pairs(every)
+    held_out = [(s, t, "new") for s, t, _ in splits["test"]]
+    new_train = [(s, t, "new") for s, t, _ in splits["train"] + splits["valid"]]
+    old = rehearsal_examples(art, rehearsal, seed)
+
+    # ---- the model: the base's weights, the source vocabulary extended by the new characters
+    new_chars = sorted(set("".join(s for s, _ in every)) - set(art.source_vocab.chars))
+    source_vocab = Vocabulary(art.source_vocab.chars + new_chars)
+    target_vocab = art.target_vocab
+    max_source = max(art.max_source_length, *(len(s) for s, _ in every))
+    max_target = max(art.max_target_length, *(len(t) for _, t in every))
+    training.set_seed(seed)
+    model = extend_model(art.model, art.config["hparams"], new_chars, seed)
+    before = {**held_out_scores(art, held_out), "base_test_exact_match": art.metrics.get("exact_match")}
+
+    # ---- train on the new pairs and the rehearsal pairs, shuffled together
+    x, y, w = arrays(new_train + old, source_vocab, target_vocab, max_source, max_target)
+    compile_model(model, learning_rate, epochs * int(np.ceil(len(y) / batch_size)))
+    training.log(f"fine-tuning on {len(new_train)} new pairs + {len(old)} rehearsal pairs; {len(held_out)} held out; "
+                 f"new characters: {''.join(new_chars)!r}")
+    with training.Stopwatch() as clock:
+        history = model.fit(x, y, sample_weight=w, batch_size=batch_size, epochs=epochs, shuffle=True, verbose="auto",
+                            callbacks=training.resume_callbacks(out)).history
+    training.clear_checkpoint(out)
+
+    # ---- evaluate and write
+    base = art.config
+    hparams = {**base["hparams"], "source_vocab_size": len(source_vocab)}
+    config = {
+        "name": Path(out).name,
+        "architecture": "seq2seq",
+        "description": f"{base['name']} fine-tuned on the pairs of {path.name}.",
+        "recipe": base.get("recipe", "recipes/seq2seq_dates.py"),
+        "hparams": hparams,
+        "max_source_length": max_source,
+        "max_target_length": max_target,
+        "dataset": base["dataset"],  # the metrics below are on the base's test set: what it kept
+        "training": {**{k: v for k, v in base["training"].items() if k != "attention_comparison_epochs"},
+                     "finetune_epochs": epochs, "finetune_learning_rate": learning_rate,
+                     "finetune_batch_size": batch_size, "finetune_rehearsal_pairs": len(old), "finetune_seed": seed,
+                     "finetune_seconds": clock.seconds, "environment": training.environment()},
+        "card": {"tags": [*base.get("card", {}).get("tags", []), "fine-tuned"]},
+    }
+    vocab_json = {"source": "".join(source_vocab.chars), "target": "".join(target_vocab.chars)}
+    tuned = seq2seq.Seq2Seq(model, config, out, vocab=vocab_json)
+    config["metrics"] = evaluate(tuned)
+    after = {**held_out_scores(tuned, held_out), "base_test_exact_match": config["metrics"]["exact_match"]}
+    options = {"seed": seed, "learning_rate": learning_rate, "batch_size": batch_size, "rehearsal": rehearsal}
+    config.update(lineage.record(
+        art, data=[path], data_flags=[("--pairs", [path.name])], out=out, epochs=epochs, options=options,
+        before=before, after=after,
+        summary=f"held out: {len(held_out)} of the {len(every)} pairs of {path.name} (a tenth, by a hash of the "
+                f"input); trained on the other {len(new_train)} with {len(old)} rehearsal pairs of the base's own data; "
+                + (f"new input characters: {''.join(new_chars)!r}" if new_chars else "no new input characters")))
+    translated = tuned.translate([s for s, _, _ in held_out[:6]])
+    rows = "\n".join(f"| `{s}` | `{t}` | `{o}` |" for (s, t, _), o in zip(held_out, translated))
+    body = f"""
+Fine-tuned from **{base['name']}** for {epochs} epoch(s) on `{path.name}` ({len(every)} pairs; new input
+characters: {repr(''.join(new_chars)) if new_chars else 'none'}), with {len(old)} pairs of the base's own
+training data mixed in (rehearsal, `-o rehearsal=N`; 0 turns it off), so that it keeps what it knew.
+
+On the {len(held_out)} held-out pairs of that file: exact match **{after['held_out_exact_match']:.4f}** after
+fine-tuning, {before['held_out_exact_match']:.4f} for the base model (which cannot read
+{1 - before['held_out_readable']:.0%} of them). On the base's own test set:
+{config['metrics']['exact_match']:.4f} (the base: {before['base_test_exact_match']:.4f}); the metrics below
+are that test set, so `zoo eval DIR` re-measures them.
+
+| held-out input | target | output (greedy) |
+| --- | --- | --- |
+{rows}
+
+Load it from its folder: `zoo.load("{out}")`; `art.translate([...])`.
+"""
+    body += card_body(tuned, config, splits["test"], {}, base["dataset"]["name"] != "pairs")
+    plots = {"training_curve.png": training.plot_history(history, "fine-tuning",
+                                                         metrics=("loss", "sparse_categorical_accuracy"))}
+    if hparams["attention"] != "none":
+        samples = [s for s, _, _ in held_out[:2]] + ["the 3rd of March 1999"]
+        samples = [s for s in samples if not tuned.source_vocab.unknown(s)]
+        plots["attention.png"] = seq2seq.plot_attention(tuned, samples[:3], f"{config['name']}: attention weights")
+    return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
+                         assets={seq2seq.VOCAB_FILE: vocab_json})

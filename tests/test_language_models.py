@@ -364,10 +364,12 @@ def test_finetune_writes_a_new_artifact(tmp_path):
                                "what news from rome ? the senate sits tonight ."] * 12) + "\nzyzzyva the end .\n")
     folder = zoo.finetune("gru-lm-shakespeare", text=text, epochs=1, out=tmp_path / "mine")
     tuned = zoo.load(folder)
-    assert tuned.config["finetune"]["base_model"] == "gru-lm-shakespeare"
-    assert tuned.config["finetune"]["text_sha256"] == io.sha256_file(text)
-    assert tuned.config["finetune"]["unknown_words"] == 1
-    assert tuned.vocab.words == zoo.load("gru-lm-shakespeare").vocab.words
+    assert tuned.config["base_model"]["name"] == "gru-lm-shakespeare"
+    assert tuned.config["finetuned_on"][0]["sha256"] == io.sha256_file(text)
+    # the held-out last 4 lines hold one word the base never saw ("zyzzyva", seen once: still <UNK>)
+    run = tuned.config["finetune"]
+    assert run["before"]["held_out_unknown_share"] == run["after"]["held_out_unknown_share"] == pytest.approx(1 / 38)
+    assert tuned.vocab.words == zoo.load("gru-lm-shakespeare").vocab.words  # no new word seen twice
     assert "gru-lm-shakespeare" in tuned.card and io.sha256_file(text) in tuned.card
     assert before == {p.name: io.sha256_file(p) for p in base.iterdir() if p.is_file()}
     with pytest.raises(zoo.InvalidInputError, match="does not exist"):

@@ -265,3 +265,36 @@ def test_serves_a_fine_tuned_folder_and_refuses_unknown_names(tmp_path, cli):
     code, _, err = cli("serve", "--port", "70000")
     assert code != 0 and "port" in err
     json.dumps(models)
+
+
+def test_a_failing_step_fails_its_requests_and_the_batcher_goes_on(charrnn, monkeypatch):
+    import threading
+
+    from zoo.batching import Batcher
+
+    batcher = Batcher(charrnn)
+    ended, texts = [], {}
+    finished = threading.Event()
+
+    def emit_into(key):
+        pieces = []
+
+        def emit(token, piece):
+            if token is None:
+                ended.append((key, piece))
+                texts[key] = "".join(pieces)
+                finished.set()
+            else:
+                pieces.append(piece)
+        return emit
+
+    with monkeypatch.context() as patch:
+        patch.setattr(charrnn, "advance_many", lambda states, tokens: 1 / 0)
+        batcher.submit("A", 10, emit=emit_into("bad"), seed=1)
+        assert finished.wait(60)
+    assert ended[0][0] == "bad" and isinstance(ended[0][1], ZeroDivisionError)
+    finished.clear()
+    batcher.submit("A", 10, emit=emit_into("good"), seed=1)
+    assert finished.wait(60)
+    batcher.close()
+    assert ended[1] == ("good", None) and texts["good"] == charrnn.generate("A", 10, seed=1)

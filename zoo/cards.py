@@ -23,7 +23,8 @@ def _yaml_list(key: str, values) -> str:
 def front_matter(config: dict) -> str:
     card = config.get("card", {})
     lines = ["---\n", "library_name: keras\n", f"license: {card.get('license', 'mit')}\n"]
-    lines.append(_yaml_list("tags", ["keras", "keras-zoo", config["architecture"], *card.get("tags", [])]))
+    tags = ["keras", "keras-zoo", config["architecture"], *card.get("tags", [])]
+    lines.append(_yaml_list("tags", list(dict.fromkeys(tags))))  # each once, in order
     dataset = config.get("dataset", {}).get("name")
     if dataset:
         lines.append(_yaml_list("datasets", [dataset]))

@@ -5,10 +5,13 @@ coordinates (two trainings never give the same vectors, only the same neighbourh
 `agreement_study` is the whole validation of one architecture on one corpus: gensim with several
 seeds sets the floor (how much gensim agrees with itself), and the Keras model is compared with
 each gensim run. The recipes record it on the cards; benchmarks/word2vec_agreement.py runs it on
-both corpora.
+both corpora. `update_study` does the same for fine-tuning (gensim's build_vocab(update=True),
+then train), on word pairs that include the new words; benchmarks/finetune_word2vec.py runs it.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
@@ -127,4 +130,72 @@ def agreement_study(sentences, architecture: str, hparams: dict, *, keras_kv=Non
     gensim_quality = [quality(g) for g in runs]
     out["quality"] = {"keras": quality(keras_kv),
                       "gensim": {k: float(np.mean([q[k] for q in gensim_quality])) for k in gensim_quality[0]}}
+    return out
+
+
+# ---------------------------------------------------------------------------- fine-tuning
+
+
+def gensim_update(model, sentences, epochs: int | None = None):
+    """gensim's way to continue training on new sentences, on a copy of `model`: grow the
+    vocabulary (build_vocab(update=True)), then train on the new sentences alone, the learning
+    rate falling again from alpha to min_alpha."""
+    model = copy.deepcopy(model)
+    model.build_vocab(sentences, update=True)
+    model.train(sentences, total_examples=model.corpus_count, epochs=epochs or model.epochs)
+    return model
+
+
+def new_word_probe(kv, new_words, n: int = 300) -> list[str]:
+    """The n most frequent of the new words (by their count in `kv`), to compare models on."""
+    return sorted(new_words, key=lambda w: -kv.get_vecattr(w, "count"))[:n]
+
+
+def new_word_pairs(new, old, n_pairs: int = 3000, seed: int = 0):
+    """Fixed random pairs that each include a new word: a new word with a new or an old one."""
+    rng = np.random.default_rng(seed)
+    both = list(new) + list(old)
+    a = rng.integers(0, len(new), n_pairs)
+    b = rng.integers(0, len(both), n_pairs)
+    return [(new[i], both[j]) for i, j in zip(a, b) if new[i] != both[j]]
+
+
+def update_agreement(kv_a, kv_b, new_words, n_pairs: int = 3000) -> dict:
+    """agreement() after fine-tuning: Spearman of cosines over pairs that include a new word (the
+    n_pairs of new_word_pairs, old words from probe_words), top-10 overlap of the new words."""
+    new = new_word_probe(kv_a, new_words)
+    if len(new) < 2:
+        return {"spearman": float("nan"), "top10_overlap": float("nan"), "new_words": len(new)}
+    pairs = new_word_pairs(new, probe_words(kv_a), n_pairs)
+    return {**agreement(kv_a, kv_b, new, pairs), "new_words": len(new)}
+
+
+def update_study(base_sentences, new_sentences, architecture: str, hparams: dict, keras_kv, new_words, *,
+                 seeds=(1, 2, 3), epochs: int | None = None) -> dict:
+    """The validation of fine-tuning: gensim trained on the base corpus with each seed, then
+    updated on the new sentences (gensim_update); the updated runs' agreement with each other is
+    the floor, and the fine-tuned Keras vectors are compared with each, on pairs that include
+    new words (update_agreement)."""
+    from itertools import combinations
+
+    hp = {**DEFAULTS, **hparams}
+    bases = [gensim_word2vec(base_sentences, architecture, seed=s, workers=1, **hp) for s in seeds]
+    runs = [gensim_update(base, new_sentences, epochs).wv for base in bases]
+    floor = [update_agreement(a, b, new_words) for a, b in combinations(runs, 2)]
+    versus = [update_agreement(keras_kv, g, new_words) for g in runs]
+    out = {"gensim_seeds": list(seeds), "new_words": len(new_words), "probe_new_words": versus[0]["new_words"],
+           "vocabulary": len(keras_kv), "gensim_vocabulary": len(runs[0]), "hparams": hp,
+           "epochs": epochs or hp["epochs"]}
+    for key in ("spearman", "top10_overlap"):
+        g = float(np.mean([f[key] for f in floor]))
+        k = float(np.mean([v[key] for v in versus]))
+        out[key] = {"gensim_vs_gensim": g, "keras_vs_gensim": k, "ratio": k / g}
+    # What is kept of the base corpus: agreement with gensim's base runs on the old probe words,
+    # for gensim's own updates (each against the other seeds' bases) and for the Keras vectors.
+    words = probe_words(bases[0].wv)
+    pairs = probe_pairs(words)
+    out["old_words_spearman_vs_gensim_base"] = {
+        "gensim_updated": float(np.mean([agreement(runs[i], bases[j].wv, words, pairs)["spearman"]
+                                         for i in range(len(runs)) for j in range(len(bases)) if i != j])),
+        "keras_finetuned": float(np.mean([agreement(keras_kv, base.wv, words, pairs)["spearman"] for base in bases]))}
     return out

@@ -2,17 +2,21 @@
 data, model, train, evaluate, write) and calls one of these where its sibling does the same:
 
 - word vectors (skipgram-shakespeare, cbow-shakespeare): the corpus, the validation against
-  gensim, the metrics `zoo eval` re-measures, the card;
+  gensim, the metrics `zoo eval` re-measures, the card, and fine-tuning;
 - word-level recurrent language models (gru-lm-shakespeare, lstm-lm-shakespeare): the options,
-  the training loop, the metrics, the card, and fine-tuning;
-- perceptron gates (perceptron-and, perceptron-or): the metric and the card.
+  the training loop, the metrics, the card; with ngram-lm-shakespeare: the card's table, the
+  data metrics are measured on, and fine-tuning (new words join the vocabulary);
+- perceptron gates (perceptron-and, perceptron-or): the metric, the card, and fine-tuning on a
+  truth table (whose reader mlp-xor shares);
+- filter banks (cnn-filters-classic, cnn-filters-learned): fine-tuning on an (image, filtered
+  image) pair, which adds the filter to the bank, and the metrics of the filters so added.
 
 The models themselves live in zoo/models/; nothing here is needed to load or use an artifact.
 """
 
 from __future__ import annotations
 
-import hashlib
+import collections
 import math
 from pathlib import Path
 
@@ -22,7 +26,7 @@ from zoo._quiet import import_backend_quietly
 
 import_backend_quietly()  # before Keras: TensorFlow's start-up chatter stays out of the terminal
 import keras  # noqa: E402
-from zoo import data, gensim_bridge, io, lm_table, training, word2vec_data, words  # noqa: E402
+from zoo import data, gensim_bridge, io, lineage, lm_table, training, word2vec_data, words  # noqa: E402
 from zoo.artifacts import save_artifact  # noqa: E402
 from zoo.errors import InvalidInputError, ZooError  # noqa: E402
 from zoo.models import ngram, perceptron, rnnlm, word2vec  # noqa: E402
@@ -63,11 +67,12 @@ def _finite(value):
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
-def word_vector_metrics(vectors, sentences, architecture: str, hparams: dict) -> dict:
+def word_vector_metrics(vectors, sentences, architecture: str, hparams: dict, reference=None) -> dict:
     """What `zoo eval` re-measures, deterministically: WordSim-353 / SimLex-999 / questions-words
     (with coverage), and agreement with gensim trained on the same corpus and hyper-parameters
-    with seed 1 and one worker thread."""
-    reference = gensim_bridge.gensim_word2vec(sentences, architecture, seed=1, workers=1, **hparams).wv
+    with seed 1 and one worker thread (`reference`, that gensim's KeyedVectors, if already trained)."""
+    if reference is None:
+        reference = gensim_bridge.gensim_word2vec(sentences, architecture, seed=1, workers=1, **hparams).wv
     agree = gensim_bridge.agreement(vectors, reference)
     return {**{k: _finite(v) for k, v in gensim_bridge.quality(vectors).items()},
             "agreement_spearman_vs_gensim_seed1": agree["spearman"],
@@ -179,6 +184,110 @@ model is trained by the same code with the same hyper-parameters. gensim's quali
              "training_curve.png": training.plot_history(result.history, f"{name}: summed loss per batch")}
     return save_artifact(out, model=result.model, config=config, card_body=body, plots=plots,
                          assets={word2vec.VOCAB_FILE: result.vocab.to_json()})
+
+
+FINETUNE_MIN_WORDS = 1_000  # below this the new words' vectors are little more than their random start
+FINETUNE_MIN_STEPS = 32  # steps an epoch at least (smaller batches for a small text; see train_word2vec)
+
+
+def finetune_word_vectors(art, *, text, out, epochs=None, seed=0, batch_size=None, probe=()) -> Path:
+    """The word-vector recipes' `finetune`: continue training on a text file and grow the
+    vocabulary, as gensim's build_vocab(update=True) then train does (Vocabulary.updated): words
+    of the text seen min_count times or more get new rows, the old rows are kept and keep
+    training; the learning rate falls again from alpha to min_alpha, over the base's epochs
+    unless `epochs` is given. Writes a new artifact folder; the base is only read.
+
+    Before/after: the vocabulary, the share of the text's words that have a vector, and the
+    base's own metrics on its own corpus (how much of it was kept; `zoo eval` re-measures them).
+    After only: the agreement with gensim doing the same update (seed 1) on word pairs that
+    include new words (benchmarks/finetune_word2vec.py measures gensim's own seed-to-seed floor).
+    """
+    path = Path(text)
+    io.read_user_text(path, "to fine-tune on")  # a one-line error for a missing or non-UTF-8 file
+    sentences = list(word2vec_data.TextCorpus(path, "paragraph"))  # the same tokens as the base's corpus
+    n_words = sum(map(len, sentences))
+    if n_words < FINETUNE_MIN_WORDS:
+        raise InvalidInputError(f"{path} holds {n_words:,} words; fine-tuning word vectors needs at least "
+                                f"{FINETUNE_MIN_WORDS:,} (a few pages of text).")
+    architecture = art.config["architecture"]
+    hp = {k: art.config["hparams"][k] for k in word2vec.DEFAULTS}  # the base's, for the gensim references too
+    epochs = epochs or hp["epochs"]
+    vocab, keep, new_words = art.vocab.updated(sentences, hp["min_count"], hp["sample"])
+
+    def coverage(v):
+        return sum(t in v.index for s in sentences for t in s) / n_words
+
+    with training.Stopwatch() as clock:
+        result = word2vec.train_word2vec(sentences, architecture, seed=seed, batch_size=batch_size, verbose=2,
+                                         vocab=vocab, keep_prob=keep, start_from=art.model,
+                                         min_steps_per_epoch=FINETUNE_MIN_STEPS,
+                                         callbacks=training.resume_callbacks(out), **{**hp, "epochs": epochs})
+    training.clear_checkpoint(out)
+    vectors = word2vec.keyed_vectors(result.model, vocab)
+
+    # The base's metrics on its own corpus, and gensim trained like the base (seed 1) updated on
+    # the same text. A base that was itself fine-tuned has no such gensim twin (its earlier texts
+    # are not at hand), so the update is compared with gensim only for a trained base.
+    base_sentences = shakespeare_sentences(art.config["dataset"].get("smoke", False))
+    reference = gensim_bridge.gensim_word2vec(base_sentences, architecture, seed=1, workers=1, **hp)
+    metrics = word_vector_metrics(vectors, base_sentences, architecture, hp, reference=reference.wv)
+    update = {}
+    if not lineage.ancestry(art.config):
+        training.log("comparing with gensim's own update (build_vocab(update=True), then train)...")
+        updated = gensim_bridge.gensim_update(reference, sentences, epochs).wv
+        update = gensim_bridge.update_agreement(vectors, updated, new_words)
+
+    before = {"vocabulary_words": len(art.vocab), "text_coverage": coverage(art.vocab),
+              **{f"shakespeare_{k}": v for k, v in art.metrics.items() if k in metrics}}
+    after = {"vocabulary_words": len(vocab), "text_coverage": coverage(vocab),
+             **({"new_words_agreement_spearman_vs_gensim_update_seed1": _finite(update["spearman"]),
+                 "new_words_agreement_top10_vs_gensim_update_seed1": _finite(update["top10_overlap"])}
+                if update else {}),
+             **{f"shakespeare_{k}": v for k, v in metrics.items()}}
+    examples = ", ".join(gensim_bridge.new_word_probe(vectors, new_words, 5))
+    agreement_note = (f"; agreement with gensim's own update (seed 1), Spearman of cosines over pairs with new "
+                      f"words: {update['spearman']:.3f}" if update.get("new_words", 0) >= 2 else "")
+    summary = (f"{len(new_words):,} new words (seen at least {hp['min_count']} times in {path.name})"
+               f"{' such as ' + examples if examples else ''}; the text's words with a vector: "
+               f"{before['text_coverage']:.1%} before, {after['text_coverage']:.1%} after{agreement_note}")
+
+    config = {k: v for k, v in art.config.items() if k not in ("files", "metrics", "validation")}
+    config.update(
+        name=Path(out).name,
+        description=f"{art.name} fine-tuned on {path.name}: {len(new_words):,} new words, {len(vocab):,} in all.",
+        build={**art.config["build"], "vocab_size": len(vocab)},
+        vocabulary={**art.config["vocabulary"], "size": len(vocab)},
+        training={**art.config["training"], "finetune_epochs": epochs, "finetune_seed": seed,
+                  "finetune_batch_size": result.hparams["batch_size"], "finetune_steps": result.steps,
+                  "finetune_seconds": clock.seconds, "environment": training.environment()},
+        card={"tags": [*art.config["card"]["tags"], "fine-tuned"]},
+        metrics=metrics,
+    )
+    options = {"seed": seed, **({"batch_size": batch_size} if batch_size else {})}
+    config.update(lineage.record(art, data=[path], data_flags=[("--text", [path.name])], out=out, epochs=epochs,
+                                 options=options, before=before, after=after, summary=summary))
+    body = f"""
+Fine-tuned from **{art.name}** on `{path.name}` ({n_words:,} words) for {epochs} epoch(s), as gensim's
+`build_vocab(update=True)` then `train`: {len(new_words):,} new words (seen at least {hp['min_count']}
+times there) got vectors, the {len(art.vocab):,} old ones kept theirs and kept training.
+`zoo.load("path/to/this/folder").wv` is a gensim `KeyedVectors` of all {len(vocab):,} words.
+
+## Nearest neighbours of new words
+
+{neighbours_markdown(vectors, gensim_bridge.new_word_probe(vectors, new_words, 8))}
+
+## Nearest neighbours of old words
+
+{neighbours_markdown(vectors, probe)}
+
+The metrics below are the base's, re-measured on its own corpus (tinyshakespeare): how much of it
+was kept.
+
+![training curve](training_curve.png)
+"""
+    plots = {"training_curve.png": training.plot_history(result.history, f"fine-tuning {art.name}: summed loss per batch")}
+    return save_artifact(out, model=result.model, config=config, card_body=body, plots=plots,
+                         assets={word2vec.VOCAB_FILE: vocab.to_json()})
 
 
 # ------------------------------------------------------------------ word-level language models
@@ -338,79 +447,323 @@ lines as context (windows of {rnnlm.WINDOW} scored tokens after {rnnlm.BURN_IN} 
                          assets={"vocab.txt": rnnlm.vocab_asset(corpus.vocab)})
 
 
-def evaluate_language_model(art, data_dir=None) -> dict:
-    """The language-model recipes' `evaluate`: language_model_metrics on the split the artifact
-    was trained on, refused if the data would give another vocabulary."""
+def reference_corpus(art, data_dir=None) -> words.Corpus:
+    """The split a word-level artifact's metrics are measured on: tinyshakespeare's (the smoke
+    slice for a smoke run), refused if the data would give another vocabulary. A fine-tuned
+    artifact's vocabulary is its base's with the new text's words appended, so the recipe's
+    vocabulary is a prefix of it: the test tokens (words the base did not know still <UNK>) then
+    have the same ids in both, and the fine-tuned model is measured on exactly the base's tokens."""
     corpus = words.load_corpus(data_dir, smoke=art.config["dataset"].get("smoke", False))
-    if corpus.vocab.words != art.vocab.words:
+    if art.vocab.words[:len(corpus.vocab)] != corpus.vocab.words:
         raise ZooError(f"{art.name}'s vocabulary differs from the one its recipe builds from the data; "
                        "the artifact does not belong to this dataset.")
-    return language_model_metrics(art.model, corpus)
+    return corpus
 
 
-def finetune_language_model(art, *, text, epochs, out, learning_rate=1e-3, batch_size=16, **options) -> Path:
-    """Continue training on a text file: same vocabulary (new words -> <UNK>), the last 10% of
-    the text's lines held out to report its perplexity before and after; a new artifact folder."""
-    if options:
-        raise InvalidInputError(f"unknown fine-tuning option(s) {sorted(options)}; "
-                                "known: learning_rate, batch_size.")
+def evaluate_language_model(art, data_dir=None) -> dict:
+    """The recurrent language-model recipes' `evaluate`: language_model_metrics on the split the
+    artifact was trained on (its base's, for a fine-tuned one: see reference_corpus)."""
+    return language_model_metrics(art.model, reference_corpus(art, data_dir))
+
+
+# Fine-tuning a word-level language model (ngram-lm, gru-lm, lstm-lm) on a user's text.
+
+FINETUNE_MIN_LINES = 10     # the last 10% of the lines are held out: at least one line
+FINETUNE_MIN_TOKENS = 2 * rnnlm.WINDOW + 2  # a few training windows (a few hundred words)
+
+
+def new_words(sentences_: list[list[str]], vocab: words.Vocabulary, min_count: int) -> list[str]:
+    """The words of `sentences_` that `vocab` lacks and that are seen at least `min_count` times,
+    most frequent first (the order Vocabulary.from_sentences gives)."""
+    counts = collections.Counter(w for s in sentences_ for w in s if w not in vocab)
+    return sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+
+
+def grow_vocabulary(model, bigger, seed: int):
+    """Copy `model`'s weights into `bigger`, the same architecture with words appended to the
+    vocabulary. The old rows and columns are kept, so every old prediction is unchanged but for
+    the new words' share of the softmax; a new word's embedding row starts small and random
+    (as the old rows' spread) and its output column at zero weight with the lowest bias of any
+    old word (rare until the text teaches otherwise). With a tied embedding the new row is the
+    new output column too, and the low bias keeps it rare. Which weights grow is read from the
+    shapes: along rows (an embedding), along columns (an output kernel), or a bias."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        old = layer.get_weights()
+        if not old:
+            continue
+        target = bigger.get_layer(layer.name)
+        grown = []
+        for w, variable in zip(old, target.weights):
+            shape = tuple(variable.shape)
+            if w.shape == shape:
+                grown.append(w)
+            elif w.ndim == 1:  # an output bias
+                grown.append(np.concatenate([w, np.full(shape[0] - len(w), w.min(), w.dtype)]))
+            elif shape[0] != w.shape[0]:  # an embedding: one row a word
+                rows = rng.normal(0, w.std(), (shape[0] - w.shape[0], w.shape[1])).astype(w.dtype)
+                grown.append(np.concatenate([w, rows]))
+            else:  # an output kernel: one column a word
+                grown.append(np.concatenate([w, np.zeros((w.shape[0], shape[1] - w.shape[1]), w.dtype)], axis=1))
+        target.set_weights(grown)
+    return bigger
+
+
+def build_word_model(architecture: str, hparams: dict, vocab_size: int):
+    """A fresh ngram-lm, gru-lm or lstm-lm with these hyper-parameters and vocabulary size."""
+    hparams = {k: v for k, v in hparams.items() if k != "vocab_size"}
+    if architecture == "ngram-lm":
+        return ngram.build_ngram_lm(vocab_size, **hparams)
+    return rnnlm.build_rnn_lm(architecture.split("-")[0], vocab_size, **hparams)
+
+
+def held_out_scores(art, sentences_: list[list[str]], base_vocab: words.Vocabulary) -> dict:
+    """Perplexity of an artifact on every predicted token (each word and one </s> a line; words
+    it does not know read as <UNK>), and on the tokens `base_vocab` knows: those the base and the
+    fine-tuned model predict as the same targets, so that this number compares the two directly
+    (the new words still help as context)."""
+    log_probs = art._sentence_log_probs([art.vocab.map_unknown(s) for s in sentences_])
+    known = np.array([w in base_vocab for s in sentences_ for w in [*s, words.EOS]])
+    return {"held_out_perplexity": float(np.exp(-log_probs.mean())),
+            "held_out_perplexity_on_base_words": float(np.exp(-log_probs[known].mean()))}
+
+
+def unknown_share(sentences_: list[list[str]], vocab: words.Vocabulary) -> float:
+    """The share of the predicted tokens (each word and one </s> a line) a vocabulary lacks."""
+    return sum(words.count_unknown(s, vocab) for s in sentences_) / sum(len(s) + 1 for s in sentences_)
+
+
+def finetune_language_model(art, *, text, out, epochs: int, learning_rate: float, batch_size: int,
+                            min_count: int, seed: int, evaluate) -> Path:
+    """Continue training a word-level language model on a text file; a new artifact folder.
+
+    The text is tokenised as the base's data was (lines are sentences); its last 10% of lines
+    are held out. Words the base never saw and that the rest of the text holds at least
+    `min_count` times join the vocabulary (grow_vocabulary); rarer ones are <UNK>. Reported via
+    lineage: the held-out perplexity before (the base, which necessarily reads the new words as
+    <UNK>) and after, also on the base's words alone (held_out_scores), the share of held-out
+    tokens the base did not know, and the Shakespeare perplexities (how much was forgotten). The
+    new artifact's metrics are `evaluate(tuned)`: the recipe's own, on the base's split, so
+    `zoo eval DIR` re-measures them.
+    """
+    for option, value, lowest in (("min_count", min_count, 1), ("batch_size", batch_size, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+            raise InvalidInputError(f"{option} must be a whole number >= {lowest}; got {value!r}.")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
+        raise InvalidInputError(f"learning_rate must be a number > 0; got {learning_rate!r}.")
     path = Path(text)
     raw = io.read_user_text(path, "to fine-tune on")
     sents = words.text_tokens(raw)
-    mapped = [art.vocab.map_unknown(s) for s in sents]
-    unknown = sum(words.count_unknown(s, art.vocab) for s in sents)
-    cut = max(1, int(len(mapped) * 0.9)) if len(mapped) >= 10 else len(mapped)
-    fit_part, held_out = mapped[:cut], mapped[cut:] or mapped[-1:]
-    stream_ = words.stream(fit_part, art.vocab)
-    if len(stream_) < 2 * rnnlm.WINDOW + 2:
-        raise InvalidInputError(f"{path} holds {len(stream_)} tokens; fine-tuning needs at least "
-                                f"{2 * rnnlm.WINDOW + 2} (a few hundred words).")
-    eos = art.vocab.index[words.EOS]
-    before = float(np.exp(-rnnlm.stream_log_probs(art.model, words.stream(held_out, art.vocab), eos).mean()))
+    if len(sents) < FINETUNE_MIN_LINES:
+        raise InvalidInputError(f"{path} has {len(sents)} non-empty line(s); fine-tuning holds out the last 10% "
+                                f"of the lines to measure it, so give at least {FINETUNE_MIN_LINES} lines.")
+    cut = int(len(sents) * 0.9)
+    fit_part, held_out = sents[:cut], sents[cut:]
+    if sum(len(s) + 1 for s in fit_part) < FINETUNE_MIN_TOKENS:
+        raise InvalidInputError(f"{path} holds {sum(map(len, sents))} words; fine-tuning needs at least "
+                                f"{FINETUNE_MIN_TOKENS} tokens (words and line ends) outside the held-out "
+                                "last 10% of the lines: give a longer text.")
 
-    hparams = {k: v for k, v in art.config["hparams"].items() if k != "vocab_size"}
-    model = rnnlm.build_rnn_lm(art.config["architecture"].split("-")[0], len(art.vocab), **hparams)
-    model.set_weights(art.model.get_weights())  # a copy: the base artifact is not changed
+    # the vocabulary grows by the new words of the part trained on, never the held-out part
+    added = new_words(fit_part, art.vocab, min_count)
+    vocab = words.Vocabulary(art.vocab.words + added)
+    architecture, hparams = art.config["architecture"], art.config["hparams"]
+    training.set_seed(seed)
+    model = grow_vocabulary(art.model, build_word_model(architecture, hparams, len(vocab)), seed)
+    before = {**held_out_scores(art, held_out, art.vocab),
+              "held_out_unknown_share": unknown_share(held_out, art.vocab), "vocabulary_size": len(art.vocab)}
+
+    # train: the recurrent models on shuffled windows of the text read as one stream, the n-gram
+    # model on every word's context (as each recipe's `train` does)
+    fit_mapped = [vocab.map_unknown(s) for s in fit_part]
     compile_language_model(model, learning_rate)
-    n_windows = (len(stream_) - 1) // rnnlm.WINDOW
-    batch_size = max(1, min(batch_size, n_windows - 1))  # a random offset can cost one window
     with training.Stopwatch() as clock:
-        history = model.fit(training.ShuffledWindows(stream_, rnnlm.WINDOW, batch_size), epochs=epochs, verbose=2).history
-    tuned = rnnlm.RecurrentLanguageModel(model, {**art.config, "vocabulary": {"words": art.vocab.words}}, out)
-    after = float(np.exp(-rnnlm.stream_log_probs(model, words.stream(held_out, art.vocab), eos).mean()))
-    sha = hashlib.sha256(raw.encode("utf-8")).hexdigest()
-    config = {k: v for k, v in art.config.items() if k not in ("files", "metrics")}
-    config.update(
-        name=Path(out).name,
-        description=f"{art.name} fine-tuned on {path.name} ({len(sents)} lines).",
-        finetune={"base_model": art.name, "text": path.name, "text_sha256": sha, "epochs": epochs,
-                  "learning_rate": learning_rate, "batch_size": batch_size, "words": sum(map(len, sents)),
-                  "unknown_words": unknown, "held_out_lines": len(held_out),
-                  "held_out_perplexity_before": before, "held_out_perplexity_after": after},
-        training={**art.config["training"], "finetune_seconds": clock.seconds,
-                  "environment": training.environment()},
-    )
-    config["metrics"] = evaluate_language_model(tuned)
-    body = f"""
-Fine-tuned from **{art.name}** on `{path.name}` (sha256 `{sha}`), {epochs} epoch(s), same
-vocabulary ({unknown} of the text's {sum(map(len, sents))} words were not in it and became <UNK>).
+        if architecture == "ngram-lm":
+            x, y = ngram.context_target([vocab.encode(s) for s in fit_mapped], int(hparams["context"]), vocab)
+            batch_size = min(batch_size, len(x))
+            history = model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=2,
+                                callbacks=training.resume_callbacks(out)).history
+        else:
+            stream_ = words.stream(fit_mapped, vocab)
+            # at least one batch: a random offset can cost one window
+            batch_size = max(1, min(batch_size, (len(stream_) - 1) // rnnlm.WINDOW - 1))
+            history = model.fit(training.ShuffledWindows(stream_, rnnlm.WINDOW, batch_size, seed=seed),
+                                epochs=epochs, verbose=2, callbacks=training.resume_callbacks(out)).history
+    training.clear_checkpoint(out)
 
-Perplexity on the last {len(held_out)} line(s) of the new text (held out): {before:.1f} before,
-{after:.1f} after. The metrics below are on the original tinyshakespeare test part.
+    base = art.config
+    config = {
+        "name": Path(out).name,
+        "architecture": architecture,
+        "description": f"{art.name} fine-tuned on {path.name} ({len(sents)} lines, {len(added)} new words).",
+        "recipe": base["recipe"],
+        "hparams": {**hparams, "vocab_size": len(vocab)},
+        # the base's words first (ids unchanged), then the new ones, most frequent first
+        "vocabulary": {**base["vocabulary"], "size": len(vocab), "base_size": len(art.vocab),
+                       "added_words": len(added), "added_min_count": min_count},
+        "dataset": base["dataset"],  # the metrics below are measured on the base's split
+        "training": {**base["training"], "finetune_epochs": epochs, "finetune_learning_rate": learning_rate,
+                     "finetune_batch_size": batch_size, "finetune_min_count": min_count, "finetune_seed": seed,
+                     "finetune_seconds": clock.seconds, "environment": training.environment()},
+        "card": {"tags": sorted({*base.get("card", {}).get("tags", []), "fine-tuned"})},
+    }
+    tuned = type(art)(model, {**config, "vocabulary": {"words": vocab.words}}, out)
+    config["metrics"] = evaluate(tuned)
+    shakespeare = ("validation_perplexity", "test_perplexity")
+    before.update({f"shakespeare_{k}": art.metrics[k] for k in shakespeare if k in art.metrics})
+    after = {**held_out_scores(tuned, held_out, art.vocab), "held_out_unknown_share": unknown_share(held_out, vocab),
+             "vocabulary_size": len(vocab),
+             **{f"shakespeare_{k}": config["metrics"][k] for k in shakespeare}}
+    held = f"the last {len(held_out)} lines of {path.name} ({sum(len(s) + 1 for s in held_out):,} tokens)"
+    examples = f" (most frequent: {', '.join(map(repr, added[:8]))})" if added else ""  # quoted: some are punctuation
+    config.update(lineage.record(
+        art, data=[path], data_flags=[("--text", [path.name])], out=out, epochs=epochs,
+        options={"learning_rate": learning_rate, "batch_size": batch_size, "min_count": min_count, "seed": seed},
+        before=before, after=after,
+        summary=f"held out: {held}; {before['held_out_unknown_share']:.1%} of its tokens were unknown to the base, "
+                f"which scores them as {words.UNK}; {len(added)} new words{examples} joined the vocabulary"))
+    body = f"""
+Fine-tuned from **{art.name}** for {epochs} epoch(s) on `{path.name}` ({len(sents):,} lines,
+{sum(map(len, sents)):,} words). {len(added):,} words the base never saw, each seen at least
+{min_count} times in the part trained on, joined the vocabulary after the base's {len(art.vocab):,}
+words{examples}; other unknown words read as `{words.UNK}`.
+
+Held out: {held}. Perplexity on all its tokens: {before['held_out_perplexity']:.1f} for the base,
+which necessarily reads the {before['held_out_unknown_share']:.1%} of tokens it does not know as
+`{words.UNK}` (one easy target for all of them), {after['held_out_perplexity']:.1f} after fine-tuning, which
+predicts the new words themselves and reads only {after['held_out_unknown_share']:.1%} as `{words.UNK}`. On the
+tokens the base knows, the same targets for both: {before['held_out_perplexity_on_base_words']:.1f} before,
+{after['held_out_perplexity_on_base_words']:.1f} after. The metrics below are on the base's tinyshakespeare split,
+with exactly the base's tokens (how much of Shakespeare it kept).
+
+Load it from its folder: `zoo.load("{out}")`; `art.generate(prompt, 50, temperature=0.8)`.
 """
-    return save_artifact(out, model=model, config=config, card_body=body,
-                         plots={"finetune_curve.png": training.plot_history(history, f"fine-tuning {art.name}")},
-                         assets={"vocab.txt": rnnlm.vocab_asset(art.vocab)})
+    plots = {"finetune_curve.png": training.plot_history({**history, "perplexity": list(np.exp(history["loss"]))},
+                                                         f"fine-tuning {art.name}", metrics=("perplexity",))}
+    return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
+                         assets={"vocab.txt": rnnlm.vocab_asset(vocab)})
 
 
 # ------------------------------------------------------------------------------ perceptron gates
-# perceptron-and and perceptron-or: the same steps, with a different gate.
+# perceptron-and and perceptron-or: the same steps, with a different gate. The truth tables a user
+# fine-tunes on (`zoo finetune NAME --table gate.csv`) are read here for mlp-xor too.
+
+TABLE_COLUMNS = ("x1", "x2", "y")
+# What a fine-tuned artifact's config does not take over from its base's: its own files, metrics
+# and lineage are written afresh.
+NOT_INHERITED = ("files", "metrics", "base_model", "finetuned_on", "finetune")
+
+
+def read_truth_table(path) -> np.ndarray:
+    """A two-input truth table from a CSV file: rows x1,x2,y of 0 and 1 (a header line x1,x2,y is
+    optional), each of the four inputs exactly once, in any order. Returns the four outputs in
+    the order of perceptron.TRUTH_INPUTS (00, 01, 10, 11), or raises a one-line
+    InvalidInputError that says what is wrong."""
+    import csv
+
+    path = Path(path)
+    fix = "a truth table is a CSV of rows x1,x2,y with 0/1 values (header x1,x2,y optional), one row per input pair"
+    lines = [(number, row) for number, row in enumerate(csv.reader(io.read_user_text(path, "(a truth table)").splitlines()), 1)
+             if any(cell.strip() for cell in row)]
+    if not lines:
+        raise InvalidInputError(f"{path} is empty; {fix}.")
+    cells = [[cell.strip() for cell in row] for _, row in lines]
+    if any(cell not in ("0", "1") for cell in cells[0]):  # a header line
+        if [c.lower() for c in cells[0]] != list(TABLE_COLUMNS):
+            raise InvalidInputError(f"{path}'s header names the columns {','.join(cells[0])}; {fix}.")
+        lines, cells = lines[1:], cells[1:]
+    outputs, seen = {}, {}
+    for (number, _), row in zip(lines, cells):
+        if len(row) != 3:
+            raise InvalidInputError(f"{path} line {number} has {len(row)} value(s) ({','.join(row)}); {fix}.")
+        bad = [c for c in row if c not in ("0", "1")]
+        if bad:
+            raise InvalidInputError(f"{path} line {number}: {bad[0]!r} is not 0 or 1; {fix}.")
+        x1, x2, y = (int(c) for c in row)
+        if (x1, x2) in seen:
+            raise InvalidInputError(f"{path} gives the input x1={x1},x2={x2} twice (lines {seen[x1, x2]} and "
+                                    f"{number}); give each input pair once.")
+        seen[x1, x2], outputs[x1, x2] = number, y
+    missing = [f"x1={a},x2={b}" for a, b in perceptron.TRUTH_INPUTS.astype(int) if (a, b) not in outputs]
+    if missing:
+        raise InvalidInputError(f"{path} has no row for {' and '.join(missing)}; a truth table gives all four "
+                                "input pairs 00, 01, 10, 11.")
+    return np.array([outputs[a, b] for a, b in perceptron.TRUTH_INPUTS.astype(int)], dtype="float32")
+
+
+def table_rows(targets) -> list[list[int]]:
+    """A truth table as the config records it: [[x1, x2, y], ...] in the order 00, 01, 10, 11."""
+    return [[int(a), int(b), int(y)] for (a, b), y in zip(perceptron.TRUTH_INPUTS, targets)]
+
+
+def table_targets(config: dict, default) -> np.ndarray:
+    """The outputs of the truth table a config records (a fine-tuned artifact's), else `default`."""
+    rows = config.get("truth_table")
+    return default if rows is None else np.array([row[2] for row in rows], dtype="float32")
 
 
 def evaluate_gate(art) -> dict:
-    """The perceptron recipes' `evaluate`: the share of the truth table's rows it gets right."""
-    gate = art.config["gate"]
-    return {"accuracy": float(np.mean(art.predict(perceptron.TRUTH_INPUTS) == perceptron.GATES[gate]))}
+    """The perceptron recipes' `evaluate`: the share of the truth table's rows it gets right (the
+    gate's, or the table a fine-tuned perceptron was given)."""
+    targets = table_targets(art.config, perceptron.GATES.get(art.config["gate"]))
+    return {"accuracy": float(np.mean(art.predict(perceptron.TRUTH_INPUTS) == targets))}
+
+
+def finetune_gate(art, *, table, epochs: int = 20, out, seed: int = 0) -> Path:
+    """`zoo finetune perceptron-and --table nand.csv`: the perceptron rule on a new truth table,
+    from the base's weights. A table that no line separates (XOR, XNOR) is refused before any
+    training: the rule would never stop making mistakes on it."""
+    path = Path(table)
+    targets = read_truth_table(path)
+    name = perceptron.function_name(targets)
+    x = perceptron.TRUTH_INPUTS
+    if perceptron.separating_line(x, targets) is None:
+        ones = " ".join(f"{int(a)}{int(b)}" for (a, b), y in zip(x, targets) if y)
+        zeros = " ".join(f"{int(a)}{int(b)}" for (a, b), y in zip(x, targets) if not y)
+        raise InvalidInputError(
+            f"{path} ({name.upper()}) is not linearly separable: no line puts the inputs {ones} (y=1) on one side "
+            f"and {zeros} (y=0) on the other, so a perceptron cannot learn it; mlp-xor, which has a hidden "
+            "layer, can (zoo finetune mlp-xor --table ...).")
+    before = evaluate_gate(perceptron.Perceptron(art.model, {**art.config, "truth_table": table_rows(targets)},
+                                                 art.folder))
+    model = perceptron.build_perceptron()
+    model.set_weights(art.model.get_weights())  # a copy: the base artifact is not changed
+    with training.Stopwatch() as clock:
+        mistakes = perceptron.train_perceptron(model, x, targets, epochs=epochs, seed=seed)
+    converged = perceptron.epochs_to_converge(mistakes)
+    if converged < 0:  # separable, so only too few epochs can leave mistakes
+        raise InvalidInputError(f"the perceptron still made mistakes on {path} after {epochs} epoch(s) "
+                                f"(mistakes per epoch {mistakes}); give more --epochs.")
+    w, b = model.get_layer("unit").get_weights()
+    base = art.config
+    config = {
+        **{k: v for k, v in base.items() if k not in NOT_INHERITED},
+        "name": Path(out).name,
+        "description": f"{base['name']} fine-tuned with the perceptron learning rule to compute {name.upper()} of two bits.",
+        "gate": name,
+        "truth_table": table_rows(targets),
+        "dataset": {"name": f"{path.name} ({name} truth table)", "points": 4,
+                    "split": "train = evaluate = the four rows of the table (stored in truth_table)"},
+        "training": {**base["training"], "finetune_epochs": epochs, "finetune_seed": seed,
+                     "finetune_seconds": clock.seconds, "environment": training.environment()},
+        "card": {"tags": ["perceptron", "rosenblatt", "fine-tuned"]},
+    }
+    tuned = perceptron.Perceptron(model, config, out)
+    config["metrics"] = {**evaluate_gate(tuned), "epochs_to_converge": converged}
+    config.update(lineage.record(
+        art, data=[path], data_flags=[("--table", [path.name])], out=out, epochs=epochs, options={"seed": seed},
+        before={"table_accuracy": before["accuracy"]}, after={"table_accuracy": config["metrics"]["accuracy"]},
+        summary=f"learned {name.upper()} from its truth table; no mistakes from epoch {converged} on"))
+    body = f"""
+Fine-tuned from **{base['name']}** with the perceptron learning rule on the truth table `{path.name}`
+({name.upper()}): mistakes per epoch {mistakes[:10]}{' ...' if len(mistakes) > 10 else ''}, none from epoch
+{converged} on; learned w = {w[:, 0].tolist()}, b = {b.tolist()}. The table is stored in config.json
+(`truth_table`), so `zoo eval` re-measures the accuracy on it.
+
+![decision boundary](boundary.png)
+"""
+    plots = {"boundary.png": perceptron.plot_boundary(model, name, f"{config['name']}: learned boundary", targets)}
+    return save_artifact(out, model=model, config=config, card_body=body, plots=plots)
 
 
 def write_gate(out, model, mistakes: list[int], metrics: dict, *, name: str, gate: str, epochs: int, seed: int,
@@ -445,3 +798,134 @@ separates XOR's points, which is why mlp-xor needs a hidden layer.
 """
     plots = {"boundary.png": perceptron.plot_boundary(model, gate, f"{name}: learned boundary")}
     return save_artifact(out, model=model, config=config, card_body=body, plots=plots)
+
+
+# ------------------------------------------------------------------------------ filter banks
+# cnn-filters-classic and cnn-filters-learned: `zoo finetune NAME --pair in.png out.png
+# --kernel-size 5 --name mine` adds the filter that made out.png to the bank (the least-squares
+# kernel of zoo.models.conv.fit_kernel). The pair is stored in the new artifact, so its recipe's
+# `evaluate` re-measures how well the bank reproduces it; the bank's other filters keep the
+# metrics their recipe measures.
+
+from zoo.models import conv  # noqa: E402
+
+
+def evaluate_filter_pairs(art) -> dict:
+    """For each filter added by fine-tuning: the RMSE and the max abs error of the bank's output
+    against the filtered image it was learned from (over the pixel values used to learn it)."""
+    metrics = {}
+    for name in art.config.get("learned_filters", {}):
+        errors = conv.pair_errors(art.model, art.kernel_names.index(name), art.learned_pair(name))
+        metrics.update({f"pair_{key}_{name}": value for key, value in errors.items()})
+    return metrics
+
+
+def _check_filter_options(art, kernel_size, name, epochs) -> None:
+    if epochs is not None:
+        raise InvalidInputError("a filter is learned in closed form (least squares), not in epochs; leave out --epochs.")
+    if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or not (
+            1 <= kernel_size <= conv.MAX_KERNEL_SIZE and kernel_size % 2 == 1):
+        raise InvalidInputError(f"the kernel size must be odd, 1 to {conv.MAX_KERNEL_SIZE} (so the filter has a "
+                                f"centre); got {kernel_size!r}.")
+    if not isinstance(name, str) or not conv.FILTER_NAME.fullmatch(name):
+        raise InvalidInputError(f"the filter name {name!r} must be 1 to 40 letters, digits, '-' or '_' "
+                                "(starting with a letter or digit).")
+    if name in art.kernel_names:
+        raise InvalidInputError(f"{art.name} already has a filter named {name!r} ({', '.join(art.kernel_names)}); "
+                                "choose another --name.")
+
+
+def finetune_filter_bank(art, *, pair, out, kernel_size: int, name: str, epochs, evaluate) -> Path:
+    """Learn the kernel that made pair[1] from pair[0] and write `art`'s bank with it added (as
+    filter `name`) to `out`; `evaluate` is the recipe's, for the new bank's metrics. Everything is
+    checked before anything is written."""
+    _check_filter_options(art, kernel_size, name, epochs)
+    if isinstance(pair, (str, Path)) or len(pair) != 2:
+        raise InvalidInputError("give the pair as (image, filtered image): two paths.")
+    source, target = Path(pair[0]), Path(pair[1])
+    data = conv.read_filter_pair(source, target)
+    height, width = data.x.shape[:2]
+    if kernel_size > min(height, width):
+        raise InvalidInputError(f"a {kernel_size}x{kernel_size} kernel is larger than the {width}x{height} image "
+                                f"{source}; use a smaller --kernel-size or a larger image.")
+    with training.Stopwatch() as clock:
+        kernel = conv.fit_kernel(data, kernel_size, str(source))
+
+    # The bank grows to the largest kernel size; smaller kernels are zero-padded, centred, which
+    # in 'same' mode filters exactly as before.
+    kernels = {**art.kernels(), name: kernel}
+    size = max(kernel_size, art.config["hparams"]["kernel_size"])
+    model = conv.build_cnn_filters(kernel_size=size, filters=len(kernels))
+    conv.set_kernels(model, [conv.pad_kernel(k, size) for k in kernels.values()])
+
+    best = min(art.kernel_names, key=lambda n: conv.pair_errors(art.model, art.kernel_names.index(n), data)["rmse"])
+    before = conv.pair_errors(art.model, art.kernel_names.index(best), data)
+    after = conv.pair_errors(model, len(kernels) - 1, data)
+    stored = {"in": f"pairs/{name}.in{source.suffix.lower()}", "out": f"pairs/{name}.out{target.suffix.lower()}"}
+    assets = {stored["in"]: source.read_bytes(), stored["out"]: target.read_bytes()}
+    for entry in art.config.get("learned_filters", {}).values():  # the pairs of earlier fine-tunings
+        assets.update({entry[k]: (art.folder / entry[k]).read_bytes() for k in ("in", "out")})
+    used, total = int(data.used.sum()), int(data.used.size)
+    base = art.config
+    config = {
+        **{k: v for k, v in base.items() if k not in NOT_INHERITED},
+        "name": Path(out).name,
+        "description": f"{base['name']}'s bank with a {kernel_size}x{kernel_size} filter {name!r} added, learned from "
+                       f"{source.name} and {target.name}.",
+        "hparams": {"kernel_size": size, "filters": len(kernels)},
+        "kernels": {**base["kernels"], name: kernel.tolist()},
+        "learned_filters": {**base.get("learned_filters", {}), name: {
+            **stored, "kernel_size": kernel_size, "image": f"{source.name} ({data.kinds[0]})",
+            "filtered": f"{target.name} ({data.kinds[1]})", "values_used": used, "values_left_out": total - used,
+            "method": "least squares, normal equations in float64 (zoo.models.conv.fit_kernel)"}},
+        "training": {**base["training"], "finetune_seconds": clock.seconds, "environment": training.environment()},
+        "card": {"tags": [*base.get("card", {}).get("tags", []), "fine-tuned"]},
+    }
+    tuned = conv.FilterBank(model, config, out)
+    tuned._pairs = {**{n: art.learned_pair(n) for n in base.get("learned_filters", {})}, name: data}  # not on disk yet
+    config["metrics"] = evaluate(tuned)
+    config.update(lineage.record(
+        art, data=[source, target], data_flags=[("--pair", [source.name, target.name])], out=out, epochs=None,
+        options={"kernel_size": kernel_size, "name": name},
+        before={"pair_rmse": before["rmse"], "pair_max_abs_error": before["max_abs_error"]},
+        after={"pair_rmse": after["rmse"], "pair_max_abs_error": after["max_abs_error"]},
+        summary=f"added the {kernel_size}x{kernel_size} filter {name!r}; 'base model' is the base's closest filter "
+                f"({best}), both measured on the pair's {used:,} usable values"))
+    rounded = np.round(kernel, 4)
+    symmetric = np.allclose(kernel, kernel[::-1, ::-1])
+    note = "It is symmetric under a half turn, so it is also the kernel of correlate2d." if symmetric else (
+        f"If {target.name} was made with correlate2d, the kernel you used is this one turned by half a turn: "
+        f"`{np.round(kernel[::-1, ::-1], 4).tolist()}`.")
+    left_out = (f" {total - used:,} values at 0 or 255 were left out (they may be clipped)." if total > used else "")
+    body = f"""
+**{base['name']}** with one more filter, **{name}**, learned from `{source.name}` ({data.kinds[0]}) and
+`{target.name}` ({data.kinds[1]}), {width}x{height} pixels, {data.x.shape[2]} channel(s): the
+least-squares {kernel_size}x{kernel_size} kernel over {used:,} filtered values.{left_out}
+
+The bank applies true convolutions (`scipy.signal.convolve2d(image, kernel, "same")`, zero
+padding); the learned kernel, as a convolution kernel:
+
+`{rounded.tolist()}`
+
+{note}
+
+On the pair, the bank's {name} filter is off by {after['rmse']:.3g} RMS ({after['max_abs_error']:.3g} at
+most); the base's closest filter, {best}, by {before['rmse']:.3g} RMS. The pair is stored in the
+artifact (`{stored['in']}`, `{stored['out']}`), so `zoo eval` re-measures this.
+{"An 8-bit PNG rounds every filtered value (error up to 0.5): see the base model's Fine-tuning section for how close the kernel then comes." if not data.exact else "The filtered values were given exactly (.npy): the kernel is exact up to float rounding."}
+
+```python
+bank = zoo.load("{Path(out).name}")
+bank.apply("photo.png", "{name}")
+```
+
+![kernels](kernels.png)
+
+![effects](effects.png)
+"""
+    image, _ = conv.read_image(conv.sample_image_path())
+    plots = {"kernels.png": conv.plot_kernels({"bank": {n: conv.pad_kernel(k, size) for n, k in kernels.items()}},
+                                              f"{config['name']}: the bank's kernels"),
+             "effects.png": conv.plot_effects(None, model, list(kernels), image, "each kernel on the sample photograph")}
+    return save_artifact(out, model=model, config=config, card_body=body, plots=plots, assets=assets)
+

@@ -210,7 +210,7 @@ def _render_markdown(text: str, name: str) -> str:
 
 
 def _text_generation(served: Served, request: GenerationRequest, loop):
-    art = served.art
+    served.art  # loads the model (and starts its batcher) on first use
     p = request.parameters
     temperature = 0.0 if p.do_sample is False else p.temperature
     events: asyncio.Queue = asyncio.Queue()
@@ -493,6 +493,8 @@ async def _generate(item: Served, request: GenerationRequest):
             while True:
                 token, piece = await events.get()
                 if token is None:
+                    if isinstance(piece, Exception):  # a step failed: say so, keep serving
+                        raise ApiError(500, f"generation failed: {piece}")
                     break
                 pieces.append(piece)
         finally:
@@ -505,6 +507,9 @@ async def _generate(item: Served, request: GenerationRequest):
             while True:
                 token, piece = await events.get()
                 if token is None:
+                    if isinstance(piece, Exception):  # as text-generation-inference reports one
+                        yield f"data: {json.dumps({'error': f'generation failed: {piece}'})}\n\n"
+                        return
                     break
                 pieces.append(piece)
                 event = {"index": len(pieces), "token": {"id": int(token), "text": piece, "logprob": None,

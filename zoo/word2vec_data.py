@@ -147,9 +147,29 @@ def corpus(source, *, max_chars: int | None = None):
 # ---------------------------------------------------------------------------- vocabulary
 
 
+def _count(sentences) -> dict[str, int]:
+    """Each token's count, in the order tokens first occur (gensim's raw_vocab)."""
+    raw: dict[str, int] = {}
+    for sentence in sentences:
+        for token in sentence:
+            raw[token] = raw.get(token, 0) + 1
+    return raw
+
+
+def keep_probabilities(counts, sample: float) -> np.ndarray:
+    """Sub-sampling (gensim's prepare_vocab): the probability of keeping each occurrence of words
+    with these counts, the threshold taken from their total."""
+    c = np.asarray(counts, dtype="float64")
+    if not sample:
+        return np.ones(len(c), dtype="float64")
+    threshold = sample * c.sum() if sample < 1.0 else sample * (3 + math.sqrt(5)) / 2
+    return np.minimum((np.sqrt(c / threshold) + 1) * threshold / c, 1.0)
+
+
 class Vocabulary(zoo.text.Vocabulary):
-    """Words <-> ids (zoo.text's API), most frequent first (gensim's order), with their raw counts
-    (int64) for sub-sampling and the noise distribution. Unknown words are dropped, as gensim does."""
+    """Words <-> ids (zoo.text's API), most frequent first (gensim's order; a vocabulary grown by
+    `updated` has its new words after the old ones), with their raw counts (int64) for sub-sampling
+    and the noise distribution. Unknown words are dropped, as gensim does."""
 
     def __init__(self, words: list[str], counts: np.ndarray):
         super().__init__(words)
@@ -162,10 +182,7 @@ class Vocabulary(zoo.text.Vocabulary):
     @classmethod
     def scan(cls, sentences, min_count: int = 5) -> "Vocabulary":
         """Count every token (one pass) and keep those seen at least min_count times."""
-        raw: dict[str, int] = {}
-        for sentence in sentences:
-            for token in sentence:
-                raw[token] = raw.get(token, 0) + 1
+        raw = _count(sentences)
         kept = [(w, c, i) for i, (w, c) in enumerate(raw.items()) if c >= min_count]
         if not kept:
             raise InvalidInputError(
@@ -176,12 +193,33 @@ class Vocabulary(zoo.text.Vocabulary):
 
     def keep_probabilities(self, sample: float) -> np.ndarray:
         """Sub-sampling: the probability of keeping each occurrence (gensim's prepare_vocab)."""
-        total = float(self.counts.sum())
-        if not sample:
-            return np.ones(len(self), dtype="float64")
-        threshold = sample * total if sample < 1.0 else sample * (3 + math.sqrt(5)) / 2
-        c = self.counts.astype("float64")
-        return np.minimum((np.sqrt(c / threshold) + 1) * threshold / c, 1.0)
+        return keep_probabilities(self.counts, sample)
+
+    def updated(self, sentences, min_count: int, sample: float) -> tuple["Vocabulary", np.ndarray, list[str]]:
+        """The vocabulary grown by new sentences, as gensim 4's build_vocab(update=True) grows it:
+
+        - words of the new text seen at least min_count times and not yet known are appended, in
+          the order they first occur (gensim does not re-sort: old words keep their ids);
+        - every known word's count grows by its count in the new text (the noise distribution
+          follows the new counts);
+        - the words kept from the new text (min_count or more there) get their sub-sampling
+          probability from the new text's counts alone; the other known words keep theirs (here
+          recomputed from the old counts: gensim keeps the value it stored, which differs only
+          for a vocabulary that was already grown once).
+
+        Returns (vocabulary, keep probabilities to train the new text with, new words).
+        """
+        raw = _count(sentences)
+        kept = {w: c for w, c in raw.items() if c >= min_count}
+        new_words = [w for w in kept if w not in self.index]
+        words = self.words + new_words
+        counts = np.concatenate([self.counts, np.zeros(len(new_words), dtype="int64")])
+        counts += np.array([raw.get(w, 0) for w in words], dtype="int64")
+        grown = Vocabulary(words, counts)
+        keep = np.concatenate([self.keep_probabilities(sample), np.ones(len(new_words))])
+        if kept:
+            keep[[grown.index[w] for w in kept]] = keep_probabilities(np.array(list(kept.values())), sample)
+        return grown, keep, new_words
 
     def noise_distribution(self, exponent: float = 0.75) -> np.ndarray:
         weights = self.counts.astype("float64") ** exponent
@@ -306,16 +344,15 @@ class ExampleStream:
 
     def __init__(self, sentences, vocab: Vocabulary, *, architecture: str, window: int, negative: int,
                  sample: float, ns_exponent: float, batch_size: int, seed: int,
-                 chunk_tokens: int = 1 << 20):
+                 chunk_tokens: int = 1 << 20, keep_prob: np.ndarray | None = None):
         self.sentences, self.vocab = sentences, vocab
         self.architecture, self.window, self.negative = architecture, window, negative
         self.batch_size, self.chunk_tokens = batch_size, chunk_tokens
-        self.keep_prob = vocab.keep_probabilities(sample)
+        # keep_prob: given for a grown vocabulary (Vocabulary.updated), else from its counts
+        self.keep_prob = vocab.keep_probabilities(sample) if keep_prob is None else keep_prob
         self.noise = alias_table(vocab.noise_distribution(ns_exponent))
         self.rng = np.random.default_rng(seed)
         self._cached = None
-        self.labels = np.zeros((batch_size, 1 + negative), dtype="float32")
-        self.labels[:, 0] = 1.0
 
     def encoded_chunks(self):
         """The corpus as id arrays, chunk by chunk. A corpus that fits in one chunk is encoded
@@ -356,7 +393,9 @@ class ExampleStream:
             x = {"word": inputs[0].astype("int32", copy=False), "targets": targets}
         else:  # the mask travels as booleans (a quarter of the bytes to shuffle), the model takes 0/1
             x = {"context": inputs[0], "context_mask": inputs[1].astype("float32"), "targets": targets}
-        return x, self.labels[: len(outputs)]
+        labels = np.zeros((len(outputs), 1 + self.negative), dtype="float32")
+        labels[:, 0] = 1.0
+        return x, labels
 
     def __iter__(self):
         """Batches of exactly batch_size examples, forever (leftovers carry into the next chunk)."""

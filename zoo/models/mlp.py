@@ -101,17 +101,26 @@ class XorNet(Artifact):
     def classify(self, x) -> np.ndarray:
         return (self.predict(x) > 0.5).astype(int)
 
+    def targets(self) -> tuple[np.ndarray, str]:
+        """The four outputs the network was trained for, and the function's name: XOR, or the
+        truth table a fine-tuned network was given (its config's truth_table)."""
+        rows = self.config.get("truth_table")
+        if rows is None:
+            return XOR_TARGETS, "XOR"
+        return np.array([row[2] for row in rows], dtype="float32"), self.config.get("function", "target").upper()
+
     def truth_table(self) -> str:
-        rows = ["x1 x2 | output  class | XOR", "------+---------------+----"]
+        targets, label = self.targets()
+        rows = [f"x1 x2 | output  class | {label}", "------+---------------+----"]
         for (a, b), out, cls, want in zip(XOR_INPUTS.astype(int), self.predict(XOR_INPUTS),
-                                          self.classify(XOR_INPUTS), XOR_TARGETS.astype(int)):
+                                          self.classify(XOR_INPUTS), targets.astype(int)):
             shown = f"{out:7.4f}".replace("-0.0000", " 0.0000")  # no negative zero
             rows.append(f" {a}  {b} | {shown}  {cls}   |  {want}")
         return "\n".join(rows)
 
 
-def plot_decision_regions(model, title: str):
-    """The network's output over the unit square, with the four XOR points on top."""
+def plot_decision_regions(model, title: str, targets=XOR_TARGETS, label: str = "XOR"):
+    """The network's output over the unit square, with the four points (of XOR, or `targets`) on top."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -124,9 +133,9 @@ def plot_decision_regions(model, title: str):
     mesh = ax.contourf(xx, yy, zz, levels=20, cmap="RdBu_r", vmin=-0.5, vmax=1.5)
     ax.contour(xx, yy, zz, levels=[0.5], colors="k", linewidths=1.5)  # the decision boundary
     for target, colour in ((0, "tab:blue"), (1, "tab:red")):
-        points = XOR_INPUTS[XOR_TARGETS == target]
+        points = XOR_INPUTS[np.asarray(targets) == target]
         ax.scatter(points[:, 0], points[:, 1], color=colour, edgecolors="k", s=140, zorder=3,
-                   label=f"XOR = {target}")
+                   label=f"{label} = {target}")
     ax.legend(loc="center", fontsize=8, framealpha=0.9)
     fig.colorbar(mesh, ax=ax, label="network output")
     ax.set_xlabel("x1")

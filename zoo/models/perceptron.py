@@ -32,6 +32,42 @@ GATES = {
     "xor": np.array([0, 1, 1, 0], dtype="float32"),
 }
 
+# All sixteen functions of two bits, by their outputs on TRUTH_INPUTS' rows (00, 01, 10, 11).
+# Fourteen are linearly separable; XOR and XNOR are not.
+TWO_INPUT_FUNCTIONS = {
+    "false": (0, 0, 0, 0), "and": (0, 0, 0, 1), "x1-and-not-x2": (0, 0, 1, 0), "x1": (0, 0, 1, 1),
+    "not-x1-and-x2": (0, 1, 0, 0), "x2": (0, 1, 0, 1), "xor": (0, 1, 1, 0), "or": (0, 1, 1, 1),
+    "nor": (1, 0, 0, 0), "xnor": (1, 0, 0, 1), "not-x2": (1, 0, 1, 0), "x1-or-not-x2": (1, 0, 1, 1),
+    "not-x1": (1, 1, 0, 0), "not-x1-or-x2": (1, 1, 0, 1), "nand": (1, 1, 1, 0), "true": (1, 1, 1, 1),
+}
+
+
+def function_name(targets) -> str:
+    """The name of a two-input function given its four outputs (see TWO_INPUT_FUNCTIONS)."""
+    outputs = tuple(int(v) for v in np.asarray(targets).ravel())
+    return next(name for name, values in TWO_INPUT_FUNCTIONS.items() if values == outputs)
+
+
+def separating_line(x, y) -> tuple[np.ndarray, float] | None:
+    """Weights w, b with step(w . x + b) == y on every row, or None when no line separates the
+    rows labelled 1 from those labelled 0.
+
+    A linear program decides it: find w, b with (2y - 1)(w . x + b) >= 1 for every row. It is
+    feasible exactly when the two classes are linearly separable (scale any strict separator
+    until its margin is 1), which is when the perceptron rule is guaranteed to converge.
+    """
+    from scipy.optimize import linprog
+
+    x = np.asarray(x, dtype="float64")
+    sign = 2 * np.asarray(y, dtype="float64") - 1
+    design = np.hstack([x, np.ones((len(x), 1))])
+    result = linprog(np.zeros(design.shape[1]), A_ub=-sign[:, None] * design, b_ub=-np.ones(len(x)),
+                     bounds=[(None, None)] * design.shape[1], method="highs")
+    if result.status != 0:
+        return None
+    return result.x[:-1], float(result.x[-1])
+
+
 # McCulloch-Pitts neurons: (weights, threshold) set by hand.
 MCCULLOCH_PITTS = {
     "and": ([1, 1], 2),
@@ -94,8 +130,8 @@ class Perceptron(Artifact):
         return step(np.asarray(self.model(x))[:, 0])
 
 
-def plot_boundary(model, gate: str, title: str):
-    """The learned line w . x + b = 0 and the four points."""
+def plot_boundary(model, gate: str, title: str, targets=None):
+    """The learned line w . x + b = 0 and the four points (labelled by `targets`, default the gate's)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -103,7 +139,7 @@ def plot_boundary(model, gate: str, title: str):
 
     w, b = model.get_layer("unit").get_weights()
     fig, ax = plt.subplots(figsize=(3.6, 3.4))
-    targets = GATES[gate]
+    targets = GATES[gate] if targets is None else np.asarray(targets)
     for target, colour in ((0, "tab:blue"), (1, "tab:red")):
         points = TRUTH_INPUTS[targets == target]
         ax.scatter(points[:, 0], points[:, 1], color=colour, edgecolors="k", s=120, label=f"{gate.upper()} = {target}")

@@ -170,8 +170,15 @@ class TrainResult:
 
 def train_word2vec(sentences, architecture: str = "skipgram", *, seed: int = 0, batch_size: int | None = None,
                    verbose: int | str = "auto", callbacks=None, vocab: Vocabulary | None = None,
-                   **hparams) -> TrainResult:
-    """Train skip-gram or CBOW on a re-iterable of token lists; hparams as gensim's (DEFAULTS)."""
+                   keep_prob=None, start_from=None, min_steps_per_epoch: int = 1, **hparams) -> TrainResult:
+    """Train skip-gram or CBOW on a re-iterable of token lists; hparams as gensim's (DEFAULTS).
+
+    To continue training a model on new sentences (gensim's build_vocab(update=True), then
+    train): `vocab` and `keep_prob` from Vocabulary.updated, and `start_from` the trained model,
+    whose vectors become the first rows of the new one (copy_vectors). With no batch_size given,
+    the default batch is halved (not below 64) until an epoch has min_steps_per_epoch steps: a
+    small text in a few big batches would take a few big steps, far from gensim's step per pair.
+    """
     import time
 
     from zoo import training
@@ -182,19 +189,25 @@ def train_word2vec(sentences, architecture: str = "skipgram", *, seed: int = 0, 
     if unknown:
         raise InvalidInputError(f"unknown word2vec option(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}.")
     hp = {**DEFAULTS, **hparams}
+    chosen = batch_size
     batch_size = batch_size or default_batch_size(architecture)
     keras.utils.set_random_seed(seed)
     vocab = vocab or Vocabulary.scan(sentences, hp["min_count"])
     corpus_words = sum(len(s) for s in sentences)
     stream = ExampleStream(sentences, vocab, architecture=architecture, window=hp["window"],
                            negative=hp["negative"], sample=hp["sample"], ns_exponent=hp["ns_exponent"],
-                           batch_size=batch_size, seed=seed)
+                           batch_size=batch_size, seed=seed, keep_prob=keep_prob)
     examples = stream.count_examples()
+    while not chosen and batch_size > 64 and examples < min_steps_per_epoch * batch_size:
+        batch_size //= 2
+    stream.batch_size = batch_size  # the count does not depend on it; the batches do
     steps_per_epoch, steps_per_call = epoch_steps(examples, batch_size)
     if architecture == "skipgram":
         model = build_skipgram(len(vocab), hp["vector_size"], hp["negative"])
     else:
         model = build_cbow(len(vocab), hp["vector_size"], hp["window"], hp["negative"])
+    if start_from is not None:
+        copy_vectors(start_from, model)
     compile_for_training(model, negative=hp["negative"], alpha=hp["alpha"], min_alpha=hp["min_alpha"],
                          total_steps=steps_per_epoch * hp["epochs"], steps_per_execution=steps_per_call)
     start = time.perf_counter()
@@ -204,6 +217,21 @@ def train_word2vec(sentences, architecture: str = "skipgram", *, seed: int = 0, 
     seconds = time.perf_counter() - start
     return TrainResult(model, vocab, history.history, seconds, corpus_words, examples,
                        steps_per_epoch * hp["epochs"], {**hp, "batch_size": batch_size})
+
+
+def copy_vectors(source, target):
+    """Continue from a trained model: its input and output vectors become the first rows of
+    `target`'s, a model built for a grown vocabulary. The rows of the new words keep their
+    initialisation, as in gensim's update_weights (input uniform in +-1/vector_size, output zero).
+    The source model is only read."""
+    for name in ("input_vectors", "output_vectors"):
+        old = np.asarray(source.get_layer(name).embeddings)
+        layer = target.get_layer(name)
+        table = np.array(layer.embeddings)
+        if old.shape[1] != table.shape[1] or len(old) > len(table):
+            raise InvalidInputError(f"cannot continue from {name} of shape {old.shape} in a model of shape {table.shape}.")
+        table[:len(old)] = old
+        layer.embeddings.assign(table)
 
 
 def epoch_steps(examples: int, batch_size: int, most_per_call: int = 64) -> tuple[int, int]:
