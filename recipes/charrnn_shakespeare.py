@@ -411,8 +411,10 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
                                  ("batch_size", batch_size)) if v is not None}
     config.update(lineage.record(
         art, data=[path], data_flags=[("--text", [path.name])], out=out, epochs=epochs, options=options,
-        before={"held_out_nats_per_char": base_val.nats_per_token, **{f"shakespeare_{k}": v for k, v in art.metrics.items()}},
-        after={"held_out_nats_per_char": after.nats_per_token, **{f"shakespeare_{k}": v for k, v in config["metrics"].items()}},
+        before={"held_out_nats_per_char": base_val.nats_per_token,
+                **{f"shakespeare_{k}": v for k, v in art.metrics.items() if k.startswith("val_")}},
+        after={"held_out_nats_per_char": after.nats_per_token,
+               **{f"shakespeare_{k}": v for k, v in config["metrics"].items() if k.startswith("val_")}},
         summary=f"held out: the last 10% of {path.name}; new characters: "
                 f"{''.join(new_chars)!r}" if new_chars else f"held out: the last 10% of {path.name}; no new characters"))
     body = f"""

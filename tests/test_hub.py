@@ -420,3 +420,24 @@ def test_cli_publish_and_download(server, trained, cli, monkeypatch):
     code, out, err = cli("publish", str(trained[0]), "alice/xor-cli")
     assert code == 2 and err.startswith("zoo: error: no Hugging Face token")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_fine_tuned_artifact_publishes_and_loads_back_with_its_lineage(server, tmp_path):
+    """Fine-tune (mlp-xor learns x1 AND NOT x2, which it can from its own weights: quick),
+    publish, load back from the Hub, fine-tune that again: the second one names the Hub
+    repository as its base_model, as the Hub's convention asks."""
+    table = tmp_path / "gate.csv"
+    table.write_text("x1,x2,y\n0,0,0\n0,1,0\n1,0,1\n1,1,0\n", encoding="utf-8")
+    tuned = zoo.finetune("mlp-xor", table=table, out=tmp_path / "nand")
+    zoo.publish(tuned, repo_id="alice/nand")
+    loaded = zoo.load("hf://alice/nand")
+    assert loaded.config["base_model"]["name"] == "mlp-xor"
+    assert loaded.config["finetuned_on"][0]["sha256"] == io.sha256_file(table)
+    assert 'base_model: "mlp-xor"' in loaded.card
+    np.testing.assert_array_equal(loaded.classify([[0, 0], [0, 1], [1, 0], [1, 1]]), [0, 0, 1, 0])
+    again = zoo.finetune("hf://alice/nand", table=table, out=tmp_path / "nand-again")
+    config = zoo.info(str(again))
+    assert config["base_model"]["hub_repo"] == "alice/nand"
+    assert config["lineage"].startswith("nand-again <- nand <- mlp-xor")
+    assert 'base_model: "alice/nand"' in (again / "README.md").read_text(encoding="utf-8")
+    assert all(row["ok"] for row in zoo.evaluate(again).values())

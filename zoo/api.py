@@ -148,7 +148,7 @@ def evaluate(name_or_path, *, data_dir=None) -> dict:
 FINETUNE_DATA = {
     "text": "--text FILE (a UTF-8 text file)",
     "pairs": "--pairs FILE.tsv (input<TAB>target, one pair per line)",
-    "pair": "--pair IN.png OUT.png (an image and the same image filtered)",
+    "pair": "--pair IN.png OUT.png (an image and the same image filtered; OUT may be a .npy array, exact)",
     "table": "--table FILE.csv (a truth table: x1,x2,y rows of 0 and 1)",
 }
 

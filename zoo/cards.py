@@ -61,9 +61,14 @@ def render_card(config: dict, body: str) -> str:
     env = training.get("environment", {})
     if training:
         parts.append("## Training\n\n")
-        parts.append(f"- recipe: `{config.get('recipe', '')}` (`zoo train {name}`)\n")
+        run = config.get("finetune", {})
+        if run.get("command"):  # fine-tuned: the base's training, then this run
+            parts.append(f"- recipe: `{config.get('recipe', '')}`; fine-tuned with `{run['command']}`\n")
+        else:
+            parts.append(f"- recipe: `{config.get('recipe', '')}` (`zoo train {name}`)\n")
         if "seconds" in training:
-            parts.append(f"- wall time: {training['seconds']:.1f} s\n")
+            parts.append(f"- wall time: {training['seconds']:.1f} s"
+                         + (" (the base's training)" if run.get("command") else "") + "\n")
         if env:
             versions = ", ".join(f"{k} {env[k]}" for k in ("keras", "tensorflow", "jax", "numpy") if k in env)
             parts.append(f"- backend: {env.get('backend')} ({versions})\n")

@@ -439,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     data = p.add_mutually_exclusive_group()
     data.add_argument("--text", help="your text file (UTF-8)")
     data.add_argument("--pairs", help="tab-separated file of input<TAB>target pairs (seq2seq)")
-    data.add_argument("--pair", nargs=2, metavar=("IN", "OUT"), help="an image and the same image filtered (cnn-filters)")
+    data.add_argument("--pair", nargs=2, metavar=("IN", "OUT"), help="an image and the same image filtered (cnn-filters; OUT as .npy keeps it exact)")
     data.add_argument("--table", help="CSV truth table of x1,x2,y rows (mlp-xor, perceptron)")
     p.add_argument("--kernel-size", type=KERNEL_SIZE, default=None,
                    help="cnn-filters: the size of the filter to learn (odd, 1 to 7; default 3)")
