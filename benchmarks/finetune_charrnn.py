@@ -81,9 +81,16 @@ def main(argv=None) -> dict:
         seconds = time.perf_counter() - start
         tuned = zoo.load(folder)
         run = tuned.config["finetune"]
+        # Forgetting on the whole validation text (the artifact's own metric reads its start).
+        from zoo.registry import recipe_module
+
+        shakespeare_val = recipe_module("charrnn_shakespeare").validation_text(tuned)
+        base = zoo.load(NAME)
+        kept = {"before": base.metrics["val_loss"], "after": tuned.score(shakespeare_val).nats_per_token}
         sample = tuned.generate(PROMPT, 240, temperature=0.7, seed=1)
-        base_sample = zoo.load(NAME).generate(PROMPT, 240, temperature=0.7, seed=1)
-    before, after = run["before"], run["after"]
+        base_sample = base.generate(PROMPT, 240, temperature=0.7, seed=1)
+    before = {**run["before"], "shakespeare_val_loss": kept["before"]}
+    after = {**run["after"], "shakespeare_val_loss": kept["after"]}
     result = {"text": text.name, "text_bytes": text.stat().st_size, "epochs": args.epochs, "seconds": seconds,
               "command": run["command"], "summary": run["summary"], "before": before, "after": after,
               "sample_prompt": PROMPT, "sample_after": sample, "sample_before": base_sample,

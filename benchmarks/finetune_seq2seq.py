@@ -34,6 +34,7 @@ import argparse
 import datetime
 import math
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -188,7 +189,10 @@ def load_results(pairs: int) -> dict:
         return {"base": BASE, "pairs": pairs, "rows": [], "runs": []}
     results = io.read_json(RESULTS)
     if "runs" not in results:  # the first version: one run, its environment
-        results["runs"] = [{"command": "python benchmarks/finetune_seq2seq.py --write-card",
+        command = "python benchmarks/finetune_seq2seq.py --finetune-epochs 30 --scratch-epochs 200"
+        results["runs"] = [{"command": command,
+                            "note": "measured by the first version of this script (`--write-card`; the recipe's "
+                                    "default was 30 epochs, from scratch 200): what this command measures",
                             "environment": results.pop("environment")}]
     rehearsal = len(RECIPE.rehearsal_examples(zoo.load(BASE), RECIPE.REHEARSAL, 0))
     results["rows"] = [upgrade(r, rehearsal) for r in results["rows"]]
@@ -259,8 +263,8 @@ def claim(r: dict, f: dict) -> tuple[str, str]:
     elif new_ok and old_ok and far_eq:
         kind, head = "same-epochs", f"**holds against from scratch at the same epochs only** at {at}"
     elif new_ok and old_ok:
-        kind, head = "fails", (f"**does not hold** at {at}: the new format and the old ones pass, but from scratch "
-                               "at the same epochs is not far below")
+        kind, head = "near", (f"**does not hold** at {at}: the new format and the old ones pass, but from scratch "
+                              "at the same epochs is not far below")
     else:
         misses = [x for x, ok in (("the new format is below 0.95", new_ok),
                                   ("the old formats fall below 0.98", old_ok)) if not ok]
@@ -274,7 +278,7 @@ def claim(r: dict, f: dict) -> tuple[str, str]:
 
 def verdicts(rows, epochs: int) -> tuple[str, str]:
     """The bullet list (every fine-tune measured, by format) and a one-paragraph summary at `epochs`."""
-    bullets, at_epochs = [], {"holds": [], "same-epochs": [], "fails": [], "not measured": []}
+    bullets, at_epochs = [], {"holds": [], "same-epochs": [], "near": [], "fails": [], "not measured": []}
     for r in rows:
         lines = []
         for f in r["finetuned"]:
@@ -286,12 +290,20 @@ def verdicts(rows, epochs: int) -> tuple[str, str]:
             at_epochs["not measured"].append(f"`{r['example']}`")
         bullets.append(f"- `{r['example']}`:\n  - " + "\n  - ".join(lines))
     words = {"holds": "it holds in full for", "same-epochs": "it holds against from scratch at the same epochs "
-             "only (200 epochs from scratch come within 0.10) for", "fails": "it does not hold for",
+             "only (200 epochs from scratch come within 0.10) for", "near": "it does not hold, as from scratch at "
+             "the same epochs comes within 0.10, for",
+             "fails": "it does not hold, the fine-tune missing a threshold, for",
              "not measured": "no fine-tune was measured for"}
     parts = [f"{words[k]} {', '.join(v)}" for k, v in at_epochs.items() if v]
     scratch_old = max(s["old_formats"] for r in rows for s in r["scratch"])
     ft_old = min(f["old_formats"] for r in rows for f in r["finetuned"])
-    summary = (f"In short, at {epochs} epochs {'; '.join(parts)}. Every fine-tune measured keeps the old formats at "
+    passing = [f"`{r['example']}`" for r in rows for f in r["finetuned"]
+               if f["epochs"] == epochs and f["independent"] >= CLAIM_NEW and f["old_formats"] >= CLAIM_OLD]
+    accuracy = (f"The fine-tune's own half of the claim (new format >= {CLAIM_NEW}, old formats >= {CLAIM_OLD}) "
+                f"is met at {epochs} epochs for {', '.join(passing) if passing else 'no format'}"
+                f"{' (all measured)' if len(passing) == len(rows) else ''}; ")
+    summary = (accuracy + f"the whole claim, at {epochs} epochs: {'; '.join(parts)}. Every fine-tune measured keeps "
+               "the old formats at "
                f"{ft_old:.4f} or more; every model trained from scratch scores {scratch_old:.4f} or less on them (it "
                "never saw them).")
     return "\n".join(bullets), summary
@@ -347,11 +359,11 @@ least {FAR:.2f} lower:
 {summary} Input characters this model never
 read ({new_chars or 'none here'}) extend the source vocabulary: the old embedding rows are kept,
 new rows added. Targets must use the decoder's characters, `-0123456789` (YYYY-MM-DD).
-Measured by `python benchmarks/finetune_seq2seq.py` (the commands: `--finetune-epochs N ...`,
-`--scratch-epochs equal 200`, merged into benchmarks/results/finetune_seq2seq.json; `--card-from-results
---card-epochs {epochs}` wrote this section) on {environment.get('accelerator')}, {environment.get('cpu_count')}
-cores shared with other jobs: a fine-tune took {', '.join(f'{minutes[e]:.1f} min at {e} epochs' for e in sweeps)},
-evaluation of the 5,700 old pairs included.
+Measured by {' then '.join(f"`{x['command']}`" for x in results['runs'])}, each merged into
+benchmarks/results/finetune_seq2seq.json; `--card-from-results --card-epochs {epochs}` wrote this section.
+On {environment.get('accelerator')}, {environment.get('cpu_count')} cores shared with other jobs, a fine-tune
+took up to {', '.join(f'{minutes[e]:.1f} min at {e} epochs' for e in sweeps)}, evaluation of the 5,700 old
+pairs included.
 """
 
 
@@ -381,8 +393,10 @@ def main(argv=None) -> list[dict]:
     if not args.card_from_results:
         if results["pairs"] != args.pairs:  # other pairs: the old rows are not comparable
             results = {"base": BASE, "pairs": args.pairs, "rows": [], "runs": []}
-        results["runs"].append({"command": " ".join(["python benchmarks/finetune_seq2seq.py",
-                                                      *(sys.argv[1:] if argv is None else argv)]),
+        given = list(sys.argv[1:] if argv is None else argv)
+        if "--finetune-epochs" not in given:  # the default may change: record what it was
+            given += ["--finetune-epochs", *map(str, args.finetune_epochs)]
+        results["runs"].append({"command": shlex.join(["python", "benchmarks/finetune_seq2seq.py", *given]),
                                 "environment": training.environment()})
         by_name = {r["format"]: r for r in results["rows"]}
         with tempfile.TemporaryDirectory() as tmp:

@@ -209,9 +209,9 @@ def evaluate(art, data_dir=None) -> dict:
     nats/char; val_loss_windows: windows of seq_len characters, each from a fresh state, as
     during training (every character has less context, so it is a little higher).
     """
-    record = art.config["dataset"]
-    smoke_chars = record["chars"] if record["chars"] != data.dataset(DATASET).size else None
-    _, val_text, _ = load_split(data_dir, smoke_chars)
+    val_text = validation_text(art, data_dir)
+    if "base_model" in art.config:  # fine-tuned: what it kept of Shakespeare, read as one stream
+        return forgetting(art, val_text)
     streamed = art.score(val_text)
     x, y = training.windows(art.vocab.encode(val_text), art.config["training"]["seq_len"])
     logits = np.asarray(art.model.predict(x, batch_size=64, verbose=0), dtype="float64")
@@ -219,6 +219,22 @@ def evaluate(art, data_dir=None) -> dict:
     windowed = float(-np.take_along_axis(logp, y[..., None], axis=-1).mean())
     return {"val_loss": streamed.nats_per_token, "val_bits_per_char": streamed.bits_per_token,
             "val_loss_windows": windowed}
+
+
+def validation_text(art, data_dir=None) -> str:
+    """The validation text of the split the artifact (or its base) was trained on."""
+    record = art.config["dataset"]
+    smoke_chars = record["chars"] if record["chars"] != data.dataset(DATASET).size else None
+    return load_split(data_dir, smoke_chars)[1]
+
+
+FORGETTING_CHARS = 5_000  # of the validation text: a fine-tuned model's metric, quick to re-measure
+
+
+def forgetting(art, val_text: str) -> dict:
+    """A fine-tuned model's metric: nats/char on the first FORGETTING_CHARS characters of
+    tinyshakespeare's validation text (the base's is measured alike, for before/after)."""
+    return {"shakespeare_val_loss_5k": art.score(val_text[:FORGETTING_CHARS]).nats_per_token}
 
 
 # ------------------------------------------------------------------------------- train
@@ -361,8 +377,8 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
 
     The last 10% of the text is held out to measure the loss before and after. New characters
     extend the vocabulary. The base artifact is read, never written. The new artifact's
-    metrics are on tinyshakespeare's validation part, as the base's are (how much it forgot),
-    so `zoo eval` re-measures them.
+    metric is nats/char on the start of tinyshakespeare's validation text (how much it forgot,
+    next to the base's in the lineage), so that `zoo eval` re-measures it in seconds.
     """
     if unknown:
         raise InvalidInputError(f"finetune has no option {', '.join(sorted(unknown))}; options: seed, "
@@ -380,6 +396,8 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
     training.set_seed(seed)
     model = extend_model(art.model, art.vocab, new_chars, seed)
     base_val = art.score(val_text)  # the base model on the held-out part (its unknown characters skipped)
+    shakespeare_val = validation_text(art)
+    base_kept = forgetting(art, shakespeare_val)
 
     ids = vocab.encode(train_text)
     batch_size = max(1, min(batch_size, (len(ids) - seq_len) // seq_len))
@@ -404,17 +422,15 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
                      "finetune_seconds": clock.seconds, "environment": training.environment()},
         "card": {"tags": ["text-generation", "character-level", "fine-tuned"]},
     }
-    tuned = charrnn.CharRNN(model, config, out)
+    tuned = charrnn.CharRNN(model, {**config, "base_model": base["name"]}, out)
     after = tuned.score(val_text)
-    config["metrics"] = evaluate(tuned)
+    config["metrics"] = forgetting(tuned, shakespeare_val)
     options = {k: v for k, v in (("seed", seed), ("learning_rate", learning_rate), ("seq_len", seq_len),
                                  ("batch_size", batch_size)) if v is not None}
     config.update(lineage.record(
         art, data=[path], data_flags=[("--text", [path.name])], out=out, epochs=epochs, options=options,
-        before={"held_out_nats_per_char": base_val.nats_per_token,
-                **{f"shakespeare_{k}": v for k, v in art.metrics.items() if k.startswith("val_")}},
-        after={"held_out_nats_per_char": after.nats_per_token,
-               **{f"shakespeare_{k}": v for k, v in config["metrics"].items() if k.startswith("val_")}},
+        before={"held_out_nats_per_char": base_val.nats_per_token, **base_kept},
+        after={"held_out_nats_per_char": after.nats_per_token, **config["metrics"]},
         summary=f"held out: the last 10% of {path.name}; new characters: "
                 f"{''.join(new_chars)!r}" if new_chars else f"held out: the last 10% of {path.name}; no new characters"))
     body = f"""
@@ -423,8 +439,9 @@ characters{', new characters: ' + repr(''.join(new_chars)) if new_chars else ''}
 
 On the held-out last 10% of that text: {after.nats_per_token:.4f} nats/char after fine-tuning,
 {base_val.nats_per_token:.4f} for the base model{' (which skips the characters it has never seen)' if new_chars else ''}.
-The metrics below are on tinyshakespeare's validation text, as the base model's are: how much
-of Shakespeare it kept.
+The metric below is nats/char on the first {FORGETTING_CHARS:,} characters of tinyshakespeare's
+validation text (the base: {base_kept['shakespeare_val_loss_5k']:.4f}): how much
+of Shakespeare it kept. `zoo eval` re-measures it.
 
 Load it from its folder: `zoo.load("{out}")`; generate with `art.generate(prompt, length, temperature=0.8)`.
 """
