@@ -105,6 +105,8 @@ def main(argv=None) -> dict:
         single = run(url, 1, args.requests * 2, args.tokens)
         many = run(url, args.clients, args.requests, args.tokens)
         single_again = run(url, 1, args.requests * 2, args.tokens)
+        with urllib.request.urlopen(url.rsplit("/models/", 1)[0] + "/health") as response:
+            batching = json.loads(response.read())["batching"][MODEL]
     finally:
         stop.set()
         if busy and busy.is_alive():
@@ -122,10 +124,11 @@ def main(argv=None) -> dict:
               f"| {row['latency_p50']:.2f} | {row['latency_p99']:.2f} |")
     result = {"model": MODEL, "tokens": args.tokens, "busy": args.busy, "single": single, "many": many,
               "single_again": single_again, "ratio": many["chars_per_second"] / baseline,
-              "cpu_count": os.cpu_count()}
+              "batching": batching, "cpu_count": os.cpu_count()}
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"serve_batching{'_busy' if args.busy else ''}.json"
     path.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"\nserver's batcher: {batching}")
     print(f"\nratio (16 clients / one client): {result['ratio']:.2f}; written to {path.relative_to(RESULTS.parent.parent)}")
     return result
 

@@ -14,8 +14,11 @@ step computes each row as the one-stream step does, up to float rounding).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +46,53 @@ class Job:
         self.cancelled.set()
 
 
+class ThreadChoice:
+    """How many BLAS threads a batched step gets: one, or every core, whichever is faster now.
+
+    One stream is best on one thread (see charrnn.BLAS_THREADS). A batch of streams is a matrix
+    product that two threads do in about half the time on an idle machine, but next to a busy
+    process the threads wait for each other and it runs slower than on one. Which holds changes
+    with what else the machine runs, so the batcher measures: it keeps the mean time per token
+    of each choice and, for batches of MIN_BATCH or more, takes the faster one, trying the other
+    again every EXPLORE steps."""
+
+    MIN_BATCH, EXPLORE, TRIAL = 4, 400, 32
+
+    def __init__(self):
+        self.options = sorted({1, os.cpu_count() or 1})
+        self.current = 1
+        self.per_token = {n: None for n in self.options}
+        self._steps, self._trial = 0, 0
+
+    def choose(self, batch: int) -> int:
+        if batch < self.MIN_BATCH or len(self.options) == 1:
+            return 1
+        self._steps += 1
+        if self._trial:  # trying the other choice for TRIAL steps
+            return self._trying
+        untried = [n for n in self.options if self.per_token[n] is None]
+        if untried or self._steps % self.EXPLORE == 0:
+            self._trying = untried[0] if untried else next(n for n in self.options if n != self.best())
+            self._trial = self.TRIAL
+            return self._trying
+        return self.best()
+
+    def best(self) -> int:
+        known = {n: t for n, t in self.per_token.items() if t is not None}
+        return min(known, key=known.get) if known else 1
+
+    def record(self, seconds: float, tokens: int, switched: bool = False) -> None:
+        if tokens < self.MIN_BATCH:
+            return
+        if switched:  # the first step after a switch wakes the BLAS threads: not a fair sample
+            return
+        if self._trial:
+            self._trial -= 1
+        previous = self.per_token[self.current]
+        measured = seconds / tokens
+        self.per_token[self.current] = measured if previous is None else 0.8 * previous + 0.2 * measured
+
+
 class Batcher:
     """Steps every active generation request of one language model together (see the module)."""
 
@@ -52,6 +102,7 @@ class Batcher:
         self.pending: queue.Queue[Job | None] = queue.Queue()
         self.steps = 0          # recurrent steps taken ...
         self.tokens = 0         # ... and tokens made by them: tokens / steps is the mean batch
+        self._threads = ThreadChoice()
         self._thread = threading.Thread(target=self._run, name=f"batcher-{art.name}", daemon=True)
         self._thread.start()
 
@@ -66,6 +117,13 @@ class Batcher:
         job = Job(state, previous, max_tokens, sampler, rng, emit)
         self.pending.put(job)
         return job
+
+    def stats(self) -> dict:
+        """Steps taken, tokens made, the mean batch, and the BLAS threads a batched step uses."""
+        return {"steps": self.steps, "tokens": self.tokens,
+                "mean_batch": round(self.tokens / self.steps, 2) if self.steps else 0.0,
+                "threads": self._threads.best(),
+                "seconds_per_token": {str(n): t for n, t in self._threads.per_token.items()}}
 
     def close(self) -> None:
         self.pending.put(None)
@@ -85,14 +143,24 @@ class Batcher:
 
     def _run(self) -> None:
         active: list[Job] = []
-        with self.art.running():
+        threads = self._threads
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(self.art.running(threads.current))
             while self._admit(active, block=True):
+                wanted = threads.choose(len(active))
+                switched = wanted != threads.current
+                if switched:  # (rare: a switch costs a few microseconds)
+                    stack.close()
+                    stack.enter_context(self.art.running(wanted))
+                    threads.current = wanted
+                started, stepped = time.perf_counter(), len(active)
                 try:
                     active = self._step(active)
                 except Exception as error:  # noqa: BLE001  (fail these requests, keep serving others)
                     for job in active:
                         job.emit(None, error)
                     active = []
+                threads.record(time.perf_counter() - started, stepped, switched)
         for job in active:
             job.emit(None, None)
 

@@ -97,8 +97,9 @@ class LanguageModel(Artifact):
     def copy_state(self, state):
         return state  # for a family whose `advance` returns a new state
 
-    def running(self):
-        """A context the model's steps run in (charrnn: one BLAS thread, see there)."""
+    def running(self, threads: int | None = None):
+        """A context the model's steps run in (charrnn: one BLAS thread, see there; the server's
+        batcher may ask for more, for a batch of streams)."""
         return contextlib.nullcontext()
 
     def piece(self, previous: int | None, token: int) -> str:

@@ -44,7 +44,7 @@ import os
 import threading
 import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from fastapi import FastAPI, Query, Request
@@ -210,16 +210,27 @@ def _render_markdown(text: str, name: str) -> str:
 
 
 def _text_generation(served: Served, request: GenerationRequest, loop):
+    """Queue the request on the model's batcher. Returns (job, events, prefix): `events` gets
+    (token id, piece) for each token when streaming, and (None, None | error) at the end; a
+    request that is not streamed gets (None, text) at the end only, so that the event loop is
+    not woken for every token of every request."""
     served.art  # loads the model (and starts its batcher) on first use
     p = request.parameters
     temperature = 0.0 if p.do_sample is False else p.temperature
     events: asyncio.Queue = asyncio.Queue()
+    pieces: list[str] = []
 
-    def emit(token, piece):  # called on the batcher's thread
+    def emit_each(token, piece):  # called on the batcher's thread
         loop.call_soon_threadsafe(events.put_nowait, (token, piece))
 
-    job = served.batcher.submit(request.inputs, p.max_new_tokens, emit=emit, temperature=temperature,
-                                top_k=p.top_k, top_p=p.top_p, seed=p.seed)
+    def emit_at_end(token, piece):
+        if token is not None:
+            pieces.append(piece)
+        else:
+            loop.call_soon_threadsafe(events.put_nowait, (None, piece if piece is not None else "".join(pieces)))
+
+    job = served.batcher.submit(request.inputs, p.max_new_tokens, emit=emit_each if request.stream else emit_at_end,
+                                temperature=temperature, top_k=p.top_k, top_p=p.top_p, seed=p.seed)
     prefix = request.inputs if p.return_full_text else ""
     return job, events, prefix
 
@@ -396,7 +407,9 @@ def create_app(sources: list[str] | None = None, *, token: str | None = None) ->
 
     @app.get("/health")
     def health():
-        return {"status": "ok", "models": len(served)}
+        """Liveness, and how the language models' batching has gone (mean requests per step)."""
+        batching = {name: item.batcher.stats() for name, item in served.items() if item.batcher is not None}
+        return {"status": "ok", "models": len(served), "batching": batching}
 
     @app.get("/models", summary="What is served, with each card's metadata")
     def list_models():
@@ -488,18 +501,13 @@ async def _generate(item: Served, request: GenerationRequest):
         warnings.simplefilter("ignore")  # unknown prompt characters: skipped, as generate does
         job, events, prefix = await asyncio.to_thread(_text_generation, item, request, loop)
     if not request.stream:
-        pieces = []
         try:
-            while True:
-                token, piece = await events.get()
-                if token is None:
-                    if isinstance(piece, Exception):  # a step failed: say so, keep serving
-                        raise ApiError(500, f"generation failed: {piece}")
-                    break
-                pieces.append(piece)
+            _, text = await events.get()
         finally:
-            job.cancel()
-        return [{"generated_text": prefix + "".join(pieces)}]
+            job.cancel()  # (the client may have gone while it waited)
+        if isinstance(text, Exception):  # a step failed: say so, keep serving
+            raise ApiError(500, f"generation failed: {text}")
+        return [{"generated_text": prefix + text}]
 
     async def events_stream():
         pieces = []

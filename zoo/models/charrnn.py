@@ -338,14 +338,14 @@ BLAS_THREADS = 1
 _blas_controller = None
 
 
-def blas_threads():
-    """A context in which numpy's BLAS uses BLAS_THREADS threads (see there why one)."""
+def blas_threads(threads: int | None = None):
+    """A context in which numpy's BLAS uses BLAS_THREADS threads (see there why one), or `threads`."""
     global _blas_controller
     from threadpoolctl import ThreadpoolController
 
     if _blas_controller is None:  # finding the loaded libraries takes milliseconds: once is enough
         _blas_controller = ThreadpoolController()
-    return _blas_controller.limit(limits=BLAS_THREADS, user_api="blas")
+    return _blas_controller.limit(limits=threads or BLAS_THREADS, user_api="blas")
 
 
 # ------------------------------------------------------------------------------- artifact
@@ -431,8 +431,8 @@ class CharRNN(LanguageModel):
             row_logits[:] = logits[row]
         return states
 
-    def running(self):
-        return blas_threads()
+    def running(self, threads: int | None = None):
+        return blas_threads(threads)
 
     def next_log_probs(self, state) -> np.ndarray:
         return state[1]  # logits: sampling and ranking need only differences, softmax is shift-free
