@@ -422,7 +422,7 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
                      "finetune_seconds": clock.seconds, "environment": training.environment()},
         "card": {"tags": ["text-generation", "character-level", "fine-tuned"]},
     }
-    tuned = charrnn.CharRNN(model, {**config, "base_model": base["name"]}, out)
+    tuned = charrnn.CharRNN(model, config, out)
     after = tuned.score(val_text)
     config["metrics"] = forgetting(tuned, shakespeare_val)
     options = {k: v for k, v in (("seed", seed), ("learning_rate", learning_rate), ("seq_len", seq_len),

@@ -52,7 +52,6 @@ INSTALL_HINT = "pip install 'keras-zoo[export]'"
 EXPORT_FILE = "export.json"
 VOCAB_FILE = "vocab.json"
 TOLERANCE = 1e-5      # largest |exported - Keras|, as a fraction of the largest |Keras output| (>= 1)
-LITERT_WINDOW = 128   # the fixed window of the recurrent language models' LiteRT export
 CHARRNN_WINDOW = 128  # charrnn's suggested window (any length for ONNX and SavedModel)
 
 

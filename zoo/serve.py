@@ -249,12 +249,10 @@ def _word_map(served: Served, word: str, top_k: int) -> dict:
     art = served.art
     key = art.lookup(word)
     if served._word_map is None:
-        kv = art.wv
-        words = list(kv.index_to_key[20:320])  # after the 20 commonest (the, and, ...), as the card's map
-        vectors = np.stack([kv.get_vector(w, norm=True) for w in words])
-        mean = vectors.mean(axis=0)
-        _, _, vt = np.linalg.svd(vectors - mean, full_matrices=False)
-        served._word_map = (words, mean, vt[:2])
+        from zoo.models.word2vec import pca_plane
+
+        words = list(art.wv.index_to_key[20:320])  # after the 20 commonest (the, and, ...), as the card's map
+        served._word_map = (words, *pca_plane(art.wv, words))
     words, mean, basis = served._word_map
     place = lambda w: ((art.wv.get_vector(w, norm=True) - mean) @ basis.T).round(4).tolist()  # noqa: E731
     neighbours = art.wv.most_similar(key, topn=top_k)
@@ -556,12 +554,14 @@ def _filter_image(item: Served, image: np.ndarray, filter_name: str | None):
         if filter_name not in names:
             raise ApiError(404, str(registry.unknown_name_error(filter_name, names, "filter")))
         return Response(_png(art.apply(image, filter_name)), media_type="image/png")
+    from zoo.models.conv import shown_response
+
+    _, responses = art.responses(image)  # every filter from one pass of the bank
+    kernels = art.kernels()
     results = []
-    for name in names:
-        filtered = art.apply(image, name)
-        if filtered.min() >= 0 and filtered.max() < 8:  # an edge response is faint: stretch it to be seen
-            filtered = filtered * (255.0 / max(float(filtered.max()), 1e-6))
-        results.append({"filter": name, "image": "data:image/png;base64," + base64.b64encode(_png(filtered)).decode()})
+    for i, name in enumerate(names):
+        shown, _ = shown_response(responses[..., i], kernels[name])  # as the demo's contact sheet shows them
+        results.append({"filter": name, "image": "data:image/png;base64," + base64.b64encode(_png(shown)).decode()})
     return results
 
 

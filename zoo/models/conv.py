@@ -364,10 +364,9 @@ class FilterBank(Artifact):
             pairs[name] = read_filter_pair(self.folder / entry["in"], self.folder / entry["out"])
         return pairs[name]
 
-    def apply(self, image, kernel: str) -> np.ndarray:
-        if kernel not in self.kernel_names:
-            from zoo.registry import unknown_name_error
-            raise unknown_name_error(kernel, self.kernel_names, "kernel")
+    def responses(self, image) -> tuple[np.ndarray, np.ndarray]:
+        """(the image as (H, W, 3) floats, every kernel's unclipped response (H, W, 3, kernels)),
+        from one pass of the bank: the colour channels go through it as a batch of 3."""
         if not isinstance(image, np.ndarray):
             image, _ = read_image(image)
         image = np.asarray(image, dtype="float32")
@@ -376,9 +375,15 @@ class FilterBank(Artifact):
         if image.ndim != 3 or image.shape[2] not in (3, 4):
             raise InvalidInputError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {image.shape}.")
         rgb = image[:, :, :3]
-        channels = np.moveaxis(rgb, 2, 0)[:, :, :, None]  # the colour channels as a batch of 3
-        filtered = np.asarray(self.model(channels, training=False))[..., self.kernel_names.index(kernel)]
-        return np.clip(np.moveaxis(filtered, 0, 2), 0, 255)
+        channels = np.moveaxis(rgb, 2, 0)[:, :, :, None]
+        return rgb, np.moveaxis(np.asarray(self.model(channels, training=False)), 0, 2)
+
+    def apply(self, image, kernel: str) -> np.ndarray:
+        if kernel not in self.kernel_names:
+            from zoo.registry import unknown_name_error
+            raise unknown_name_error(kernel, self.kernel_names, "kernel")
+        _, responses = self.responses(image)
+        return np.clip(responses[..., self.kernel_names.index(kernel)], 0, 255)
 
     def filter_file(self, source, target, kernel: str) -> None:
         image, fmt = read_image(source)
@@ -478,16 +483,12 @@ def contact_sheet(bank: "FilterBank", image, path, title: str = "") -> tuple[int
 
     from zoo import io
 
-    if not isinstance(image, np.ndarray):
-        image, _ = read_image(image)
-    image = np.asarray(image, dtype="float32")[:, :, :3]
+    image, responses = bank.responses(image)
     height, width = image.shape[:2]
-    channels = np.moveaxis(image, 2, 0)[:, :, :, None]  # the colour channels as a batch of 3
-    responses = np.asarray(bank.model(channels, training=False))  # (3, H, W, kernels), unclipped
     kernels = bank.kernels()
     panels = [(image, "original", "")]
     for i, name in enumerate(bank.kernel_names):
-        shown, note = shown_response(np.moveaxis(responses[..., i], 0, 2), kernels[name])
+        shown, note = shown_response(responses[..., i], kernels[name])
         panels.append((shown, name, note))
 
     size = (len(panels) * (width + SHEET_MARGIN) + SHEET_MARGIN, SHEET_TITLE + SHEET_LABEL + height + SHEET_MARGIN)

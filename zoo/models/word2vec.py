@@ -328,6 +328,15 @@ class WordVectors(Artifact):
 # ---------------------------------------------------------------------------- plots
 
 
+def pca_plane(kv, words) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, 2 x dim basis): the plane of the first two principal components of the words'
+    unit-length vectors; a word w sits at (kv.get_vector(w, norm=True) - mean) @ basis.T."""
+    vectors = np.stack([kv.get_vector(w, norm=True) for w in words])
+    mean = vectors.mean(axis=0)
+    _, _, vt = np.linalg.svd(vectors - mean, full_matrices=False)
+    return mean, vt[:2]
+
+
 def pca_map(kv, n_words: int = 120, skip: int = 20, title: str = ""):
     """A 2-D map (PCA of the unit-length vectors) of frequent words."""
     import matplotlib
@@ -336,10 +345,8 @@ def pca_map(kv, n_words: int = 120, skip: int = 20, title: str = ""):
     import matplotlib.pyplot as plt
 
     words = list(kv.index_to_key[skip:skip + n_words])
-    vectors = np.stack([kv.get_vector(w, norm=True) for w in words])
-    centred = vectors - vectors.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    xy = centred @ vt[:2].T
+    mean, basis = pca_plane(kv, words)
+    xy = (np.stack([kv.get_vector(w, norm=True) for w in words]) - mean) @ basis.T
     fig, ax = plt.subplots(figsize=(9, 7.5))
     ax.scatter(xy[:, 0], xy[:, 1], s=6, color="tab:blue", alpha=0.5)
     for (x, y), word in zip(xy, words):
