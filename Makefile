@@ -21,7 +21,7 @@ demo: $(STAMP)
 
 # Datasets: $ZOO_DATA_MIRROR, else ../shared/data, else downloaded once and checked (tests/conftest.py).
 test: $(STAMP)
-	@echo "==> running the tests (about 9 minutes on 2 cores, two workers; offline once the data is here)"
+	@echo "==> running the tests (about 8 minutes on 2 cores, two workers; offline once the data is here)"
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
 
 # The installed product: build the wheel, install it (not editable) in a fresh environment, and
