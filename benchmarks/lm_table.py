@@ -23,7 +23,7 @@ def main() -> dict:
             print(f"{name} is not registered; train it with `zoo train {name} --register`")
             continue
         checked = zoo.evaluate(name)
-        config = io.read_json(registry.packaged_folder(name) / "config.json")
+        config = io.read_json(io.artifact_metadata_path(registry.packaged_folder(name)))
         row = lm_table.table_row(name, {k: v["measured"] for k, v in checked.items()}, config["training"]["seconds"])
         row["reproduces_registered_metrics"] = all(v["ok"] for v in checked.values())
         row["epochs"] = config["training"]["epochs_run"]

@@ -168,7 +168,7 @@ def finetune(art, *, table, epochs: int = EPOCHS, out, seed: int = 0) -> Path:
     with training.Stopwatch() as clock:
         model, history, passes, starts_made = fit_with_restarts(
             out, epochs=epochs, seed=seed, starts=MAX_STARTS, targets=targets, base_weights=art.model.get_weights(),
-            settings={"truth_table": rows, "base": art.config.get("files", {}).get("model.keras")})
+            settings={"truth_table": rows, "base": art.config.get("files", {}).get("model.weights.h5")})
     base = art.config
     config = {
         **{k: v for k, v in base.items() if k not in recipe_steps.NOT_INHERITED},
@@ -203,7 +203,7 @@ Adam({LEARNING_RATE}) on the mean squared error, {kept}.
 {tuned.truth_table()}
 ```
 
-The table is stored in config.json (`truth_table`), so `zoo eval` re-measures the accuracy on it.
+The table is stored in zoo.json (`truth_table`), so `zoo eval` re-measures the accuracy on it.
 
 ![decision regions](decision_regions.png)
 

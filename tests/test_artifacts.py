@@ -24,10 +24,10 @@ def test_user_folder_loads_with_its_own_hashes(xor_copy):
 
 
 def test_corrupted_file_is_refused_and_named(xor_copy):
-    with open(xor_copy / "model.keras", "r+b") as f:
+    with open(xor_copy / "model.weights.h5", "r+b") as f:
         f.seek(100)
         f.write(b"\x00corrupt")
-    with pytest.raises(zoo.IntegrityError, match="model.keras"):
+    with pytest.raises(zoo.IntegrityError, match="model.weights.h5"):
         zoo.load(xor_copy)
 
 
@@ -38,15 +38,15 @@ def test_missing_file_is_refused(xor_copy):
 
 
 def test_unsafe_file_paths_are_refused(xor_copy):
-    config = io.read_json(xor_copy / "config.json")
+    config = io.read_json(xor_copy / "zoo.json")
     config["files"]["../../etc/passwd"] = "0" * 64
-    io.write_json(xor_copy / "config.json", config)
+    io.write_json(xor_copy / "zoo.json", config)
     with pytest.raises(zoo.IntegrityError, match="unsafe"):
         zoo.load(xor_copy)
 
 
 def test_folder_without_config_is_explained(tmp_path):
-    with pytest.raises(zoo.ZooError, match="no config.json"):
+    with pytest.raises(zoo.ZooError, match="no zoo.json"):
         zoo.load(tmp_path)
 
 
@@ -61,9 +61,9 @@ def test_lambda_layer_is_refused_by_safe_mode(tmp_path):
 
 
 def test_unknown_architecture_is_refused(xor_copy):
-    config = io.read_json(xor_copy / "config.json")
+    config = io.read_json(xor_copy / "zoo.json")
     config["architecture"] = "not-a-zoo-architecture"
-    io.write_json(xor_copy / "config.json", config)  # files list unchanged, config.json not in it
+    io.write_json(xor_copy / "zoo.json", config)  # files list unchanged, zoo.json not in it
     with pytest.raises(zoo.UnknownNameError, match="architecture"):
         zoo.load(xor_copy)
 
@@ -95,10 +95,10 @@ def test_atomic_file_write_keeps_old_content_on_error(tmp_path):
 
 
 def test_saved_config_records_environment_and_files(xor_copy):
-    config = json.loads((xor_copy / "config.json").read_text())
+    config = json.loads((xor_copy / "zoo.json").read_text())
     env = config["training"]["environment"]
     assert {"keras", "backend", "python"} <= set(env)
-    assert set(config["files"]) >= {"model.keras", "README.md"}
+    assert set(config["files"]) >= {"config.json", "model.weights.h5", "README.md"}
 
 
 def test_written_files_get_ordinary_permissions(tmp_path):
@@ -110,7 +110,8 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask
-    assert stat.S_IMODE((folder / "config.json").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE((folder / "zoo.json").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE((folder / "model.weights.h5").stat().st_mode) == 0o666 & ~umask
     io.write_text(tmp_path / "f.txt", "x")
     assert stat.S_IMODE((tmp_path / "f.txt").stat().st_mode) == 0o666 & ~umask
     # an artifact that is not registered is loaded by its folder, and its card says so
@@ -118,20 +119,16 @@ def test_written_files_get_ordinary_permissions(tmp_path):
 
 
 def test_artifacts_carry_no_optimizer_state(tmp_path):
-    import zipfile
+    import h5py
 
     model = zoo.build("mlp-xor")
     model.compile(optimizer="adam", loss="mse")
     model.fit(np.zeros((4, 2)), np.zeros(4), verbose=0)
     folder = artifacts.save_artifact(tmp_path / "a", model=model,
                                      config={"name": "a", "architecture": "mlp-xor"}, card_body="")
-    with zipfile.ZipFile(folder / "model.keras") as archive:
-        import h5py
-        import io as io_
-        with h5py.File(io_.BytesIO(archive.read("model.weights.h5"))) as weights:
-            assert "optimizer" not in weights
+    with h5py.File(folder / "model.weights.h5") as weights:
+        assert "optimizer" not in weights
     np.testing.assert_array_equal(zoo.load(folder).model.get_weights()[0], model.get_weights()[0])
     for name in registry.artifacts():
-        with zipfile.ZipFile(registry.packaged_folder(name) / "model.keras") as archive:
-            with h5py.File(io_.BytesIO(archive.read("model.weights.h5"))) as weights:
-                assert "optimizer" not in weights, name
+        with h5py.File(registry.packaged_folder(name) / "model.weights.h5") as weights:
+            assert "optimizer" not in weights, name

@@ -186,7 +186,7 @@ def test_training_windows_are_shifted_by_one():
 def test_second_cycle_restarts_from_the_first_cycles_weights(tmp_path):
     out = tmp_path / "two-cycles"
     RECIPE.train(out, smoke=True, keep_state=True)  # smoke: 2 cycles of 1 epoch
-    config = io.read_json(out / "config.json")
+    config = io.read_json(out / "zoo.json")
     assert config["training"]["cycles"] == 2 and "2 cycle(s) of 1 epochs" in config["training"]["optimizer"]
     state = RECIPE.state_dir(out)
     loss = RECIPE.read_history(state / "history.csv")["loss"]
@@ -257,7 +257,7 @@ def test_finetune_learns_new_text_and_leaves_base_alone(pretrained, tmp_path):
     assert run["after"]["held_out_nats_per_char"] < run["before"]["held_out_nats_per_char"]
     assert run["command"].startswith(f"zoo finetune {NAME} --text sensors.txt --epochs 3 --out mine")
     assert tuned.config["base_model"]["name"] == NAME
-    assert tuned.config["base_model"]["model_sha256"] == base_files["model.keras"]
+    assert tuned.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert tuned.config["finetuned_on"] == [{"file": "sensors.txt", "sha256": io.sha256_file(text_file),
                                              "bytes": text_file.stat().st_size}]
     assert f"base_model: \"{NAME}\"" in tuned.card and io.sha256_file(text_file) in tuned.card

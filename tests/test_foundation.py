@@ -221,7 +221,7 @@ def test_cli_list_info_and_help(cli):
     code, out, _ = cli("list", "--pretrained")
     assert code == 0 and "mlp-xor" in out and "cnn-filters-learned" in out
     code, out, _ = cli("info", "cnn-filters-classic")
-    assert code == 0 and "model.keras" in out and "max_abs_error_vs_scipy" in out
+    assert code == 0 and "model.weights.h5" in out and "max_abs_error_vs_scipy" in out
     code, out, _ = cli("train", "--help")
     assert code == 0 and "--smoke" in out
 

@@ -93,12 +93,12 @@ def test_refusing_a_bad_revision_keeps_the_blobs_of_a_good_pinned_one(server, tm
     expected = zoo.load(f"hf://alice/xor@{good}").predict(GRID)
 
     # A second commit whose config.json lists another sha256 for the same (shared) model.keras.
-    config = io.read_json(zoo.registry.packaged_folder("mlp-xor") / "config.json")
-    config["files"]["model.keras"] = "0" * 64
+    config = io.read_json(zoo.registry.packaged_folder("mlp-xor") / "zoo.json")
+    config["files"]["model.weights.h5"] = "0" * 64
     HfApi(endpoint=server.url, token=ALICE).upload_file(
-        path_or_fileobj=json.dumps(config).encode(), path_in_repo="config.json", repo_id="alice/xor")
+        path_or_fileobj=json.dumps(config).encode(), path_in_repo="zoo.json", repo_id="alice/xor")
     bad = server.resolve("alice/xor")
-    with pytest.raises(zoo.IntegrityError, match="model.keras does not match"):
+    with pytest.raises(zoo.IntegrityError, match="model.weights.h5 does not match"):
         zoo.load("hf://alice/xor")
     assert snapshots(tmp_path, "alice/xor") == [good]
     server.stop()
@@ -134,7 +134,7 @@ def test_two_processes_loading_a_tampered_repository_both_get_the_right_error(se
     environment pointing at the fake Hub that this process serves): starting fresh
     interpreters would cost seconds of TensorFlow import each."""
     zoo.publish("mlp-xor", repo_id="alice/xor")
-    server.corrupt("alice/xor", "model.keras")
+    server.corrupt("alice/xor", "model.weights.h5")
     context = multiprocessing.get_context("fork")
     go = context.Event()
     outs = [tmp_path / f"worker-{i}.txt" for i in range(2)]
@@ -151,4 +151,4 @@ def test_two_processes_loading_a_tampered_repository_both_get_the_right_error(se
         lines = out.read_text().splitlines()
         assert len(lines) == 10
         for line in lines:
-            assert line.startswith("IntegrityError: ") and "model.keras does not match its sha256" in line, line
+            assert line.startswith("IntegrityError: ") and "model.weights.h5 does not match its sha256" in line, line

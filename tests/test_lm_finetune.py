@@ -95,7 +95,7 @@ def test_finetune_learns_new_words_and_leaves_base_alone(smoke_bases, architectu
     # lineage in config, card and zoo info; the base untouched
     assert run["command"].startswith(f"zoo finetune {name} --text news.txt --epochs 2 --out news")
     assert tuned.config["base_model"]["name"] == name
-    assert tuned.config["base_model"]["model_sha256"] == base_files["model.keras"]
+    assert tuned.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert tuned.config["finetuned_on"] == [{"file": "news.txt", "sha256": io.sha256_file(text),
                                              "bytes": text.stat().st_size}]
     assert f'base_model: "{name}"' in tuned.card and added[0] in tuned.card

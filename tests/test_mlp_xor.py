@@ -75,11 +75,12 @@ class StopAt(keras.callbacks.Callback):
 
 def comparable(folder):
     """An artifact without what differs between two runs of the same training: the timing, the
-    date, and the files that record them (the card shows the wall time; model.keras records
-    when it was saved)."""
-    config = json.loads((folder / "config.json").read_text())
+    date, and the files that record them (the card shows the wall time; Keras's metadata.json
+    records when it was saved; the weights are compared as arrays)."""
+    config = json.loads((folder / "zoo.json").read_text())
     del config["training"]["seconds"], config["training"]["environment"]["date"]
-    del config["files"]["README.md"], config["files"]["model.keras"]
+    for name in ("README.md", "metadata.json", "model.weights.h5"):
+        del config["files"][name]
     card = [line for line in (folder / "README.md").read_text().splitlines() if "wall time" not in line]
     return config, card, zoo.load(folder).model.get_weights()
 

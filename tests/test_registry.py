@@ -20,7 +20,9 @@ def test_registry_shape():
     for name, art in REG["artifacts"].items():
         assert art["architecture"] in REG["architectures"], name
         assert {"recipe", "dataset", "metrics", "files", "sources"} <= set(art), name
-        assert {"model.keras", "config.json", "README.md"} <= set(art["files"]), name
+        # Keras's directory layout, the zoo's metadata and the card (zoo/artifacts.py)
+        assert {"config.json", "metadata.json", "model.weights.h5", "zoo.json", "README.md"} <= set(art["files"]), name
+        assert any(s.startswith("hf://") for s in art["sources"]), f"{name} has no Hub source"
         assert art["metrics"], f"{name} records no metrics"
         assert (registry.RECIPES_DIR.parent / art["recipe"]).is_file(), name
 
@@ -41,9 +43,10 @@ def test_every_artifact_verifies_and_loads(name):
     assert art.name == name
     assert art.config["architecture"] == REG["artifacts"][name]["architecture"]
     assert art.card.startswith("---\nlibrary_name: keras\n")
-    # config.json's own list matches the registry's (registry adds config.json itself)
-    config = io.read_json(folder / "config.json")
-    assert {**config["files"], "config.json": REG["artifacts"][name]["files"]["config.json"]} == \
+    # zoo.json's own list matches the registry's (the registry adds zoo.json itself)
+    config = io.read_json(folder / "zoo.json")
+    assert config["format_version"] == 2
+    assert {**config["files"], "zoo.json": REG["artifacts"][name]["files"]["zoo.json"]} == \
         REG["artifacts"][name]["files"]
 
 

@@ -55,7 +55,7 @@ def test_lists_models_with_their_cards_and_offline_docs(server):
     status, png, headers = request(f"{server}/models/mlp-xor/files/{plot}", raw=True)
     assert status == 200 and png.startswith(b"\x89PNG")
     # Only a plot the config lists, by name: no paths.
-    for bad in ("config.json", "..%2Fconfig.json", "model.keras"):
+    for bad in ("config.json", "zoo.json", "..%2Fzoo.json", "model.weights.h5"):
         assert request(f"{server}/models/mlp-xor/files/{bad}", raw=True)[0] == 404
     # /docs loads swagger-ui from this server, not a CDN (there is no internet here).
     status, page, _ = request(f"{server}/docs", raw=True)

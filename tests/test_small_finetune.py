@@ -83,7 +83,7 @@ def test_filter_finetune_adds_the_filter_and_leaves_base_alone(tmp_path):
     run = bank.config["finetune"]
     assert run["after"]["pair_rmse"] < 1e-3 < run["before"]["pair_rmse"]
     assert run["command"] == "zoo finetune cnn-filters-learned --pair in.png out.npy --out mine -o kernel_size=5 -o name=mine"
-    assert bank.config["base_model"]["model_sha256"] == base_files["model.keras"]
+    assert bank.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert [d["file"] for d in bank.config["finetuned_on"]] == ["in.png", "out.npy"]
     assert 'base_model: "cnn-filters-learned"' in bank.card and "## Fine-tuned from" in bank.card
     assert zoo.info(str(out))["lineage"].startswith("mine <- cnn-filters-learned;")

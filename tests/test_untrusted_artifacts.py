@@ -19,17 +19,17 @@ def xor_copy(tmp_path):
 
 
 def _edit_config(folder, **changes):
-    config = io.read_json(folder / "config.json")
+    config = io.read_json(folder / "zoo.json")
     config.update(changes)
-    io.write_json(folder / "config.json", config)  # config.json is not in its own files list
+    io.write_json(folder / "zoo.json", config)  # zoo.json is not in its own files list
 
 
 def _replace_file(folder, name, data: bytes):
     """Swap a file and record its new sha256, as an attacker who controls the folder can."""
     (folder / name).write_bytes(data)
-    config = io.read_json(folder / "config.json")
+    config = io.read_json(folder / "zoo.json")
     config["files"][name] = io.sha256_file(folder / name)
-    io.write_json(folder / "config.json", config)
+    io.write_json(folder / "zoo.json", config)
 
 
 # ----------------------------------------------------------------------------- recipes
@@ -87,8 +87,9 @@ def test_a_different_network_under_an_architecture_name_is_refused(tmp_path):
 
 
 def test_another_familys_weights_are_refused(xor_copy):
-    perceptron = (registry.packaged_folder("perceptron-and") / "model.keras").read_bytes()
-    _replace_file(xor_copy, "model.keras", perceptron)
+    # the network's config and weights both swapped for a perceptron's
+    for name in ("config.json", "model.weights.h5"):
+        _replace_file(xor_copy, name, (registry.packaged_folder("perceptron-and") / name).read_bytes())
     with pytest.raises(zoo.IntegrityError, match="not the mlp-xor network"):
         zoo.load(xor_copy)
 
@@ -112,11 +113,11 @@ def test_every_shipped_artifact_passes_the_architecture_check():
     (b"{not json", "not valid JSON"),
     (b"\xff\xfe\x00bad", "not UTF-8"),
     (b"[1, 2]", "not an object"),
-    (json.dumps({"architecture": "mlp-xor", "files": ["model.keras"]}).encode(), "no `files` table"),
+    (json.dumps({"architecture": "mlp-xor", "files": ["model.weights.h5"]}).encode(), "no `files` table"),
     (json.dumps({"architecture": ["mlp-xor"], "files": {}}).encode(), "names no architecture"),
 ])
 def test_a_broken_config_is_one_clear_error(xor_copy, content, message, cli):
-    (xor_copy / "config.json").write_bytes(content)
+    (xor_copy / "zoo.json").write_bytes(content)
     with pytest.raises(zoo.ZooError, match=message):
         zoo.load(xor_copy)
     code, out, err = cli("eval", str(xor_copy))
@@ -129,9 +130,9 @@ def test_another_familys_architecture_name_is_refused(xor_copy):
         zoo.load(xor_copy)
 
 
-def test_a_model_file_that_is_not_a_zip_is_refused(xor_copy):
-    _replace_file(xor_copy, "model.keras", b"this is not a zip archive" * 10)
-    with pytest.raises(zoo.ZooError, match="not a Keras archive"):
+def test_a_weights_file_that_is_not_hdf5_is_refused(xor_copy):
+    _replace_file(xor_copy, "model.weights.h5", b"this is not an HDF5 file" * 10)
+    with pytest.raises(zoo.ZooError, match="not an HDF5 weights file"):
         zoo.load(xor_copy)
 
 

@@ -105,7 +105,7 @@ def test_finetune_grows_vocabulary_and_leaves_base_alone(architecture, request, 
     assert run["after"]["new_words_agreement_spearman_vs_gensim_update_seed1"] > 0.5
     assert run["command"] == f"zoo finetune {base.name} --text news.txt --epochs 3 --out mine -o seed=0"
     assert tuned.config["base_model"]["name"] == base.name
-    assert tuned.config["base_model"]["model_sha256"] == base_files["model.keras"]
+    assert tuned.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert tuned.config["finetuned_on"] == [{"file": "news.txt", "sha256": io.sha256_file(text),
                                              "bytes": text.stat().st_size}]
     assert f'base_model: "{base.name}"' in tuned.card and "## Fine-tuned from" in tuned.card

@@ -24,19 +24,21 @@ def load(name_or_path):
     if entry is None:
         folder, expected = artifacts.resolve_folder(text)
         return artifacts.load_folder(folder, expected)
-    if not registry.packaged_folder(text).is_dir() and any(s.startswith("hf://") for s in entry["sources"]):
-        # Not shipped in the package: fetch it through its pinned Hub source (or take it from
-        # the cache), checked against the registry's sha256 list.
+    folder = registry.installed_folder(text)
+    if folder is None:
+        # The weights package is not installed (or predates this name): download the registry's
+        # files from the artifact's Hub source (or take them from the cache), each checked
+        # against the registry's sha256 list.
         from zoo import hub
-        return hub.load_from_hub(hub.hub_source(text), expected=entry["files"])
+        return hub.load_registered(text, entry)
     # A registered artifact's files match the registry's own sha256 list, and the test suite
     # checks each of them against its architecture; anything else is checked on every load.
-    return artifacts.load_folder(registry.packaged_folder(text), entry["files"], registered=True)
+    return artifacts.load_folder(folder, entry["files"], registered=True)
 
 
 def info(name) -> dict:
     """The registry entry of an architecture or artifact, with `kind` saying which; for an
-    artifact folder (one you trained or fine-tuned), the facts its config.json records."""
+    artifact folder (one you trained or fine-tuned), the facts its zoo.json records."""
     reg = registry.load_registry()
     name = str(name)
     if name in reg["artifacts"]:

@@ -1,9 +1,19 @@
-"""Artifacts: a trained model in a folder shaped like a Hugging Face model repository.
+"""Artifacts: a trained model in a folder shaped like a Hugging Face model repository, in the
+layout that Keras itself writes and reads (`model.save("hf://...")`, `keras.saving.load_model`):
 
-    model.keras    the Keras v3 archive (loaded with safe_mode on: no code runs from it)
-    config.json    architecture, hyper-parameters, dataset, metrics, versions, files + sha256
-    README.md      the model card, with the Hub's YAML front matter
-    *.png          plots; assets such as a vocabulary (JSON or text, never pickle)
+    config.json        the network's Keras config          } Keras's own directory layout:
+    metadata.json      Keras's version and save date       } keras.saving.load_model(folder)
+    model.weights.h5   the weights                         } reads these three (safe_mode on)
+    zoo.json           the zoo's metadata: architecture, hyper-parameters, dataset, metrics,
+                       lineage, format_version, and every other file with its sha256
+    README.md          the model card, with the Hub's YAML front matter
+    *.png              plots; assets such as a vocabulary (JSON or text, never pickle)
+
+So `import zoo.models; keras.saving.load_model("hf://owner/name")` loads what the zoo publishes
+(zoo.models registers the zoo's custom layers), and the zoo reads its own facts from zoo.json.
+
+Folders in the first layout (format_version 1: the zoo's metadata in config.json, the network in
+model.keras) still load; `save_artifact` writes only the new one.
 
 `save_artifact` writes such a folder atomically; `load_folder` verifies every file's sha256, then
 loads the model, checks it against its architecture and wraps it in the task's Artifact class
@@ -13,6 +23,7 @@ source to a folder first.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -23,9 +34,16 @@ from pathlib import Path, PurePosixPath
 from zoo import io, registry
 from zoo.errors import IntegrityError, UnsafeArtifactError, ZooError
 
-MODEL_FILE = "model.keras"
-CONFIG_FILE = "config.json"
+FORMAT_VERSION = 2
+METADATA_FILE = io.ARTIFACT_METADATA    # zoo.json: the zoo's own metadata, every other file's sha256
+KERAS_CONFIG_FILE = "config.json"       # Keras's directory layout (what model.save("hf://...") writes)
+KERAS_METADATA_FILE = "metadata.json"
+WEIGHTS_FILE = "model.weights.h5"
 CARD_FILE = "README.md"
+# The first layout (format_version 1): the zoo's metadata in config.json, the network in one
+# .keras archive. Still read, never written.
+LEGACY_METADATA_FILE = io.LEGACY_ARTIFACT_METADATA  # config.json
+LEGACY_MODEL_FILE = "model.keras"
 
 
 class Artifact:
@@ -82,6 +100,8 @@ def save_artifact(out, *, model, config: dict, card_body: str, plots: dict | Non
 
     import matplotlib.pyplot as plt
 
+    import keras
+
     out = Path(out)
     if distribute.process_count() > 1:
         # Every process reports a digest of its weights, so a user can see that the replicas
@@ -93,7 +113,10 @@ def save_artifact(out, *, model, config: dict, card_body: str, plots: dict | Non
             return out
     with io.atomic_directory(out) as tmp:
         with distribute.local_only():
-            without_optimizer(model).save(tmp / MODEL_FILE)
+            # Keras's own directory layout: config.json, metadata.json, model.weights.h5.
+            keras.saving.save_model(without_optimizer(model), tmp, zipped=False)
+        with contextlib.suppress(OSError):
+            (tmp / "assets").rmdir()  # Keras leaves an empty assets/ for models that have none
         for filename, figure in (plots or {}).items():
             figure.savefig(tmp / filename, dpi=110, bbox_inches="tight")
             plt.close(figure)
@@ -107,15 +130,21 @@ def save_artifact(out, *, model, config: dict, card_body: str, plots: dict | Non
             else:
                 target.write_text(json.dumps(content, indent=1, ensure_ascii=False), encoding="utf-8")
         config = dict(config)
-        config.setdefault("format_version", 1)
+        config["format_version"] = FORMAT_VERSION
         (tmp / CARD_FILE).write_text(cards.render_card(config, card_body), encoding="utf-8")
-        config["files"] = {
-            p.relative_to(tmp).as_posix(): io.sha256_file(p)
-            for p in sorted(tmp.rglob("*")) if p.is_file()
-        }
-        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
+        write_metadata(tmp, config)
     return out
+
+
+def write_metadata(folder: Path, config: dict) -> dict:
+    """Record every file of the folder with its sha256 in zoo.json (written last, so that it
+    lists what is there). Returns the metadata written."""
+    folder = Path(folder)
+    config = {**config, "files": {
+        p.relative_to(folder).as_posix(): io.sha256_file(p)
+        for p in sorted(folder.rglob("*")) if p.is_file() and p.name != METADATA_FILE}}
+    io.write_text(folder / METADATA_FILE, json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+    return config
 
 
 # ----------------------------------------------------------------------------- reading
@@ -141,18 +170,42 @@ def verify_files(folder: Path, expected: dict[str, str]) -> None:
                 "changed. Re-download it, or retrain it with `zoo train`; the model was not loaded.")
 
 
-def load_keras_model(path: Path):
-    """Load a .keras archive with safe_mode on (the family's module is imported first, so that
-    its registered layers are known). A Lambda layer or an unknown class is refused."""
-    import zoo.models  # noqa: F401  (brings Keras in without TensorFlow's start-up chatter)
+metadata_path = io.artifact_metadata_path  # zoo.json, or config.json in the first layout
+
+
+def is_legacy(folder: Path) -> bool:
+    """Whether a folder is in the first layout (metadata in config.json, network in model.keras)."""
+    return metadata_path(folder).name == LEGACY_METADATA_FILE
+
+
+def load_keras_model(folder: Path):
+    """Load an artifact's network with Keras's own loader and safe_mode on (zoo.models is
+    imported first, so that the zoo's registered layers are known): the folder itself in Keras's
+    directory layout, or model.keras in the first layout. A Lambda layer or an unknown class is
+    refused."""
+    import zoo.models  # noqa: F401  (brings Keras in without TensorFlow's start-up chatter; registers layers)
 
     import keras
 
-    if not zipfile.is_zipfile(path):
-        raise ZooError(f"{path} is not a Keras archive (a .keras file is a zip); the artifact is "
-                       "damaged or was not written by the zoo, and was not loaded.")
+    folder = Path(folder)
+    if is_legacy(folder):
+        path = folder / LEGACY_MODEL_FILE
+        if not zipfile.is_zipfile(path):
+            raise ZooError(f"{path} is not a Keras archive (a .keras file is a zip); the artifact is "
+                           "damaged or was not written by the zoo, and was not loaded.")
+    else:
+        path = folder
+        for required in (KERAS_CONFIG_FILE, WEIGHTS_FILE):
+            if not (folder / required).is_file():
+                raise ZooError(f"{folder} has no {required}, so it holds no Keras model; the "
+                               "artifact is incomplete and was not loaded.")
+        import h5py
+
+        if not h5py.is_hdf5(folder / WEIGHTS_FILE):
+            raise ZooError(f"{folder / WEIGHTS_FILE} is not an HDF5 weights file; the artifact is "
+                           "damaged or was not written by Keras, and was not loaded.")
     try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        return keras.saving.load_model(str(path), compile=False, safe_mode=True)
     except (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile) as error:
         message = str(error)
         if "safe_mode" in message or "Lambda" in message or "lambda" in message:
@@ -172,11 +225,12 @@ SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def read_config(folder: Path) -> dict:
-    """An artifact's config.json, checked for the shape the zoo relies on; anything else is a
-    one-line ZooError (a config can come from anywhere: a download, a hand edit, a bad disk)."""
-    path = Path(folder) / CONFIG_FILE
+    """An artifact's metadata (zoo.json, or config.json in the first layout), checked for the
+    shape the zoo relies on; anything else is a one-line ZooError (metadata can come from
+    anywhere: a download, a hand edit, a bad disk)."""
+    path = metadata_path(folder)
     if not path.is_file():
-        raise ZooError(f"{folder} is not an artifact folder: it has no {CONFIG_FILE}.")
+        raise ZooError(f"{folder} is not an artifact folder: it has no {METADATA_FILE}.")
     try:
         config = json.loads(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError:
@@ -188,6 +242,9 @@ def read_config(folder: Path) -> dict:
     if not isinstance(config, dict):
         raise ZooError(f"{path} holds a JSON {type(config).__name__}, not an object; the "
                        "artifact was not loaded.")
+    if path.name == LEGACY_METADATA_FILE and "class_name" in config and "architecture" not in config:
+        raise ZooError(f"{folder} is a plain Keras model (its config.json is Keras's), not a zoo "
+                       f"artifact: it has no {METADATA_FILE}. Load it with keras.saving.load_model.")
     files = config.get("files")
     if not isinstance(files, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and SHA256_HEX.fullmatch(v) for k, v in files.items()):
@@ -224,7 +281,7 @@ def load_folder(folder: Path, expected: dict[str, str], registered: bool = False
     config = read_config(folder)
     arch = registry.architecture(config["architecture"])  # only architectures the registry knows
     artifact_class = registry.resolve(arch["artifact_class"])  # imports the family: its layers
-    model = load_keras_model(folder / MODEL_FILE)
+    model = load_keras_model(folder)
     if not registered:
         check_architecture(model, config, folder, arch)
     return artifact_class(model=model, config=config, folder=folder)
@@ -246,13 +303,13 @@ def check_architecture(model, config: dict, folder: Path, arch: dict | None = No
     accepted = inspect.signature(build_function).parameters
     recorded = config.get("build", config.get("hparams", {}))
     if not isinstance(recorded, dict):
-        raise ZooError(f"{folder / CONFIG_FILE} records its hyper-parameters as a "
+        raise ZooError(f"{metadata_path(folder)} records its hyper-parameters as a "
                        f"{type(recorded).__name__}, not an object; the artifact was not loaded.")
     arguments = {**arch.get("defaults", {}), **{k: v for k, v in recorded.items() if k in accepted}}
     try:
         reference = build_function(**arguments)
     except Exception as error:  # a bad hyper-parameter value recorded in the config
-        raise ZooError(f"{folder / CONFIG_FILE} records hyper-parameters a {architecture} network "
+        raise ZooError(f"{metadata_path(folder)} records hyper-parameters a {architecture} network "
                        f"cannot be built with ({str(error).splitlines()[0][:200]}); the artifact "
                        "was not loaded.") from None
     found, expected = _structure(model), _structure(reference)
@@ -261,5 +318,5 @@ def check_architecture(model, config: dict, folder: Path, arch: dict | None = No
                       for i, (a, b) in enumerate(zip(found, expected)) if a != b),
                      f"{len(found)} layers where {len(expected)} were expected")
         raise IntegrityError(
-            f"{MODEL_FILE} in {folder} is not the {architecture} network its config.json "
+            f"the network in {folder} is not the {architecture} network its {metadata_path(folder).name} "
             f"describes ({where}); the artifact was not loaded.")

@@ -152,7 +152,7 @@ FINETUNE_START, FINETUNE_END = "<!-- finetune:start -->", "<!-- finetune:end -->
 def set_finetune_section(name: str, markdown: str) -> bool:
     """Put a measured "Fine-tuning" section into a registered artifact's card (maintainers: the
     benchmarks under benchmarks/finetune_*.py call it with --write-card). The card's sha256 is
-    re-pinned in the artifact's config.json and in registry.json; nothing else changes.
+    re-pinned in the artifact's zoo.json and in registry.json; nothing else changes.
     Returns whether the card changed."""
     registry.require_source_checkout("writing a registered card")
     folder = registry.packaged_folder(name)
@@ -168,9 +168,10 @@ def set_finetune_section(name: str, markdown: str) -> bool:
     if updated == card:
         return False
     io.write_text(card_path, updated)
-    config = io.read_json(folder / "config.json")
+    metadata = io.artifact_metadata_path(folder)
+    config = io.read_json(metadata)
     config["files"]["README.md"] = io.sha256_file(card_path)
-    io.write_text(folder / "config.json", json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+    io.write_text(metadata, json.dumps(config, indent=2, ensure_ascii=False) + "\n")
     registry.register_artifact(name, folder)
     write_all()
     return True

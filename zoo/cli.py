@@ -312,8 +312,8 @@ def _cmd_download(args) -> None:
     if args.name.startswith("hf://"):
         folder, source = hub.download(args.name), args.name
     else:
-        folder, source = hub.download_artifact(args.name), hub.hub_source(args.name)
-    count = len(artifacts.read_config(folder)["files"]) + 1  # and config.json itself
+        folder, source = hub.download_artifact(args.name)
+    count = len(artifacts.read_config(folder)["files"]) + 1  # and the metadata file itself
     print(f"{source}: {count} files verified in {folder}")
 
 

@@ -1,8 +1,10 @@
 """Publish artifacts to the Hugging Face Hub and load them back, verified, pinned and cached.
 
-An artifact folder is already shaped like a Hub model repository (model.keras, config.json with
-every file's sha256, README.md with the Hub's YAML front matter, plots), so publishing uploads
-the folder as it is, and loading downloads a snapshot of the repository:
+An artifact folder is already shaped like a Hub model repository, in Keras's own layout
+(config.json, metadata.json, model.weights.h5: what `keras.saving.load_model("hf://...")` reads),
+with zoo.json (the zoo's metadata and every file's sha256), README.md (the card, with the Hub's
+YAML front matter) and plots, so publishing uploads the folder as it is, and loading downloads a
+snapshot of the repository:
 
     zoo.publish("runs/mine", repo_id="me/xor-mine")      # -> the commit's URL
     zoo.load("hf://me/xor-mine")                         # newest commit on main
@@ -13,8 +15,8 @@ settings apply: HF_ENDPOINT, HF_HOME / HF_HUB_CACHE, HF_TOKEN (or `hf auth login
 HF_HUB_OFFLINE. A second load of the same revision is served from the cache; a pinned commit
 needs no network at all.
 
-Trust: every downloaded file is checked against the sha256 list in the downloaded config.json
-(and, for a registry artifact, against the registry's own list, which covers config.json too)
+Trust: every downloaded file is checked against the sha256 list in the downloaded zoo.json
+(and, for a registry artifact, against the registry's own list, which covers zoo.json too)
 before Keras reads anything, and the model is loaded with safe_mode on and only for an
 architecture the registry knows. A snapshot that fails the check is removed from the cache
 (the snapshot folder, the blobs no other snapshot uses, the refs naming it), so no later load
@@ -221,7 +223,7 @@ _NO_TOKEN = ("no Hugging Face token: publishing needs a token with write access.
 
 
 def check_card(folder: Path, config: dict) -> dict:
-    """The model card must exist, be hashed in config.json, and open with YAML front matter that
+    """The model card must exist, be hashed in zoo.json, and open with YAML front matter that
     the Hub can read, naming library_name, license and tags. Returns the front matter."""
     import yaml
     from huggingface_hub import ModelCard
@@ -232,7 +234,7 @@ def check_card(folder: Path, config: dict) -> dict:
         raise ZooError(f"{folder} has no {artifacts.CARD_FILE} (the model card); write the artifact with "
                        "zoo.artifacts.save_artifact, which renders it.")
     if artifacts.CARD_FILE not in config.get("files", {}):
-        raise ZooError(f"{artifacts.CARD_FILE} in {folder} is not listed with its sha256 in config.json.")
+        raise ZooError(f"{artifacts.CARD_FILE} in {folder} is not listed with its sha256 in {artifacts.metadata_path(folder).name}.")
     text = path.read_text(encoding="utf-8")
     if not REGEX_YAML_BLOCK.search(text):
         raise ZooError(f"the model card {path} has no YAML front matter (a block between '---' lines "
@@ -255,17 +257,21 @@ def check_card(folder: Path, config: dict) -> dict:
 
 def _check_folder(name_or_folder) -> tuple[Path, dict]:
     """Everything publish checks before it sends anything: the folder is an artifact, every file
-    matches its sha256 (the registry's list for a registry name, and config.json's own list),
+    matches its sha256 (the registry's list for a registry name, and zoo.json's own list),
     and the card is valid. Returns (folder, config)."""
     folder, expected = artifacts.resolve_folder(name_or_folder)
-    config = io.read_json(folder / artifacts.CONFIG_FILE)
-    files = config.get("files")
-    if not isinstance(files, dict) or not files:
-        raise ZooError(f"{folder / artifacts.CONFIG_FILE} lists no files with their sha256.")
+    if folder is None:
+        raise ZooError(f"{name_or_folder} is not installed here (the keras-zoo-weights package is not "
+                       "installed), so there is nothing to publish; install it, or load it from its Hub source.")
+    config = artifacts.read_config(folder)
+    files = config["files"]
     artifacts.verify_files(folder, expected)
     artifacts.verify_files(folder, files)
-    if artifacts.MODEL_FILE not in files:
-        raise ZooError(f"{folder} has no {artifacts.MODEL_FILE} listed in config.json.")
+    model_files = ((artifacts.LEGACY_MODEL_FILE,) if artifacts.is_legacy(folder)
+                   else (artifacts.KERAS_CONFIG_FILE, artifacts.WEIGHTS_FILE))
+    missing = [name for name in model_files if name not in files]
+    if missing:
+        raise ZooError(f"{folder} has no {' or '.join(missing)} listed in {artifacts.metadata_path(folder).name}.")
     registry.architecture(config.get("architecture"))  # others could not load it
     check_card(folder, config)
     return folder, config
@@ -300,7 +306,7 @@ def publish(name_or_folder, repo_id: str, private: bool = False, revision: str |
         commit = api.upload_folder(
             folder_path=folder, repo_id=repo_id, revision=revision,
             commit_message=commit_message or f"Upload {config.get('name', folder.name)} with keras-zoo",
-            allow_patterns=sorted({*config["files"], artifacts.CONFIG_FILE}),  # only the artifact's files
+            allow_patterns=sorted({*config["files"], artifacts.metadata_path(folder).name}),  # only the artifact's files
             delete_patterns=["*"])  # ...and none left over from an earlier upload
     return str(commit.commit_url)
 
@@ -466,16 +472,16 @@ def _verify_snapshot(snapshot: Path, source: str, repo_id: str, expected: dict |
     if expected:
         problems += _mismatches(snapshot, expected)
     if not problems:
-        config_path = snapshot / artifacts.CONFIG_FILE
+        config_path = artifacts.metadata_path(snapshot)
         try:
             config = io.read_json(config_path)
             files = config["files"]
             if not isinstance(files, dict) or not files:
                 raise TypeError
         except FileNotFoundError:
-            problems.append((artifacts.CONFIG_FILE, "is missing: this repository is not a keras-zoo artifact"))
+            problems.append((artifacts.METADATA_FILE, "is missing: this repository is not a keras-zoo artifact"))
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            problems.append((artifacts.CONFIG_FILE, "does not list the files with their sha256"))
+            problems.append((config_path.name, "does not list the files with their sha256"))
         else:
             problems += _mismatches(snapshot, files)
     if problems:
@@ -491,7 +497,7 @@ def _verify_snapshot(snapshot: Path, source: str, repo_id: str, expected: dict |
 def download(source: str, expected: dict | None = None) -> Path:
     """Download hf://owner/name[@revision] into the Hub cache (or find it there) and verify every
     file; returns the snapshot folder. `expected` (file -> sha256, e.g. a registry entry's
-    list) is checked as well as the config.json's own list."""
+    list) is checked as well as zoo.json's own list."""
     from huggingface_hub import snapshot_download
 
     repo_id, revision = parse_source(source)
@@ -500,6 +506,8 @@ def download(source: str, expected: dict | None = None) -> Path:
             commit = _resolve_commit(repo_id, revision)
             folder = Path(snapshot_download(repo_id, revision=commit or revision, cache_dir=cache_dir(),
                                             endpoint=_endpoint(), local_files_only=_offline() or commit is None,
+                                            # a registry artifact: only the files the registry lists
+                                            allow_patterns=sorted(expected) if expected else None,
                                             **_library()))
         if not _is_snapshot(folder, repo_id):
             # Only a ref in the cache can lead elsewhere (the commit above is checked): one that
@@ -517,28 +525,42 @@ def load_from_hub(source: str, expected: dict | None = None):
     repo_id, _ = parse_source(source)
     with _repo_lock(repo_id):
         folder = download(source, expected)
-        config = io.read_json(folder / artifacts.CONFIG_FILE)
-        art = artifacts.load_folder(folder, {**config["files"], **(expected or {})})
+        config = artifacts.read_config(folder)
+        # A registry artifact whose files all match the registry is the one the tests check.
+        art = artifacts.load_folder(folder, {**config["files"], **(expected or {})}, registered=bool(expected))
         art.hub_repo = repo_id  # a model fine-tuned from it names this repo as its base_model
         return art
 
 
-def hub_source(name: str) -> str:
-    """The pinned hf://owner/name@revision source of a registry artifact."""
-    entry = registry.artifact(name)
-    sources = entry.get("sources", [])
-    hub = [s for s in sources if s.startswith(PREFIX)]
+def registry_source(name: str, entry: dict | None = None) -> str:
+    """The hf://owner/name[@commit] source of a registry artifact. ZOO_HUB_ORG names another
+    organisation that holds the same artifacts (a mirror, a test Hub); its commits differ, so the
+    registry's pinned commit is dropped then, and the registry's sha256 list alone pins the files."""
+    entry = entry or registry.artifact(name)
+    hub = [s for s in entry.get("sources", []) if s.startswith(PREFIX)]
     if not hub:
-        raise ZooError(f"{name} has no Hugging Face Hub source (its sources: {', '.join(sources) or 'none'}); "
-                       f"it ships inside the package, so zoo.load({name!r}) needs no download.")
-    if "@" not in hub[0]:
-        raise ZooError(f"the registry's Hub source of {name}, {hub[0]}, pins no revision; a registry "
-                       "source must be hf://owner/name@commit.")
-    return hub[0]
+        raise ZooError(f"{name} has no Hugging Face Hub source in the registry; install the keras-zoo-weights "
+                       "package to load it offline.")
+    source = hub[0]
+    org = os.environ.get("ZOO_HUB_ORG", "").strip()
+    if org:
+        repo = source[len(PREFIX):].partition("@")[0].split("/", 1)[1]
+        source = f"{PREFIX}{org}/{repo}"
+        parse_source(source)  # a clear error for an org name the Hub would refuse
+    return source
 
 
-def download_artifact(name: str) -> Path:
-    """`zoo download NAME`: fetch a registry artifact from its pinned Hub source into the cache,
-    checked against the registry's sha256 list."""
-    return download(hub_source(name), expected=registry.artifact(name)["files"])
+def load_registered(name: str, entry: dict | None = None):
+    """zoo.load(NAME) for a registry artifact that is not installed: download only the files the
+    registry lists from its Hub source into the Hugging Face cache (or find them there), check
+    each against the registry's sha256, and load. Offline afterwards, from the cache."""
+    entry = entry or registry.artifact(name)
+    return load_from_hub(registry_source(name, entry), expected=entry["files"])
 
+
+def download_artifact(name: str) -> tuple[Path, str]:
+    """`zoo download NAME`: fetch a registry artifact from its Hub source into the cache, checked
+    against the registry's sha256 list. Returns (snapshot folder, source)."""
+    entry = registry.artifact(name)
+    source = registry_source(name, entry)
+    return download(source, expected=entry["files"]), source

@@ -87,9 +87,19 @@ def read_json(path: str | os.PathLike):
 
 # ------------------------------------------------------------------ output folders
 
-# The file of an artifact folder that says what the folder is (artifacts.CONFIG_FILE; io.py is
-# imported by artifacts.py, so it cannot import it back).
-_ARTIFACT_CONFIG = "config.json"
+# The file of an artifact folder that says what the folder is: zoo.json, or config.json in the
+# first layout (format_version 1). Named here, the lowest module, because artifacts.py and
+# registry.py both need them and io.py imports neither.
+ARTIFACT_METADATA = "zoo.json"
+LEGACY_ARTIFACT_METADATA = "config.json"
+
+
+def artifact_metadata_path(folder: str | os.PathLike) -> Path:
+    """zoo.json if the folder has one, else config.json (the first layout)."""
+    folder = Path(folder)
+    new = folder / ARTIFACT_METADATA
+    return new if new.is_file() or not (folder / LEGACY_ARTIFACT_METADATA).is_file() else folder / LEGACY_ARTIFACT_METADATA
+
 # Lock files this process holds (see output_lock), so that the writer of an artifact can take the
 # lock again inside a run that already holds it.
 _held_locks: set[Path] = set()
@@ -104,16 +114,18 @@ def _absolute(path: str | os.PathLike) -> Path:
 
 def not_an_artifact(path: str | os.PathLike) -> str | None:
     """Why the folder at `path` is not an artifact folder the zoo wrote, or None if it is one:
-    a config.json with "architecture" and "files", and nothing the config does not list (a file
-    a user added to an artifact folder is theirs, and replacing the folder would delete it)."""
+    a zoo.json (config.json in the first layout) with "architecture" and "files", and nothing
+    the metadata does not list (a file a user added to an artifact folder is theirs, and
+    replacing the folder would delete it)."""
     path = Path(path)
+    metadata = artifact_metadata_path(path)
     try:
-        config = json.loads((path / _ARTIFACT_CONFIG).read_text(encoding="utf-8"))
+        config = json.loads(metadata.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # missing, unreadable, not UTF-8, not JSON
-        return f"it has no readable {_ARTIFACT_CONFIG}"
+        return f"it has no readable {ARTIFACT_METADATA}"
     if not (isinstance(config, dict) and "architecture" in config and isinstance(config.get("files"), dict)):
-        return f"its {_ARTIFACT_CONFIG} is not an artifact's"
-    listed = {PurePosixPath(name) for name in config["files"]} | {PurePosixPath(_ARTIFACT_CONFIG)}
+        return f"its {metadata.name} is not an artifact's"
+    listed = {PurePosixPath(name) for name in config["files"]} | {PurePosixPath(metadata.name)}
     folders = {parent for name in listed for parent in name.parents}
     others = []
     for root, dirs, files in os.walk(path):

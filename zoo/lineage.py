@@ -1,7 +1,7 @@
 """Where a fine-tuned artifact comes from, written once for every family.
 
 A fine-tuning recipe calls `record(...)` and merges what it returns into the new artifact's
-config.json: the base artifact (its name and the sha256 of its model.keras, and the base's own
+metadata (zoo.json): the base artifact (its name and the sha256 of its weights file, and the base's own
 ancestors), the files it was fine-tuned on (name, sha256, size), the command that redoes it, and
 the metrics before and after. `cards.render_card` turns that into the card's `base_model:` front
 matter (the Hub's convention) and its "Fine-tuned from" section; `zoo info DIR` prints it.
@@ -21,7 +21,9 @@ def base_record(art) -> dict:
     """The base artifact as the new one's config records it. `hub_repo` is set on artifacts
     loaded from the Hub, whose repo id is what the Hub's `base_model:` field expects."""
     config = art.config
-    record = {"name": art.name, "model_sha256": config.get("files", {}).get("model.keras"),
+    files = config.get("files", {})
+    # The weights file: model.weights.h5, or model.keras in the first layout.
+    record = {"name": art.name, "model_sha256": files.get("model.weights.h5") or files.get("model.keras"),
               "metrics": dict(config.get("metrics", {}))}
     if getattr(art, "hub_repo", None):
         record["hub_repo"] = art.hub_repo
@@ -92,7 +94,7 @@ def card_section(config: dict) -> str:
     run = config.get("finetune", {})
     lines = ["## Fine-tuned from\n\n"]
     chain = " <- ".join(f"**{name}**" for name in ancestry(config))
-    lines.append(f"- base model: {chain} (model.keras sha256 `{base.get('model_sha256')}`)\n")
+    lines.append(f"- base model: {chain} (weights sha256 `{base.get('model_sha256')}`)\n")
     for item in config.get("finetuned_on", []):
         lines.append(f"- fine-tuned on: `{item['file']}` (sha256 `{item['sha256']}`, {item['bytes']:,} bytes)\n")
     if run.get("command"):
@@ -120,4 +122,4 @@ def describe(config: dict) -> str | None:
     base = config["base_model"]
     sha = (base.get("model_sha256") or "")[:12]
     return (f"{config.get('name', '?')} <- " + " <- ".join(names)
-            + f"; base model.keras sha256 {sha}..." + (f"; fine-tuned on {data}" if data else ""))
+            + f"; base weights sha256 {sha}..." + (f"; fine-tuned on {data}" if data else ""))

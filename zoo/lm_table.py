@@ -20,7 +20,7 @@ def neural_rows() -> list[dict]:
     registered = registry.artifacts()
     for name in NEURAL_ARTIFACTS:
         if name in registered:
-            config = io.read_json(registry.packaged_folder(name) / "config.json")
+            config = io.read_json(io.artifact_metadata_path(registry.packaged_folder(name)))
             row = table_row(name, config["metrics"], config["training"]["seconds"])
             row["hardware"] = config["training"]["environment"].get("accelerator")
             rows.append(row)

@@ -757,7 +757,7 @@ def finetune_gate(art, *, table, epochs: int = 20, out, seed: int = 0) -> Path:
     body = f"""
 Fine-tuned from **{base['name']}** with the perceptron learning rule on the truth table `{path.name}`
 ({name.upper()}): mistakes per epoch {mistakes[:10]}{' ...' if len(mistakes) > 10 else ''}, none from epoch
-{converged} on; learned w = {w[:, 0].tolist()}, b = {b.tolist()}. The table is stored in config.json
+{converged} on; learned w = {w[:, 0].tolist()}, b = {b.tolist()}. The table is stored in zoo.json
 (`truth_table`), so `zoo eval` re-measures the accuracy on it.
 
 ![decision boundary](boundary.png)

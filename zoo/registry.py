@@ -35,11 +35,34 @@ def _beside_package(name: str) -> Path:
 
 REGISTRY_PATH = _beside_package("registry.json")
 RECIPES_DIR = _beside_package("recipes")
-PRETRAINED_DIR = PACKAGE_DIR / "pretrained"
 # A source checkout (not an installed wheel): only there can maintainers rewrite the registry,
 # the packaged artifacts and MODEL_CARDS.md.
 IS_SOURCE_CHECKOUT = REGISTRY_PATH == REPO_ROOT / "registry.json" and (REPO_ROOT / "pyproject.toml").is_file()
+# The pretrained artifacts ship in a package of their own, `keras-zoo-weights` (import name
+# zoo_weights, built from weights/ in the checkout), as spaCy ships its models: the code's wheel
+# stays small, and a zoo without it downloads each artifact from its Hub source instead.
+WEIGHTS_PACKAGE = "zoo_weights"
+CHECKOUT_WEIGHTS_DIR = REPO_ROOT / "weights" / WEIGHTS_PACKAGE
 
+
+def _find_weights_dir() -> Path | None:
+    """The folder of the packaged artifacts: the checkout's weights/zoo_weights (where
+    maintainers register new ones), else the installed keras-zoo-weights, else None. Found
+    without importing anything."""
+    if IS_SOURCE_CHECKOUT and CHECKOUT_WEIGHTS_DIR.is_dir():
+        return CHECKOUT_WEIGHTS_DIR
+    spec = importlib.util.find_spec(WEIGHTS_PACKAGE)
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return None
+
+
+WEIGHTS_DIR = _find_weights_dir()
+
+
+# The Hub organisation that holds the registry's artifacts (ZOO_HUB_ORG overrides it when
+# loading, for a mirror or a test Hub; see hub.registry_source).
+DEFAULT_HUB_ORG = "keras-zoo"
 
 _registry_cache: dict = {}
 
@@ -113,13 +136,21 @@ def list_models(pattern: str = "*", pretrained: bool | None = None) -> list[str]
     return sorted(n for n in names if fnmatch.fnmatchcase(n, pattern))
 
 
-def packaged_folder(name: str) -> Path:
-    return PRETRAINED_DIR / name
+def packaged_folder(name: str) -> Path | None:
+    """Where the weights package keeps an artifact; None when that package is not installed.
+    (The folder may still be missing: a name registered after the installed weights were built.)"""
+    return WEIGHTS_DIR / name if WEIGHTS_DIR is not None else None
+
+
+def installed_folder(name: str) -> Path | None:
+    """The packaged folder of an artifact if it is there, else None (then it is downloaded)."""
+    folder = packaged_folder(name)
+    return folder if folder is not None and folder.is_dir() else None
 
 
 # ----------------------------------------------------------------------------- recipes
 # A recipe is chosen by name among the zoo's own files in recipes/, never by a path: an artifact's
-# config.json (which may come from anywhere) names its recipe, and a name that is not one of
+# metadata (zoo.json, which may come from anywhere) names its recipe, and a name that is not one of
 # ours is refused rather than imported.
 
 RECIPE_REFERENCE = re.compile(r"recipes/([a-z0-9_]+)\.py")
@@ -170,14 +201,14 @@ def recipe_for_config(config: dict):
     match = RECIPE_REFERENCE.fullmatch(reference) if isinstance(reference, str) else None
     if not match or match.group(1) not in recipe_names():
         raise UnsafeArtifactError(
-            f"the artifact's config.json names the recipe {str(reference)[:80]!r}, which is not "
+            f"the artifact's metadata names the recipe {str(reference)[:80]!r}, which is not "
             "one of the zoo's own recipes (recipes/NAME.py); the zoo never runs code an artifact "
             "points at. Use `zoo train NAME` with a registered name instead.")
     architecture = config.get("architecture")
     made_by = {entry["architecture"] for entry in artifacts().values() if entry["recipe"] == reference}
     if made_by and architecture not in made_by:
         raise UnsafeArtifactError(
-            f"the artifact's config.json says architecture {architecture!r} but names the recipe "
+            f"the artifact's metadata says architecture {architecture!r} but names the recipe "
             f"{reference!r}, which trains {', '.join(sorted(made_by))}; the artifact is "
             "inconsistent and was not used.")
     return recipe_module(match.group(1))
@@ -189,11 +220,12 @@ def register_artifact(name: str, folder: Path) -> dict:
     Called by `zoo train NAME --register`; the registry is rewritten atomically.
     """
     require_source_checkout("`zoo train NAME --register`")
-    config = io.read_json(Path(folder) / "config.json")
+    metadata = io.artifact_metadata_path(folder)
+    config = io.read_json(metadata)
     reg = load_registry()
     entry = dict(reg["artifacts"].get(name, {}))
     files = dict(config["files"])
-    files["config.json"] = io.sha256_file(Path(folder) / "config.json")
+    files[metadata.name] = io.sha256_file(metadata)  # the registry pins the metadata file too
     entry.update(
         architecture=config["architecture"],
         recipe=entry.get("recipe", f"recipes/{name.replace('-', '_')}.py"),
@@ -201,12 +233,18 @@ def register_artifact(name: str, folder: Path) -> dict:
         dataset=config.get("dataset", {}),
         metrics=config.get("metrics", {}),
         files=dict(sorted(files.items())),
-        sources=entry.get("sources") or [f"package:zoo/pretrained/{name}"],
+        sources=entry.get("sources") or default_sources(name),
     )
     reg["artifacts"][name] = entry
     reg["artifacts"] = dict(sorted(reg["artifacts"].items()))
     io.write_json(REGISTRY_PATH, reg)
     return entry
+
+
+def default_sources(name: str) -> list[str]:
+    """Where a registered artifact can be had: the weights package, and its Hub repository
+    (`zoo publish --all --record` pins the Hub source to the commit it uploaded)."""
+    return [f"package:{WEIGHTS_PACKAGE}/{name}", f"hf://{DEFAULT_HUB_ORG}/{name}"]
 
 
 def require_source_checkout(what: str) -> None:

@@ -151,7 +151,11 @@ class Served:
         self.name, self.source = name, source
         entry = registry.artifacts().get(source)
         if entry is not None:
-            self.folder, self.expected = registry.packaged_folder(source), entry["files"]
+            self.folder, self.expected = registry.installed_folder(source), entry["files"]
+            if self.folder is None:  # the weights package is not installed: fetch it now
+                from zoo import hub
+
+                self.folder, _ = hub.download_artifact(source)
         else:
             self.folder, self.expected = artifacts.resolve_folder(source)
         self.config = artifacts.read_config(self.folder)

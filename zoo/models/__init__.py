@@ -1,8 +1,18 @@
 """One module per model family: build functions and the task's Artifact class.
 
 Every family imports Keras, and this package is imported before any of them, so TensorFlow's
-start-up chatter is silenced here, once, before Keras brings it in."""
+start-up chatter is silenced here, once, before Keras brings it in.
+
+Importing this package also registers the zoo's custom layers with Keras (under the package
+name "zoo"), so that plain Keras loads every artifact the zoo publishes, with safe_mode on:
+
+    import zoo.models
+    model = keras.saving.load_model("hf://OWNER/NAME")     # or an artifact folder
+"""
 
 from zoo._quiet import import_backend_quietly
 
 import_backend_quietly()
+
+# The families whose networks use layers of their own (registered when their module runs).
+from zoo.models import rnnlm, word2vec  # noqa: E402,F401
