@@ -17,72 +17,33 @@ import pytest
 
 import zoo
 from zoo import artifacts, io, registry
+from model_io import PLAIN_KERAS_SCRIPT, outputs, sample_inputs
 
 DATA = Path(__file__).parent / "data"
 ARTIFACTS = sorted(registry.artifacts())
 
 
-def sample_inputs(model, seed=0) -> dict:
-    """A small batch for each of the model's inputs, by input name: token ids 0..1 for integer
-    inputs (valid for every vocabulary), standard normal values for the others."""
-    rng = np.random.default_rng(seed)
-    batch = {}
-    for tensor in model.inputs:
-        shape = [2] + [dim if dim is not None else 5 for dim in tensor.shape[1:]]
-        if "int" in str(tensor.dtype):
-            batch[tensor.name] = rng.integers(0, 2, size=shape).astype(str(tensor.dtype))
-        else:
-            batch[tensor.name] = rng.standard_normal(shape).astype("float32")
-    return batch
-
-
-def outputs(model, batch: dict):
-    """The model's outputs for a batch given by input name, as a list of arrays."""
-    import keras
-
-    structure = model.input  # a tensor, a list or a dict of them, as the model was built
-    arguments = keras.tree.map_structure(lambda tensor: batch[tensor.name], structure)
-    result = model(arguments, training=False)
-    return [np.asarray(r) for r in keras.tree.flatten(result)]
-
-
-PLAIN_KERAS = """
-import sys, numpy as np
-import zoo.models  # registers the zoo's layers: nothing else of the zoo is used
-import keras
-folder, inputs, out = sys.argv[1], sys.argv[2], sys.argv[3]
-model = keras.saving.load_model(folder, compile=False, safe_mode=True)
-batch = dict(np.load(inputs))
-result = model(keras.tree.map_structure(lambda t: batch[t.name], model.input), training=False)
-np.savez(out, *[np.asarray(r) for r in keras.tree.flatten(result)])
-"""
-
-
 def test_plain_keras_loads_every_artifact_and_agrees_with_zoo_load(tmp_path):
+    """In a separate interpreter that imports only zoo.models (which registers the zoo's layers)
+    and Keras: keras.saving.load_model(folder) with safe_mode on, for all twelve."""
     script = tmp_path / "plain_keras.py"
-    script.write_text(PLAIN_KERAS)
-    # One process for all twelve would hide a layer registered by an earlier load, so each
-    # artifact gets a fresh interpreter (they run two at a time).
-    jobs = []
+    script.write_text(PLAIN_KERAS_SCRIPT)
+    arguments, expected = [], {}
     for name in ARTIFACTS:
         model = zoo.load(name).model
         batch = sample_inputs(model)
         np.savez(tmp_path / f"{name}-in.npz", **batch)
-        command = [sys.executable, str(script), str(registry.packaged_folder(name)),
-                   str(tmp_path / f"{name}-in.npz"), str(tmp_path / f"{name}-out.npz")]
-        jobs.append((name, outputs(model, batch), command))
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    for start in range(0, len(jobs), 2):
-        running = [(name, expected, subprocess.Popen(command, env=env, cwd=tmp_path, stderr=subprocess.PIPE,
-                                                     text=True))
-                   for name, expected, command in jobs[start:start + 2]]
-        for name, expected, process in running:
-            _, err = process.communicate(timeout=300)
-            assert process.returncode == 0, f"{name}: {err[-2000:]}"
-            got = list(np.load(tmp_path / f"{name}-out.npz").values())
-            assert len(got) == len(expected), name
-            for a, b in zip(got, expected):
-                np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+        expected[name] = outputs(model, batch)
+        arguments += [str(registry.packaged_folder(name)), str(tmp_path / f"{name}-in.npz"),
+                      str(tmp_path / f"{name}-out.npz")]
+    result = subprocess.run([sys.executable, str(script), *arguments], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ARTIFACTS:
+        got = list(np.load(tmp_path / f"{name}-out.npz").values())
+        assert len(got) == len(expected[name]), name
+        for a, b in zip(got, expected[name]):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
 
 
 def array_digests(weights_file) -> dict:

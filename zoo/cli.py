@@ -291,11 +291,52 @@ def _cmd_filter(args) -> None:
 def _cmd_publish(args) -> None:
     from zoo import hub
 
+    if args.all:
+        if args.artifact or args.repo_id:
+            raise InvalidInputError("give either --all or an ARTIFACT and a REPO_ID, not both.")
+        commits = hub.publish_all(args.org, record=args.record, token=args.token)
+        print(f"published {len(commits)} artifacts to hf://{args.org}/"
+              + ("; registry.json records their commits" if args.record else ""))
+        return
+    if args.org != registry_org() or args.record:
+        raise InvalidInputError("--org and --record go with --all.")
+    if not (args.artifact and args.repo_id):
+        raise InvalidInputError("give the ARTIFACT (a folder or registry name) and the REPO_ID (owner/name) "
+                                "to publish to, or --all for every registry artifact.")
     url = hub.publish(args.artifact, repo_id=args.repo_id, private=args.private,
                       revision=args.revision, token=args.token, commit_message=args.message)
     commit = url.rstrip("/").rsplit("/", 1)[-1]
     print(f"published {args.artifact} to {url}")
     print(f"load it with: zoo.load('hf://{args.repo_id}@{commit}')")
+
+
+def registry_org() -> str:
+    from zoo import registry
+
+    return registry.DEFAULT_HUB_ORG
+
+
+def _cmd_cache(args) -> None:
+    from zoo import hub
+
+    if args.action == "rm":
+        if not args.name:
+            raise InvalidInputError("`zoo cache rm` needs a NAME (a registry name or hf://owner/name); "
+                                    "`zoo cache ls` lists what is cached.")
+        repo_id, freed = hub.remove_cached(args.name)
+        print(f"removed {repo_id} from the cache ({freed} freed)")
+        return
+    if args.name:
+        raise InvalidInputError("`zoo cache ls` takes no NAME.")
+    repos = hub.cached_repos()
+    if not repos:
+        print(f"the Hugging Face cache ({hub.cache_dir()}) holds no model repositories")
+        return
+    print(f"{'repository':<40} {'registry name':<24} {'size':>9} {'revisions':>9} {'files':>5}")
+    for repo in repos:
+        print(f"{repo['repo_id']:<40} {repo['name'] or '-':<24} {repo['size_text']:>9} "
+              f"{len(repo['revisions']):>9} {repo['files']:>5}")
+    print(f"({hub.cache_dir()}; `zoo cache rm NAME` removes one)")
 
 
 def _cmd_export(args) -> None:
@@ -472,8 +513,14 @@ def build_parser() -> argparse.ArgumentParser:
              "matter) and upload it to a Hub model repository, creating it if needed. Prints the "
              "commit's URL. The token comes from --token, HF_TOKEN or `hf auth login`; HF_ENDPOINT "
              "picks another Hub.")
-    p.add_argument("artifact", help="artifact folder (e.g. runs/mine) or registry name")
-    p.add_argument("repo_id", help="owner/name of the Hub repository")
+    p.add_argument("artifact", nargs="?", help="artifact folder (e.g. runs/mine) or registry name")
+    p.add_argument("repo_id", nargs="?", help="owner/name of the Hub repository")
+    p.add_argument("--all", action="store_true",
+                   help="publish every registry artifact, each to ORG/NAME (maintainers; see CONTRIBUTING.md)")
+    p.add_argument("--org", default=registry_org(),
+                   help=f"with --all: the organisation or user to publish to (default: {registry_org()})")
+    p.add_argument("--record", action="store_true",
+                   help="with --all: pin each registry source to the commit just made (source checkout only)")
     p.add_argument("--private", action="store_true", help="create the repository as private")
     p.add_argument("--revision", help="branch to commit to (created if missing; default: main)")
     p.add_argument("--message", help="commit message")
@@ -485,6 +532,14 @@ def build_parser() -> argparse.ArgumentParser:
              "checking every file's sha256. Later loads, offline too (HF_HUB_OFFLINE=1), come "
              "from the cache.")
     p.add_argument("name", help="registry artifact name, or hf://owner/name[@revision]")
+
+    p = verb("cache", _cmd_cache, "list or remove the artifacts downloaded from the Hub",
+             "The Hugging Face cache (HF_HOME / HF_HUB_CACHE) as huggingface_hub's scan_cache_dir "
+             "sees it: `zoo cache ls` lists each model repository with its size, revisions and the "
+             "registry name it holds; `zoo cache rm NAME` (or hf://owner/name) deletes every cached "
+             "revision of it.")
+    p.add_argument("action", choices=["ls", "rm"], help="ls: list; rm: remove one repository")
+    p.add_argument("name", nargs="?", help="with rm: a registry name or hf://owner/name")
 
     from zoo.exporting import FORMATS  # (stdlib only: no backend is imported for --help)
 

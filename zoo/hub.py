@@ -564,3 +564,95 @@ def download_artifact(name: str) -> tuple[Path, str]:
     entry = registry.artifact(name)
     source = registry_source(name, entry)
     return download(source, expected=entry["files"]), source
+
+
+# ----------------------------------------------------------------------------- the registry's Hub copies
+
+
+def publish_all(org: str, *, record: bool = False, token: str | None = None, progress=print) -> dict[str, str]:
+    """`zoo publish --all`: publish every installed registry artifact to ORG/NAME; returns
+    {name: commit id}. record=True writes each pinned source (hf://ORG/NAME@commit) into
+    registry.json: a maintainer's step against the real Hub, in a source checkout only (see
+    CONTRIBUTING.md), so that no commit that no Hub holds is ever recorded."""
+    if record:
+        registry.require_source_checkout("`zoo publish --all --record`")
+    if not _valid_repo_id(f"{org}/x"):
+        raise InvalidInputError(f"{org!r} is not a Hub organisation or user name (letters, digits, '-', '_', '.').")
+    names = sorted(registry.artifacts())
+    missing = [name for name in names if registry.installed_folder(name) is None]
+    if missing:
+        raise ZooError(f"{', '.join(missing)} not installed here (the keras-zoo-weights package), so "
+                       "there is nothing to publish for them; publish from a source checkout.")
+    commits = {}
+    for number, name in enumerate(names, 1):
+        url = publish(name, repo_id=f"{org}/{name}", token=token,
+                      commit_message=f"{name}: keras-zoo's pretrained artifact")
+        commits[name] = url.rstrip("/").rsplit("/", 1)[-1]
+        progress(f"[{number}/{len(names)}] {name} -> hf://{org}/{name}@{commits[name]}")
+    if record:
+        record_sources(org, commits)
+    return commits
+
+
+def record_sources(org: str, commits: dict[str, str]) -> None:
+    """Pin each artifact's Hub source to hf://ORG/NAME@commit in registry.json (atomically)."""
+    reg = registry.load_registry()
+    for name, commit in commits.items():
+        if not COMMIT.fullmatch(commit):
+            raise HubError(f"the Hub answered {commit[:80]!r} as the commit of {org}/{name}, which is not a "
+                           "commit id; registry.json was not changed.")
+        entry = reg["artifacts"][name]
+        others = [s for s in entry["sources"] if not s.startswith(PREFIX)]
+        entry["sources"] = [*others, f"{PREFIX}{org}/{name}@{commit}"]
+    io.write_json(registry.REGISTRY_PATH, reg)
+
+
+def _repo_of(name_or_source: str) -> str:
+    """A registry name or hf://owner/name -> the Hub repository id it is cached under."""
+    if name_or_source.startswith(PREFIX):
+        return parse_source(name_or_source)[0]
+    if name_or_source in registry.artifacts():
+        return parse_source(registry_source(name_or_source))[0]
+    raise registry.unknown_name_error(name_or_source, registry.artifacts(), "artifact")
+
+
+def cached_repos() -> list[dict]:
+    """`zoo cache ls`: the model repositories in the Hugging Face cache (huggingface_hub's
+    scan_cache_dir), each with its size, revisions and the registry name it holds, if any."""
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound
+
+    try:
+        scan = scan_cache_dir(cache_dir())
+    except CacheNotFound:
+        return []
+    names = {}
+    for name in registry.artifacts():
+        with contextlib.suppress(ZooError):
+            names[_repo_of(name)] = name
+    return [{"repo_id": repo.repo_id, "name": names.get(repo.repo_id), "size": repo.size_on_disk,
+             "size_text": repo.size_on_disk_str, "revisions": sorted(r.commit_hash for r in repo.revisions),
+             "files": repo.nb_files, "path": str(repo.repo_path)}
+            for repo in sorted(scan.repos, key=lambda r: r.repo_id) if repo.repo_type == "model"]
+
+
+def remove_cached(name_or_source: str) -> tuple[str, str]:
+    """`zoo cache rm NAME`: delete every cached revision of a registry artifact (or of
+    hf://owner/name) through huggingface_hub's own delete strategy, under the repository's lock.
+    Returns (repo id, the space freed, as text)."""
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound
+
+    repo_id = _repo_of(name_or_source)
+    with _repo_lock(repo_id):
+        try:
+            scan = scan_cache_dir(cache_dir())
+        except CacheNotFound:
+            scan = None
+        repos = [r for r in (scan.repos if scan else []) if r.repo_id == repo_id and r.repo_type == "model"]
+        if not repos:
+            raise ZooError(f"{repo_id} is not in the Hugging Face cache ({cache_dir()}); `zoo cache ls` lists what is.")
+        strategy = scan.delete_revisions(*[r.commit_hash for r in repos[0].revisions])
+        freed = strategy.expected_freed_size_str
+        strategy.execute()
+    return repo_id, freed
