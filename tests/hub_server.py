@@ -26,6 +26,18 @@ answering "regular" keeps the fake small without changing the client's behaviour
 Errors look like the Hub's: 401 with X-Error-Message "Invalid credentials in Authorization
 header" for an unknown token, 403 when writing to someone else's namespace, 404 with X-Error-Code
 RepoNotFound / RevisionNotFound / EntryNotFound.
+
+Model cards: like the Hub, the fake checks a README.md's YAML front matter on POST
+/api/validate-yaml and again when a commit adds README.md, and answers a card it refuses with a
+400 that lists the problems the way the Hub words them ('"license" must be one of [...]'). The
+rules are written here from the Hub's documentation, apart from the zoo's own validator
+(zoo.cards.card_problems), so that a card the real Hub refuses fails a test here too:
+  - datasets: each a dataset id ([owner/]name);
+  - base_model: each a model the Hub holds (here: a repository on this fake);
+  - base_model_relation: adapter, merge, quantized or finetune;
+  - pipeline_tag: one of the Hub's pipeline tags; license: one of its license identifiers;
+  - model-index: a list of {name, results}, each result with task.type, dataset.type,
+    dataset.name and metrics, each metric with type and value (hub-docs, modelcard.md).
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ import collections
 import hashlib
 import itertools
 import json
+import re
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -43,6 +56,32 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
+
+# The Hub's pipeline tags: PIPELINE_DATA's keys in huggingface.js, packages/tasks/src/pipelines.ts.
+PIPELINE_TAGS = """text-classification token-classification table-question-answering question-answering
+zero-shot-classification translation summarization feature-extraction text-generation fill-mask
+sentence-similarity text-to-speech text-to-audio automatic-speech-recognition audio-to-audio
+audio-classification audio-text-to-text voice-activity-detection depth-estimation image-classification
+object-detection image-segmentation text-to-image image-to-text image-to-image image-to-video
+unconditional-image-generation video-classification reinforcement-learning robotics tabular-classification
+tabular-regression tabular-to-text table-to-text multiple-choice text-ranking text-retrieval
+time-series-forecasting text-to-video image-text-to-text image-text-to-image image-text-to-video
+visual-question-answering document-question-answering zero-shot-image-classification graph-ml
+mask-generation zero-shot-object-detection text-to-3d image-to-3d image-feature-extraction
+video-text-to-text keypoint-detection visual-document-retrieval any-to-any video-to-video other""".split()
+# The Hub's license identifiers: hub-docs, docs/hub/repositories-licenses.md.
+LICENSES = """apache-2.0 mit openrail bigscience-openrail-m creativeml-openrail-m bigscience-bloom-rail-1.0
+bigcode-openrail-m afl-3.0 artistic-2.0 bsl-1.0 bsd bsd-2-clause bsd-3-clause bsd-3-clause-clear c-uda cc
+cc0-1.0 cc-by-2.0 cc-by-2.5 cc-by-3.0 cc-by-4.0 cc-by-sa-3.0 cc-by-sa-4.0 cc-by-nc-2.0 cc-by-nc-3.0
+cc-by-nc-4.0 cc-by-nd-4.0 cc-by-nc-nd-3.0 cc-by-nc-nd-4.0 cc-by-nc-sa-2.0 cc-by-nc-sa-3.0 cc-by-nc-sa-4.0
+cdla-sharing-1.0 cdla-permissive-1.0 cdla-permissive-2.0 wtfpl ecl-2.0 epl-1.0 epl-2.0 etalab-2.0 eupl-1.1
+eupl-1.2 agpl-3.0 gfdl gpl gpl-2.0 gpl-3.0 lgpl lgpl-2.1 lgpl-3.0 isc h-research intel-research lppl-1.3c
+ms-pl apple-ascl apple-amlr mpl-2.0 odc-by odbl openmdw-1.0 openmdw-1.1 openrail++ osl-3.0 postgresql
+ofl-1.1 ncsa unlicense zlib pddl lgpl-lr deepfloyd-if-license fair-noncommercial-research-license llama2
+llama3 llama3.1 llama3.2 llama3.3 llama4 grok2-community gemma unknown other""".split()
+BASE_MODEL_RELATIONS = ["adapter", "merge", "quantized", "finetune"]
+# A dataset id as the Hub spells one: [owner/]name, letters, digits, '-', '_', '.'.
+DATASET_ID = re.compile(r"(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]{0,95}")
 
 MAX_BODY = 32 << 20          # one request
 MAX_STORED = 128 << 20       # all blobs together
@@ -255,19 +294,44 @@ class FakeHub:
         return {"url": f"{self.url}/{repo_id}", "name": repo_id, "id": repo_id}
 
     def validate_yaml(self, body):
-        content = body.get("content", "")
-        errors = []
-        if content.startswith("---"):
-            block = content.split("\n---", 1)[0].removeprefix("---")
-            try:
-                meta = yaml.safe_load(block)
-                if meta is not None and not isinstance(meta, dict):
-                    errors.append("the metadata is not a mapping")
-            except yaml.YAMLError as error:
-                errors.append(f"invalid YAML: {error}")
-        if errors:
-            raise _BadYaml(errors)
+        if body.get("repoType", "model") in (None, "model"):
+            errors = self._card_errors(body.get("content", ""))
+            if errors:
+                raise _BadYaml(errors)
         return {"errors": [], "warnings": []}
+
+    def _card_errors(self, content: str) -> list[str]:
+        """What the Hub refuses in a README.md's front matter, worded as the Hub words it."""
+        if not content.startswith("---"):
+            return []
+        block = content.split("\n---", 1)[0].removeprefix("---")
+        try:
+            meta = yaml.safe_load(block)
+        except yaml.YAMLError as error:
+            return [f"invalid YAML: {' '.join(str(error).split())}"]
+        if meta is None:
+            return []
+        if not isinstance(meta, dict):
+            return ["the metadata is not a mapping"]
+        errors = []
+        datasets = meta.get("datasets")
+        for i, value in enumerate(datasets if isinstance(datasets, list) else [datasets] if datasets else []):
+            if not (isinstance(value, str) and DATASET_ID.fullmatch(value) and ".." not in value
+                    and "--" not in value):
+                errors.append(f'"datasets[{i}]" with value "{value}" is not valid. If possible, use a dataset id '
+                              "from https://hf.co/datasets.")
+        base = meta.get("base_model")
+        for value in base if isinstance(base, list) else [base] if base is not None else []:
+            if not (isinstance(value, str) and value in self.repos):  # the Hub resolves it to a model it holds
+                errors.append(f'"base_model" with value "{value}" is not valid. Use a model id from '
+                              "https://hf.co/models.")
+        for key, allowed in (("pipeline_tag", PIPELINE_TAGS), ("license", LICENSES),
+                             ("base_model_relation", BASE_MODEL_RELATIONS)):
+            if key in meta and meta[key] not in allowed:
+                errors.append(f'"{key}" must be one of [{", ".join(allowed)}]')
+        if "model-index" in meta:
+            errors += _model_index_errors(meta["model-index"])
+        return errors
 
     def repo_info(self, user, repo_id, revision):
         repo = self._readable(repo_id, user)
@@ -326,7 +390,12 @@ class FakeHub:
             elif key == "file":
                 if value.get("encoding") != "base64":
                     raise HubError(400, "the fake Hub takes base64 file contents only")
-                files[value["path"]] = self._store(base64.b64decode(value["content"]))
+                content = base64.b64decode(value["content"])
+                if value["path"] == "README.md":  # the Hub checks the card again on every commit
+                    errors = self._card_errors(content.decode("utf-8", errors="replace"))
+                    if errors:
+                        raise _BadYaml(errors)
+                files[value["path"]] = self._store(content)
             elif key == "deletedFile":
                 files.pop(value["path"], None)
             elif key == "deletedFolder":
@@ -338,6 +407,44 @@ class FakeHub:
         repo.branches[revision] = sha
         return {"commitUrl": f"{self.url}/{repo_id}/commit/{sha}", "commitOid": sha,
                 "success": True, "pullRequestUrl": None}
+
+
+def _model_index_errors(model_index) -> list[str]:
+    """model-index as hub-docs' modelcard.md specifies it, in the Hub's (Joi's) words."""
+    if not isinstance(model_index, list):
+        return ['"model-index" must be an array']
+    errors = []
+    for i, model in enumerate(model_index):
+        if not isinstance(model, dict):
+            errors.append(f'"model-index[{i}]" must be of type object')
+            continue
+        if not isinstance(model.get("name"), str):
+            errors.append(f'"model-index[{i}].name" is required')
+        results = model.get("results")
+        if not isinstance(results, list):
+            errors.append(f'"model-index[{i}].results" must be an array')
+            continue
+        for j, result in enumerate(results):
+            at = f"model-index[{i}].results[{j}]"
+            if not isinstance(result, dict):
+                errors.append(f'"{at}" must be of type object')
+                continue
+            for part, keys in (("task", ["type"]), ("dataset", ["type", "name"])):
+                section = result.get(part)
+                if not isinstance(section, dict):
+                    errors.append(f'"{at}.{part}" is required')
+                    continue
+                errors += [f'"{at}.{part}.{key}" is required' for key in keys if not isinstance(section.get(key), str)]
+            metrics = result.get("metrics")
+            if not isinstance(metrics, list):
+                errors.append(f'"{at}.metrics" must be an array')
+                continue
+            for k, metric in enumerate(metrics):
+                if not isinstance(metric, dict):
+                    errors.append(f'"{at}.metrics[{k}]" must be of type object')
+                    continue
+                errors += [f'"{at}.metrics[{k}].{key}" is required' for key in ("type", "value") if metric.get(key) is None]
+    return errors
 
 
 class _BadYaml(HubError):
@@ -415,7 +522,12 @@ class _Handler(BaseHTTPRequestHandler):
             headers["X-Error-Code"] = error.code
         payload = {"error": error.message, **error.extra}
         if isinstance(error, _BadYaml):
+            if "text/plain" in self.headers.get("Accept", ""):  # ModelCard.validate asks for text
+                text = "".join(f"- Error: {m}\n" for m in error.errors)
+                self._send(error.status, headers={**headers, "Content-Type": "text/plain"}, body=text.encode())
+                return
             payload["errors"] = [{"message": m} for m in error.errors]
+            payload["warnings"] = []
         self._send(error.status, payload, headers)
 
     def _dispatch(self):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import data, io, registry, samplers, training
+from zoo import cards, data, io, registry, samplers, training
 from zoo.models import charrnn
 
 RECIPE = registry.recipe_module("charrnn_shakespeare")
@@ -260,7 +260,8 @@ def test_finetune_learns_new_text_and_leaves_base_alone(pretrained, tmp_path):
     assert tuned.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert tuned.config["finetuned_on"] == [{"file": "sensors.txt", "sha256": io.sha256_file(text_file),
                                              "bytes": text_file.stat().st_size}]
-    assert f"base_model: \"{NAME}\"" in tuned.card and io.sha256_file(text_file) in tuned.card
+    assert f"**{NAME}**" in tuned.card and io.sha256_file(text_file) in tuned.card
+    assert "base_model" not in cards.read_front_matter(tuned.card)  # a zoo name is no Hub id
     assert {p.name: io.sha256_file(p) for p in pretrained.folder.iterdir()} == base_files
     # Its metrics are on tinyshakespeare's validation text, so `zoo eval DIR` re-measures them.
     assert all(row["ok"] for row in zoo.evaluate(out).values())

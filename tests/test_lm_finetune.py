@@ -11,7 +11,7 @@ import pytest
 from gensim.test.utils import datapath
 
 import zoo
-from zoo import io, recipe_steps, registry, words
+from zoo import cards, io, recipe_steps, registry, words
 from zoo.errors import ZooError
 
 SMOKE = {"ngram-lm": ("ngram-lm-shakespeare", "recipes.ngram_lm_shakespeare"),
@@ -98,7 +98,8 @@ def test_finetune_learns_new_words_and_leaves_base_alone(smoke_bases, architectu
     assert tuned.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert tuned.config["finetuned_on"] == [{"file": "news.txt", "sha256": io.sha256_file(text),
                                              "bytes": text.stat().st_size}]
-    assert f'base_model: "{name}"' in tuned.card and added[0] in tuned.card
+    assert f"**{name}**" in tuned.card and added[0] in tuned.card
+    assert "base_model" not in cards.read_front_matter(tuned.card)  # a zoo name is no Hub id
     assert zoo.info(str(out))["lineage"].startswith(f"news <- {name};")
     assert {p.name: io.sha256_file(p) for p in base_folder.iterdir()} == base_files
 

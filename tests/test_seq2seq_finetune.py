@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import io, registry
+from zoo import cards, io, registry
 from zoo.models import dates, seq2seq
 
 NAME = "seq2seq-dates"
@@ -95,7 +95,8 @@ def test_finetune_learns_new_format_keeps_lineage_and_leaves_base_alone(smoke_ba
     assert tuned.config["finetuned_on"] == [{"file": "french.tsv", "sha256": io.sha256_file(tsv),
                                              "bytes": tsv.stat().st_size}]
     assert base.name == NAME  # a smoke run is named as the recipe's artifact
-    assert f'base_model: "{NAME}"' in tuned.card and "rehearsal" in tuned.card
+    assert f"**{NAME}**" in tuned.card and "rehearsal" in tuned.card
+    assert "base_model" not in cards.read_front_matter(tuned.card)  # a zoo name is no Hub id
     assert zoo.info(str(out))["lineage"].startswith(f"fr <- {NAME};")
     # Its metrics are on the base's test set, so `zoo eval DIR` re-measures every one of them.
     assert all(row["ok"] for row in zoo.evaluate(out).values())

@@ -10,7 +10,7 @@ from PIL import Image
 from scipy import signal
 
 import zoo
-from zoo import io, recipe_steps
+from zoo import cards, io, recipe_steps
 from zoo.models import conv, perceptron
 
 
@@ -85,7 +85,8 @@ def test_filter_finetune_adds_the_filter_and_leaves_base_alone(tmp_path):
     assert run["command"] == "zoo finetune cnn-filters-learned --pair in.png out.npy --out mine -o kernel_size=5 -o name=mine"
     assert bank.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert [d["file"] for d in bank.config["finetuned_on"]] == ["in.png", "out.npy"]
-    assert 'base_model: "cnn-filters-learned"' in bank.card and "## Fine-tuned from" in bank.card
+    assert "**cnn-filters-learned**" in bank.card and "## Fine-tuned from" in bank.card
+    assert "base_model" not in cards.read_front_matter(bank.card)  # a zoo name is no Hub id
     assert zoo.info(str(out))["lineage"].startswith("mine <- cnn-filters-learned;")
     assert files_of(base.folder) == base_files
     checks = zoo.evaluate(out)

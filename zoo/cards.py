@@ -5,6 +5,7 @@ at the top of the repository, generated from them (`zoo cards` rewrites it; a te
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from zoo import io, lineage, registry
@@ -15,26 +16,198 @@ TABLE_START, TABLE_END = "<!-- models:start -->", "<!-- models:end -->"
 LM_TABLE_START, LM_TABLE_END = "<!-- lm-table:start -->", "<!-- lm-table:end -->"
 
 
-def _yaml_list(key: str, values) -> str:
-    # YAML by hand (the front matter is flat): JSON strings are valid YAML scalars.
-    return f"{key}:\n" + "".join(f"- {json.dumps(str(v))}\n" for v in values)
+# The Hub's pipeline tags: the keys of PIPELINE_DATA in huggingface.js,
+# packages/tasks/src/pipelines.ts (huggingface_hub carries no copy). text2text-generation is not
+# one since July 2025 (huggingface.js #1590): it is a sub-task of text-generation now.
+HUB_PIPELINE_TAGS = frozenset("""
+    text-classification token-classification table-question-answering question-answering
+    zero-shot-classification translation summarization feature-extraction text-generation fill-mask
+    sentence-similarity text-to-speech text-to-audio automatic-speech-recognition audio-to-audio
+    audio-classification audio-text-to-text voice-activity-detection depth-estimation
+    image-classification object-detection image-segmentation text-to-image image-to-text
+    image-to-image image-to-video unconditional-image-generation video-classification
+    reinforcement-learning robotics tabular-classification tabular-regression tabular-to-text
+    table-to-text multiple-choice text-ranking text-retrieval time-series-forecasting text-to-video
+    image-text-to-text image-text-to-image image-text-to-video visual-question-answering
+    document-question-answering zero-shot-image-classification graph-ml mask-generation
+    zero-shot-object-detection text-to-3d image-to-3d image-feature-extraction video-text-to-text
+    keypoint-detection visual-document-retrieval any-to-any video-to-video other""".split())
+# The Hub's license identifiers: hub-docs, docs/hub/repositories-licenses.md ("other" for any
+# license not listed, named by license_name).
+HUB_LICENSES = frozenset("""
+    apache-2.0 mit openrail bigscience-openrail-m creativeml-openrail-m bigscience-bloom-rail-1.0
+    bigcode-openrail-m afl-3.0 artistic-2.0 bsl-1.0 bsd bsd-2-clause bsd-3-clause bsd-3-clause-clear
+    c-uda cc cc0-1.0 cc-by-2.0 cc-by-2.5 cc-by-3.0 cc-by-4.0 cc-by-sa-3.0 cc-by-sa-4.0 cc-by-nc-2.0
+    cc-by-nc-3.0 cc-by-nc-4.0 cc-by-nd-4.0 cc-by-nc-nd-3.0 cc-by-nc-nd-4.0 cc-by-nc-sa-2.0
+    cc-by-nc-sa-3.0 cc-by-nc-sa-4.0 cdla-sharing-1.0 cdla-permissive-1.0 cdla-permissive-2.0 wtfpl
+    ecl-2.0 epl-1.0 epl-2.0 etalab-2.0 eupl-1.1 eupl-1.2 agpl-3.0 gfdl gpl gpl-2.0 gpl-3.0 lgpl
+    lgpl-2.1 lgpl-3.0 isc h-research intel-research lppl-1.3c ms-pl apple-ascl apple-amlr mpl-2.0
+    odc-by odbl openmdw-1.0 openmdw-1.1 openrail++ osl-3.0 postgresql ofl-1.1 ncsa unlicense zlib
+    pddl lgpl-lr deepfloyd-if-license fair-noncommercial-research-license llama2 llama3 llama3.1
+    llama3.2 llama3.3 llama4 grok2-community gemma unknown other""".split())
+# How a model relates to its base_model, as the Hub's model tree reads it.
+HUB_BASE_MODEL_RELATIONS = ("adapter", "merge", "quantized", "finetune")
+# The card's keys in the order a reader looks for them (model-index, the longest, comes last).
+FRONT_MATTER_ORDER = ["library_name", "license", "pipeline_tag", "language", "tags", "datasets",
+                      "base_model", "base_model_relation"]
+FRONT_MATTER = re.compile(r"\A---\n(.*?\n)?---\n", re.S)
+
+
+def hub_dataset_id(config: dict) -> str | None:
+    """The Hub's id of the data an artifact was trained on, or None for data the Hub does not
+    hold (generated points, a truth table, a sample photograph): those the card's text describes."""
+    from zoo import data
+
+    known = data.DATASETS.get(config.get("dataset", {}).get("name"))
+    return known.hub_id if known else None
+
+
+def _is_measured_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:96] or "data"
+
+
+def _eval_results(config: dict, architecture: dict) -> list:
+    """The config's measured metrics (numbers only) as huggingface_hub EvalResults: one task (the
+    architecture's pipeline tag), one dataset, so the Hub shows them together."""
+    from huggingface_hub import EvalResult
+
+    data_name = str(config.get("dataset", {}).get("name") or "unnamed data")
+    # model-index needs a dataset type: the Hub id when there is one, else an id-like name of
+    # the zoo's data (the card's "Data" section says what it is).
+    data_type = hub_dataset_id(config) or _slug(data_name)
+    return [EvalResult(task_type=architecture.get("pipeline_tag") or "other", task_name=architecture.get("task"),
+                       dataset_type=data_type, dataset_name=data_name, metric_type=key, metric_value=value)
+            for key, value in sorted(config.get("metrics", {}).items()) if _is_measured_number(value)]
 
 
 def front_matter(config: dict) -> str:
+    """The card's YAML front matter (with its two '---' lines), built with huggingface_hub's
+    ModelCardData, so that the Hub reads back exactly what the zoo means."""
+    from huggingface_hub import ModelCardData
+
     card = config.get("card", {})
-    lines = ["---\n", "library_name: keras\n", f"license: {card.get('license', 'mit')}\n"]
+    architecture = registry.architectures().get(config.get("architecture"), {})
     tags = ["keras", "keras-zoo", config["architecture"], *card.get("tags", [])]
-    lines.append(_yaml_list("tags", list(dict.fromkeys(tags))))  # each once, in order
-    dataset = config.get("dataset", {}).get("name")
-    if dataset:
-        lines.append(_yaml_list("datasets", [dataset]))
-    if config.get("metrics"):
-        lines.append(_yaml_list("metrics", sorted(config["metrics"])))
+    dataset = hub_dataset_id(config)
     base = lineage.hub_base_model(config)
-    if base:  # the Hub's convention for a fine-tuned model
-        lines.append(f"base_model: {json.dumps(base)}\nbase_model_relation: finetune\n")
-    lines.append("---\n")
-    return "".join(lines)
+    results = _eval_results(config, architecture)
+    metadata = ModelCardData(
+        library_name="keras", license=card.get("license", "mit"),
+        pipeline_tag=architecture.get("pipeline_tag"), language=architecture.get("language"),
+        tags=list(dict.fromkeys(str(tag) for tag in tags)),  # each once, in order
+        datasets=[dataset] if dataset else None,
+        base_model=base, base_model_relation="finetune" if base else None,
+        model_name=config["name"] if results else None, eval_results=results or None)
+    return f"---\n{metadata.to_yaml(original_order=FRONT_MATTER_ORDER)}\n---\n"
+
+
+def with_front_matter(card_text: str, config: dict) -> str:
+    """A card with its front matter replaced by front_matter(config); the rest is kept as it is,
+    byte for byte (a card without front matter gets it put on top)."""
+    match = FRONT_MATTER.match(card_text)
+    body = card_text[match.end():] if match else card_text
+    return front_matter(config) + body
+
+
+def read_front_matter(card_text: str) -> dict | None:
+    """The metadata of a card's front matter; None when it has none."""
+    import yaml
+
+    match = FRONT_MATTER.match(card_text)
+    if not match:
+        return None
+    return yaml.safe_load(match.group(1) or "") or {}
+
+
+def is_hub_repo_id(value) -> bool:
+    """owner/name as the Hub spells a repository (huggingface_hub's rule, with the owner
+    required: the Hub keeps its old un-owned datasets and models under organisations now)."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if not isinstance(value, str) or value.count("/") != 1:
+        return False
+    try:
+        validate_repo_id(value)
+    except HFValidationError:
+        return False
+    return True
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _model_index_problems(model_index) -> list[str]:
+    """The shape hub-docs' modelcard.md asks of model-index: each entry a name and results,
+    each result a task with its type, a dataset with type and name, metrics with type and value."""
+    if not isinstance(model_index, list):
+        return ["model-index: must be a list of models, each with a name and results"]
+    problems = []
+    for i, entry in enumerate(model_index):
+        where = f"model-index[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("results"), list):
+            problems.append(f"{where}: needs a name and a list of results")
+            continue
+        if not isinstance(entry.get("name"), str):
+            problems.append(f"{where}.name: missing (the model's name)")
+        for j, result in enumerate(entry["results"]):
+            at = f"{where}.results[{j}]"
+            if not isinstance(result, dict):
+                problems.append(f"{at}: must be a mapping with task, dataset and metrics")
+                continue
+            for part, key in (("task", "type"), ("dataset", "type"), ("dataset", "name")):
+                section = result.get(part)
+                if not isinstance(section, dict) or not isinstance(section.get(key), str):
+                    problems.append(f"{at}.{part}.{key}: missing (the Hub requires it)")
+            metrics = result.get("metrics")
+            if not isinstance(metrics, list) or not metrics:
+                problems.append(f"{at}.metrics: must be a list of metrics, each with type and value")
+                continue
+            for k, metric in enumerate(metrics):
+                for key in ("type", "value"):
+                    if not isinstance(metric, dict) or metric.get(key) is None:
+                        problems.append(f"{at}.metrics[{k}].{key}: missing (the Hub requires it)")
+    return problems
+
+
+def card_problems(metadata: dict) -> list[str]:
+    """What the Hub would refuse in a card's front matter (its parsed YAML), one line each;
+    [] when the Hub would take it. Offline: the Hub's rules, not its answer."""
+    if not isinstance(metadata, dict):
+        return ["the front matter is not a mapping of keys to values"]
+    problems = []
+    for value in _as_list(metadata.get("datasets") or []):
+        if not is_hub_repo_id(value):
+            problems.append(f"datasets: {value!r} is not a Hub dataset id (owner/name); list only data "
+                            "the Hub holds and describe the rest in the card's text")
+    for value in _as_list(metadata.get("base_model") or []):
+        if not is_hub_repo_id(value):
+            problems.append(f"base_model: {value!r} is not a Hub model id (owner/name); name the base's "
+                            "Hub repository, or leave base_model out and name the base in the card's text")
+    relation = metadata.get("base_model_relation")
+    if relation is not None and relation not in HUB_BASE_MODEL_RELATIONS:
+        problems.append(f"base_model_relation: {relation!r} is not one of {', '.join(HUB_BASE_MODEL_RELATIONS)}")
+    if relation is not None and not metadata.get("base_model"):
+        problems.append("base_model_relation: set without a base_model")
+    tag = metadata.get("pipeline_tag")
+    if tag is not None and tag not in HUB_PIPELINE_TAGS:
+        problems.append(f"pipeline_tag: {tag!r} is not one of the Hub's pipeline tags (e.g. text-generation, "
+                        "feature-extraction, image-to-image)")
+    for license_id in _as_list(metadata.get("license") or []):
+        if license_id not in HUB_LICENSES:
+            problems.append(f"license: {license_id!r} is not one of the Hub's license identifiers (e.g. mit, "
+                            "apache-2.0; 'other' with license_name for any other)")
+    tags = metadata.get("tags")
+    if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+        problems.append("tags: must be a list of strings")
+    if "model-index" in metadata:
+        problems += _model_index_problems(metadata["model-index"])
+    return problems
 
 
 def format_metric(value) -> str:
@@ -134,6 +307,43 @@ def stale_files() -> list[str]:
     """The generated files that differ from what the artifacts' cards say (`zoo cards --check`)."""
     return [path.name for path, content in _generated().items()
             if not path.exists() or path.read_text(encoding="utf-8") != content]
+
+
+def front_matter_problems(card_text: str, config: dict) -> list[str]:
+    """What is wrong with a card's front matter: not what front_matter(config) gives, or refused
+    by the Hub (card_problems); one line each, [] when nothing."""
+    import yaml
+
+    try:
+        found = read_front_matter(card_text)
+    except yaml.YAMLError as error:
+        return [f"its front matter is not valid YAML ({' '.join(str(error).split())[:120]})"]
+    if found is None:
+        return ["it has no front matter; re-render it with cards.with_front_matter"]
+    problems = []
+    expected = front_matter(config)
+    if FRONT_MATTER.match(card_text).group(0) != expected:
+        wanted = read_front_matter(expected)
+        differ = sorted(k for k in set(found) | set(wanted) if found.get(k) != wanted.get(k)) \
+            if isinstance(found, dict) else []
+        problems.append(f"its front matter differs from cards.front_matter(config.json) (in "
+                        f"{', '.join(differ) or 'layout'}); re-render it with cards.with_front_matter")
+    return problems + card_problems(found)
+
+
+def packaged_card_problems() -> list[str]:
+    """`zoo cards --check`: front_matter_problems of every packaged card, each line naming its
+    card. Nothing is rewritten: cards.with_front_matter(card, config) re-renders one."""
+    problems = []
+    for name in sorted(registry.artifacts()):
+        folder = registry.packaged_folder(name)
+        card_path, config_path = folder / "README.md", folder / "config.json"
+        if not (card_path.is_file() and config_path.is_file()):
+            continue  # not shipped in the package (a Hub source): nothing here to check
+        where = card_path.relative_to(registry.REPO_ROOT) if card_path.is_relative_to(registry.REPO_ROOT) else card_path
+        card, config = card_path.read_text(encoding="utf-8"), io.read_json(config_path)
+        problems += [f"{where}: {problem}" for problem in front_matter_problems(card, config)]
+    return problems
 
 
 def write_all() -> list[str]:

@@ -153,9 +153,18 @@ def _cmd_cards(args) -> None:
     registry.require_source_checkout("`zoo cards`")
     if args.check:
         stale = cards.stale_files()
+        problems = cards.packaged_card_problems()  # reported, never rewritten here
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        reasons = []
+        if problems:
+            reasons.append(f"{len(problems)} problem(s) in the packaged cards' front matter (listed above): "
+                           "re-render each card with zoo.cards.with_front_matter(card_text, config)")
         if stale:
-            raise ZooError(f"{', '.join(stale)} out of date with the artifacts' cards; run `zoo cards`.")
-        print("MODEL_CARDS.md and README.md are up to date")
+            reasons.append(f"{', '.join(stale)} out of date with the artifacts' cards: run `zoo cards`")
+        if reasons:
+            raise ZooError("; ".join(reasons) + ".")
+        print("MODEL_CARDS.md and README.md are up to date, and every packaged card's front matter is as generated")
         return
     changed = cards.write_all()
     print(f"updated {', '.join(changed)}" if changed else "MODEL_CARDS.md and README.md are up to date")
@@ -563,7 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("cards", _cmd_cards, "regenerate MODEL_CARDS.md and the README's tables (maintainers)",
              "Regenerate MODEL_CARDS.md and the README's generated tables from the artifacts "
              "(in a source checkout of the zoo).")
-    p.add_argument("--check", action="store_true", help="only check that they are up to date (exit 2 if not)")
+    p.add_argument("--check", action="store_true",
+                   help="only check that they, and the front matter of the packaged cards, are up to date and "
+                        "as the Hub accepts it (exit 2 if not)")
     return parser
 
 

@@ -29,6 +29,9 @@ class Dataset:
     sha256: str
     size: int
     description: str
+    # The dataset's id on the Hugging Face Hub (owner/name), which a model card's `datasets:`
+    # names; None for data the Hub does not hold.
+    hub_id: str | None = None
 
 
 DATASETS = {
@@ -40,6 +43,7 @@ DATASETS = {
         size=1_115_394,
         description="40,000 lines of Shakespeare (Karpathy's char-rnn); first 90% of characters "
                     "train, last 10% validate, as nanoGPT's shakespeare_char.",
+        hub_id="karpathy/tiny_shakespeare",
     ),
 }
 

@@ -183,6 +183,8 @@ def _hub_errors(what: str, repo_id: str, *, user: list | None = None):
             raise HubError(f"the Hub at {endpoint} rejected your token (401 Unauthorized): it is wrong, "
                            "expired or revoked. Make a new one at https://huggingface.co/settings/tokens "
                            "and set HF_TOKEN (or run `hf auth login --force`).") from None
+        if status == 400 and what.startswith("publish") and "README.md" in str(error):
+            raise _card_refused(repo_id, error.server_message or str(error)) from None
         if status == 403:
             who = f" as {user[0]}" if user else ""
             owner = repo_id.split("/")[0]
@@ -199,8 +201,7 @@ def _hub_errors(what: str, repo_id: str, *, user: list | None = None):
         raise InvalidInputError(f"cannot {what} {repo_id}: {_first_line(error)}") from None
     except ValueError as error:
         if what.startswith("publish") and "README.md" in str(error):
-            raise HubError(f"the Hub refused the model card of {repo_id}: "
-                           f"{' '.join(str(error).split())[:300]}") from None
+            raise _card_refused(repo_id, str(error)) from None
         # e.g. a server's commit id that would put a file outside the snapshot folder
         raise HubError(f"huggingface_hub refused what the Hub at {endpoint} answered (trying to {what} {repo_id}): "
                        f"{_first_line(error)} Check HF_ENDPOINT; nothing was loaded.") from None
@@ -213,6 +214,17 @@ def _hub_errors(what: str, repo_id: str, *, user: list | None = None):
             raise  # not the Hub's: a bug, to be seen with its traceback
         raise HubError(f"huggingface_hub could not {what} {repo_id} ({type(error).__name__}): "
                        f"{_first_line(error)}") from None
+
+
+def _card_refused(repo_id: str, answer: str) -> HubError:
+    """The Hub's 400 for a card's front matter, in one line: its "- ..." lines name the problems
+    (huggingface_hub raises them as a ValueError from validate-yaml, or a 400 from the commit)."""
+    lines = [line.strip() for line in answer.splitlines() if line.strip()]
+    named = [line[2:].removeprefix("Error: ") for line in lines if line.startswith("- ")]
+    problems = " ".join(" ".join(named or lines).split())[:300]
+    return HubError(f"the Hub refused the model card (README.md) of {repo_id}: {problems} Fix the card's front "
+                    "matter (zoo.cards.card_problems lists what the Hub refuses; zoo.cards.with_front_matter "
+                    "regenerates it) and publish again.")
 
 
 _NO_TOKEN = ("no Hugging Face token: publishing needs a token with write access. Pass token=..., "

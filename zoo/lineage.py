@@ -3,8 +3,9 @@
 A fine-tuning recipe calls `record(...)` and merges what it returns into the new artifact's
 metadata (zoo.json): the base artifact (its name and the sha256 of its weights file, and the base's own
 ancestors), the files it was fine-tuned on (name, sha256, size), the command that redoes it, and
-the metrics before and after. `cards.render_card` turns that into the card's `base_model:` front
-matter (the Hub's convention) and its "Fine-tuned from" section; `zoo info DIR` prints it.
+the metrics before and after. `cards.render_card` turns that into the card's "Fine-tuned from"
+section and, for a base loaded from the Hub, its `base_model:` front matter (the Hub's
+convention); `zoo info DIR` prints it.
 
 No Keras here: `zoo info` reads lineage without importing TensorFlow.
 """
@@ -79,11 +80,12 @@ def record(art, *, data: list, data_flags: list[tuple[str, list]], out, epochs, 
 
 
 def hub_base_model(config: dict) -> str | None:
-    """The `base_model:` value of a card: the base's Hub repo id when it came from the Hub, else its zoo name."""
+    """The `base_model:` value of a card: the base's Hub repo id (owner/name) when it was loaded
+    from the Hub, else None. The Hub refuses a card whose base_model is not one of its models, so
+    a base known only by its zoo name ("mlp-xor") is named in the card's text instead."""
     base = config.get("base_model")
-    if not isinstance(base, dict):
-        return None
-    return base.get("hub_repo") or base.get("name")
+    repo = base.get("hub_repo") if isinstance(base, dict) else None
+    return repo if isinstance(repo, str) and repo.count("/") == 1 else None
 
 
 def card_section(config: dict) -> str:
