@@ -161,7 +161,7 @@ def test_card_problems_passes_a_good_card():
 
 def packaged(name):
     folder = registry.packaged_folder(name)
-    return (folder / "README.md").read_text(encoding="utf-8"), io.read_json(folder / "config.json")
+    return (folder / "README.md").read_text(encoding="utf-8"), io.read_json(folder / "zoo.json")
 
 
 @pytest.mark.parametrize("name", sorted(registry.artifacts()))
@@ -182,15 +182,16 @@ def test_with_front_matter_puts_it_on_a_card_that_has_none():
 
 @pytest.fixture
 def pretrained_copy(tmp_path, monkeypatch):
-    """The packaged cards and configs copied (their front matter re-rendered) into a folder that
-    the registry takes for zoo/pretrained/, so a test can spoil one without touching the real one."""
+    """The packaged cards and metadata copied (their generated parts re-rendered) into a folder
+    that the registry takes for the weights package, so a test can spoil one without touching
+    the real one."""
     root = tmp_path / "pretrained"
     for name in registry.artifacts():
         card, config = packaged(name)
         (root / name).mkdir(parents=True)
-        (root / name / "README.md").write_text(cards.with_front_matter(card, config), encoding="utf-8")
-        io.write_json(root / name / "config.json", config)
-    monkeypatch.setattr(registry, "PRETRAINED_DIR", root)
+        (root / name / "README.md").write_text(cards.refresh_card(card, config), encoding="utf-8")
+        io.write_json(root / name / "zoo.json", config)
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", root)
     return root
 
 
@@ -210,7 +211,7 @@ def test_cards_check_reports_a_card_whose_front_matter_is_stale_or_refused(pretr
                for line in listed), err
     assert any("perceptron-and/README.md: datasets: 'and truth table' is not a Hub dataset id" in line
                for line in listed), err
-    assert last.startswith("zoo: error: 2 problem(s) in the packaged cards' front matter")
+    assert last.startswith("zoo: error: 2 problem(s) in the packaged cards")
     assert card.read_text(encoding="utf-8") == spoiled  # reported, not rewritten
 
 
@@ -274,14 +275,14 @@ def test_fake_hub_takes_every_shipped_card_once_re_rendered(server):  # noqa: F8
 
 
 def publishable(tmp_path, name, card_text):
-    """A copy of a packaged artifact whose card is card_text (hashed in config.json, as a
+    """A copy of a packaged artifact whose card is card_text (hashed in zoo.json, as a
     user's edited card would be)."""
     folder = tmp_path / name
     shutil.copytree(registry.packaged_folder(name), folder)
     (folder / "README.md").write_text(card_text, encoding="utf-8")
-    config = io.read_json(folder / "config.json")
+    config = io.read_json(folder / "zoo.json")
     config["files"]["README.md"] = io.sha256_file(folder / "README.md")
-    io.write_json(folder / "config.json", config)
+    io.write_json(folder / "zoo.json", config)
     return folder
 
 

@@ -56,6 +56,14 @@ def test_every_name_loads_from_its_hub_source_then_offline(published, registry_c
         batch = sample_inputs(art.model)
         for a, b in zip(outputs(art.model, batch), outputs(packaged[name].model, batch)):
             np.testing.assert_array_equal(a, b, err_msg=name)
+    # every card passed the Hub's checks on upload, and the Hub reads the registry's metrics from it
+    from huggingface_hub import ModelCard
+
+    for name in ARTIFACTS:
+        results = ModelCard.load(f"alice/{name}").data.eval_results
+        registered = registry.artifact(name)["metrics"]
+        assert {r.metric_type: r.metric_value for r in results} == {
+            k: v for k, v in registered.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}, name
     # the cache, as huggingface_hub's scan_cache_dir sees it
     code, out, _ = cli("cache", "ls")
     assert code == 0 and all(f"alice/{name}" in out for name in ARTIFACTS)

@@ -11,6 +11,7 @@ import re
 from zoo import io, lineage, registry
 
 MODEL_CARDS_PATH = registry.REPO_ROOT / "MODEL_CARDS.md"
+WEIGHTS_LINK = registry.CHECKOUT_WEIGHTS_DIR.relative_to(registry.REPO_ROOT).as_posix()  # the plots' folder
 README_PATH = registry.REPO_ROOT / "README.md"
 TABLE_START, TABLE_END = "<!-- models:start -->", "<!-- models:end -->"
 LM_TABLE_START, LM_TABLE_END = "<!-- lm-table:start -->", "<!-- lm-table:end -->"
@@ -247,11 +248,33 @@ def render_card(config: dict, body: str) -> str:
             parts.append(f"- backend: {env.get('backend')} ({versions})\n")
             parts.append(f"- hardware: {env.get('accelerator')}, {env.get('cpu_count')} CPU cores, {env.get('platform')}\n")
         parts.append("\n")
+    parts.append(use_section(config))
+    return "".join(parts)
+
+
+USE_HEADING = "## Use\n"
+
+
+def use_section(config: dict) -> str:
+    """The card's closing section: load it with the zoo (the task's API), or the network alone
+    with plain Keras, as the Hub's Keras snippet does."""
+    name = config["name"]
     # A registered (or registrable) artifact loads by name; any other by its folder.
     loadable = name in registry.artifacts() or (registry.RECIPES_DIR / f"{name.replace('-', '_')}.py").is_file()
     target = repr(name) if loadable else '"path/to/this/folder"'
-    parts.append(f"## Use\n\n```python\nimport zoo\nart = zoo.load({target})\n```\n")
-    return "".join(parts)
+    hub = f"hf://{registry.DEFAULT_HUB_ORG}/{name}" if loadable else "hf://OWNER/NAME"
+    return (f"{USE_HEADING}\n```python\nimport zoo\nart = zoo.load({target})\n```\n\n"
+            "The network alone, with plain Keras (`import zoo.models` registers the zoo's layers; "
+            "loading runs no code from the files):\n\n"
+            f"```python\nimport keras\nimport zoo.models\nmodel = keras.saving.load_model({hub!r})\n```\n")
+
+
+def refresh_card(card_text: str, config: dict) -> str:
+    """A card with its generated parts made anew from its metadata: the front matter and the
+    closing Use section. The recipe's text between them is kept byte for byte."""
+    card = with_front_matter(card_text, config)
+    head, heading, _ = card.rpartition(USE_HEADING)
+    return f"{head}{use_section(config)}" if heading else card
 
 
 def strip_front_matter(text: str) -> str:
@@ -265,7 +288,7 @@ def model_cards_markdown() -> str:
         card = (registry.packaged_folder(name) / "README.md").read_text(encoding="utf-8")
         body = strip_front_matter(card)
         body = re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", body, flags=re.M)  # nest headings
-        body = re.sub(r"\]\((?!https?://)([^)]+\.png)\)", rf"](zoo/pretrained/{name}/\1)", body)
+        body = re.sub(r"\]\((?!https?://)([^)]+\.png)\)", rf"]({WEIGHTS_LINK}/{name}/\1)", body)
         out.append(body.rstrip() + "\n\n")
     return "".join(out)
 
@@ -326,24 +349,55 @@ def front_matter_problems(card_text: str, config: dict) -> list[str]:
         wanted = read_front_matter(expected)
         differ = sorted(k for k in set(found) | set(wanted) if found.get(k) != wanted.get(k)) \
             if isinstance(found, dict) else []
-        problems.append(f"its front matter differs from cards.front_matter(config.json) (in "
+        problems.append(f"its front matter differs from cards.front_matter(zoo.json) (in "
                         f"{', '.join(differ) or 'layout'}); re-render it with cards.with_front_matter")
     return problems + card_problems(found)
 
 
-def packaged_card_problems() -> list[str]:
-    """`zoo cards --check`: front_matter_problems of every packaged card, each line naming its
-    card. Nothing is rewritten: cards.with_front_matter(card, config) re-renders one."""
-    problems = []
+def _packaged_cards():
+    """(name, card path, metadata) of every registry artifact whose card is installed here."""
     for name in sorted(registry.artifacts()):
-        folder = registry.packaged_folder(name)
-        card_path, config_path = folder / "README.md", folder / "config.json"
-        if not (card_path.is_file() and config_path.is_file()):
-            continue  # not shipped in the package (a Hub source): nothing here to check
+        folder = registry.installed_folder(name)
+        if folder is None:
+            continue  # not installed (it loads from its Hub source): nothing here to check
+        yield name, folder / "README.md", io.read_json(io.artifact_metadata_path(folder))
+
+
+def packaged_card_problems() -> list[str]:
+    """`zoo cards --check`: front_matter_problems of every packaged card, and a card whose Use
+    section is stale, each line naming its card. Nothing is rewritten: `zoo cards` does that."""
+    problems = []
+    for _, card_path, config in _packaged_cards():
         where = card_path.relative_to(registry.REPO_ROOT) if card_path.is_relative_to(registry.REPO_ROOT) else card_path
-        card, config = card_path.read_text(encoding="utf-8"), io.read_json(config_path)
+        card = card_path.read_text(encoding="utf-8")
         problems += [f"{where}: {problem}" for problem in front_matter_problems(card, config)]
+        if not problems and refresh_card(card, config) != card:
+            problems.append(f"{where}: its Use section is not what cards.use_section gives; run `zoo cards`")
     return problems
+
+
+def refresh_packaged_cards() -> list[str]:
+    """`zoo cards`: re-render the generated parts of every packaged card (refresh_card), re-pin
+    the card's sha256 in zoo.json and registry.json; returns the names whose card changed."""
+    registry.require_source_checkout("`zoo cards`")
+    changed = []
+    for name, card_path, config in _packaged_cards():
+        card = card_path.read_text(encoding="utf-8")
+        fresh = refresh_card(card, config)
+        if fresh != card:
+            _rewrite_card(name, card_path, fresh)
+            changed.append(name)
+    return changed
+
+
+def _rewrite_card(name: str, card_path, text: str) -> None:
+    """Write a registered artifact's card and re-pin its sha256 in zoo.json and registry.json."""
+    io.write_text(card_path, text)
+    metadata = io.artifact_metadata_path(card_path.parent)
+    config = io.read_json(metadata)
+    config["files"]["README.md"] = io.sha256_file(card_path)
+    io.write_text(metadata, json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+    registry.register_artifact(name, card_path.parent)
 
 
 def write_all() -> list[str]:
@@ -377,11 +431,6 @@ def set_finetune_section(name: str, markdown: str) -> bool:
         updated = f"{head}{section}\n{use}{tail}" if use else f"{card.rstrip()}\n\n{section}"
     if updated == card:
         return False
-    io.write_text(card_path, updated)
-    metadata = io.artifact_metadata_path(folder)
-    config = io.read_json(metadata)
-    config["files"]["README.md"] = io.sha256_file(card_path)
-    io.write_text(metadata, json.dumps(config, indent=2, ensure_ascii=False) + "\n")
-    registry.register_artifact(name, folder)
+    _rewrite_card(name, card_path, updated)
     write_all()
     return True

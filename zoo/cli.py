@@ -158,14 +158,17 @@ def _cmd_cards(args) -> None:
             print(problem, file=sys.stderr)
         reasons = []
         if problems:
-            reasons.append(f"{len(problems)} problem(s) in the packaged cards' front matter (listed above): "
-                           "re-render each card with zoo.cards.with_front_matter(card_text, config)")
+            reasons.append(f"{len(problems)} problem(s) in the packaged cards (listed above): run `zoo cards` "
+                           "to re-render their generated parts")
         if stale:
             reasons.append(f"{', '.join(stale)} out of date with the artifacts' cards: run `zoo cards`")
         if reasons:
             raise ZooError("; ".join(reasons) + ".")
         print("MODEL_CARDS.md and README.md are up to date, and every packaged card's front matter is as generated")
         return
+    refreshed = cards.refresh_packaged_cards()  # front matter and Use section, hashes re-pinned
+    if refreshed:
+        print(f"re-rendered the cards of {', '.join(refreshed)} (zoo.json and registry.json re-pinned)")
     changed = cards.write_all()
     print(f"updated {', '.join(changed)}" if changed else "MODEL_CARDS.md and README.md are up to date")
 
@@ -569,9 +572,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("demo", _cmd_demo, "load the pretrained models and show each at work")
     p.add_argument("--out", default="demo-out", help="folder for the demo's pictures (default: demo-out)")
 
-    p = verb("cards", _cmd_cards, "regenerate MODEL_CARDS.md and the README's tables (maintainers)",
-             "Regenerate MODEL_CARDS.md and the README's generated tables from the artifacts "
-             "(in a source checkout of the zoo).")
+    p = verb("cards", _cmd_cards, "re-render the packaged cards, MODEL_CARDS.md and the README's tables (maintainers)",
+             "Re-render the generated parts of every packaged model card (the Hub front matter and "
+             "the Use section; their sha256 re-pinned in zoo.json and registry.json), then "
+             "MODEL_CARDS.md and the README's generated tables (in a source checkout of the zoo). "
+             "--check reports what differs, and each card the Hub would refuse, without writing.")
     p.add_argument("--check", action="store_true",
                    help="only check that they, and the front matter of the packaged cards, are up to date and "
                         "as the Hub accepts it (exit 2 if not)")
