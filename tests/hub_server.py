@@ -620,3 +620,35 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, headers=headers, body=data)
 
     do_GET = do_POST = do_HEAD = _dispatch
+
+
+def main(argv=None) -> None:
+    """Run the fake Hub as a process of its own (.ci/wheel-check uses it to publish the registry
+    and load it back in a fresh environment): prints its URL, serves until it gets SIGTERM, or
+    stops by itself after --lifetime seconds."""
+    import argparse
+    import signal
+    import time
+
+    parser = argparse.ArgumentParser(description="A fake Hugging Face Hub on 127.0.0.1, for tests.")
+    parser.add_argument("--token", action="append", default=[], metavar="TOKEN=USER",
+                        help="a token and the user it authenticates (repeatable)")
+    parser.add_argument("--url-file", help="write the URL to this file once listening")
+    parser.add_argument("--lifetime", type=float, default=1800, help="stop after this many seconds (default 1800)")
+    args = parser.parse_args(argv)
+    tokens = dict(pair.split("=", 1) for pair in args.token)
+    hub = FakeHub(tokens=tokens).start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(hub.url, flush=True)
+    if args.url_file:
+        with open(args.url_file, "w") as f:
+            f.write(hub.url)
+    deadline = time.monotonic() + args.lifetime
+    while not stop.is_set() and time.monotonic() < deadline:
+        stop.wait(0.2)
+    hub.stop()
+
+
+if __name__ == "__main__":
+    main()
