@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/zoo demo
 
-# Datasets: $ZOO_DATA_MIRROR, else ../shared/data, else downloaded once and checked (tests/conftest.py).
+# Datasets: tinyshakespeare ships in the package (zoo/reference_data/); CI points $ZOO_DATA_MIRROR
+# at ../shared/data (.ci/run). The tests never download anything.
 test: $(STAMP)
-	@echo "==> running the tests (about 8 minutes on 2 cores, two workers; offline once the data is here)"
+	@echo "==> running the tests (about 8 minutes on 2 cores, two workers; offline)"
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
 
 # The installed product: build the wheel, install it (not editable) in a fresh environment, and

@@ -1,20 +1,10 @@
 import os
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
-
-# Tests never touch the network: datasets come from a mirror folder (CI: ../shared/data). With
-# no mirror, tinyshakespeare is fetched once, before any test, from its canonical URL into the
-# user cache (~/.cache/keras-zoo/data), checked by sha256, and the tests read it from there.
-if "ZOO_DATA_MIRROR" not in os.environ and SHARED_DATA.is_dir():
-    os.environ["ZOO_DATA_MIRROR"] = str(SHARED_DATA)
-if "ZOO_DATA_MIRROR" not in os.environ:
-    from zoo import data
-
-    os.environ["ZOO_DATA_MIRROR"] = str(data.path("tinyshakespeare").parent)
+# Tests never touch the network: tinyshakespeare ships inside the package (zoo/reference_data/),
+# and ZOO_OFFLINE forbids any download. CI also sets ZOO_DATA_MIRROR (../shared/data, .ci/run),
+# which data.path looks at first.
 os.environ["ZOO_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")

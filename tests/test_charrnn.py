@@ -165,6 +165,7 @@ def test_tinyshakespeare_split_as_nanogpt():
 
 def test_dataset_missing_offline_says_where_it_looked(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_DATA_MIRROR", str(tmp_path / "empty"))
+    monkeypatch.setattr(data, "PACKAGED_DIR", tmp_path / "not-packaged")  # as for a dataset that is not
     with pytest.raises(zoo.DataNotFoundError, match="Looked at") as error:
         data.path("tinyshakespeare")
     assert "empty" in str(error.value) and "sha256" in str(error.value)

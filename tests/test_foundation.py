@@ -29,6 +29,7 @@ def test_dataset_with_wrong_hash_is_refused(tmp_path, monkeypatch):
 
 def test_dataset_offline_and_missing_says_where_it_looked(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_DATA_MIRROR", str(tmp_path / "empty"))
+    monkeypatch.setattr(data, "PACKAGED_DIR", tmp_path / "not-packaged")  # as for a dataset that is not
     with pytest.raises(zoo.DataNotFoundError) as error:
         data.path("tinyshakespeare")
     message = str(error.value)

@@ -470,7 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=EPOCHS, help="override the recipe's number of epochs")
     p.add_argument("--seed", type=SEED, default=0, help="random seed (default: 0)")
     p.add_argument("--smoke", action="store_true", help="tiny data, one epoch: checks the recipe runs")
-    p.add_argument("--data-dir", help="folder holding the dataset files (else ZOO_DATA_MIRROR, cache, download)")
+    p.add_argument("--data-dir", help="folder holding the dataset files (else ZOO_DATA_MIRROR, the "
+                                      "package's own copy, the cache, a download)")
     p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE",
                    help="a recipe-specific option (repeatable), e.g. -o pairs=my_pairs.tsv")
     p.add_argument("--devices", type=DEVICES, default=None,

@@ -4,8 +4,11 @@
   1. the path the caller gives (`path=`),
   2. a mirror folder: the `mirror=` argument or the ZOO_DATA_MIRROR environment variable
      (CI points it at ../shared/data),
-  3. the user cache (ZOO_CACHE_DIR, default ~/.cache/keras-zoo/data),
-  4. the canonical URL, downloaded with a progress bar into the cache,
+  3. the copy that ships inside the package (zoo/reference_data/; tinyshakespeare is there, so
+     `zoo eval` and `zoo finetune` of the Shakespeare artifacts need no network),
+  4. the user cache (ZOO_CACHE_DIR, default ~/.cache/keras-zoo/data),
+  5. the canonical URL, downloaded with a progress bar into the cache (for a dataset that is not
+     packaged; ZOO_OFFLINE=1 forbids it),
 and checks the sha256 of whatever it finds. Offline with nothing found, the error says where it
 looked and how to provide the file.
 """
@@ -48,6 +51,11 @@ DATASETS = {
 }
 
 
+# Data files that ship inside the package (a folder of data, not a module). A dataset whose file is
+# not here is looked for in the cache and downloaded.
+PACKAGED_DIR = Path(__file__).resolve().parent / "reference_data"
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("ZOO_CACHE_DIR", Path.home() / ".cache" / "keras-zoo")) / "data"
 
@@ -59,12 +67,13 @@ def dataset(name: str) -> Dataset:
     return DATASETS[name]
 
 
-def _checked(candidate: Path, ds: Dataset) -> Path:
+def _checked(candidate: Path, ds: Dataset, fix: str | None = None) -> Path:
     actual = io.sha256_file(candidate)
     if actual != ds.sha256:
+        fix = fix or f"Delete or replace it with the file from {ds.url}."
         raise IntegrityError(
             f"{candidate} is not the {ds.name} dataset: its sha256 is {actual[:12]}..., expected "
-            f"{ds.sha256[:12]}.... Delete or replace it with the file from {ds.url}.")
+            f"{ds.sha256[:12]}.... {fix}")
     return candidate
 
 
@@ -79,11 +88,14 @@ def path(name: str, *, path: str | os.PathLike | None = None, mirror: str | os.P
         return _checked(given, ds)
     looked = []
     mirror = mirror or os.environ.get("ZOO_DATA_MIRROR")
-    for folder in ([Path(mirror).expanduser()] if mirror else []) + [cache_dir()]:
+    folders = ([Path(mirror).expanduser()] if mirror else []) + [PACKAGED_DIR, cache_dir()]
+    for folder in folders:
         candidate = folder / ds.filename
         looked.append(str(candidate))
         if candidate.is_file():
-            return _checked(candidate, ds)
+            # A wrong packaged copy means a damaged installation, which reinstalling repairs.
+            damaged = "Reinstall keras-zoo (pip install --force-reinstall keras-zoo)."
+            return _checked(candidate, ds, damaged if folder == PACKAGED_DIR else None)
     if download and os.environ.get("ZOO_OFFLINE", "") not in ("1", "true", "yes"):
         try:
             return _download(ds)

@@ -41,10 +41,8 @@ def shakespeare_sentences(smoke: bool, data_dir=None):
     """tinyshakespeare as a re-iterable stream of token lists (the first SMOKE_CHARS in smoke mode),
     one speech (text between blank lines) per sentence."""
     max_chars = SMOKE_CHARS if smoke else None
-    if data_dir:
-        path = data.path("tinyshakespeare", path=Path(data_dir) / "tinyshakespeare.txt")
-        return word2vec_data.TextCorpus(path, "paragraph", max_chars)
-    return word2vec_data.corpus("tinyshakespeare", max_chars=max_chars)
+    # data_dir is a mirror folder, as for the other Shakespeare recipes (data.path's order)
+    return word2vec_data.TextCorpus(data.path("tinyshakespeare", mirror=data_dir), "paragraph", max_chars)
 
 
 def gensim_studies(vectors, sentences, architecture: str, hparams: dict, *, smoke: bool, seed: int,
