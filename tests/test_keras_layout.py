@@ -18,6 +18,7 @@ import pytest
 import zoo
 from zoo import artifacts, io, registry
 from model_io import PLAIN_KERAS_SCRIPT, outputs, sample_inputs
+from test_hub import ALICE, server  # noqa: F401  (the fake Hub fixture)
 
 DATA = Path(__file__).parent / "data"
 ARTIFACTS = sorted(registry.artifacts())
@@ -99,3 +100,16 @@ def test_a_plain_keras_folder_is_not_taken_for_an_artifact(tmp_path):
     keras.saving.save_model(model, tmp_path / "plain", zipped=False)
     with pytest.raises(zoo.ZooError, match="plain Keras model"):
         zoo.load(tmp_path / "plain")
+
+
+def test_a_hub_repository_in_the_first_layout_still_loads(server, tmp_path):  # noqa: F811
+    """A repository uploaded before the new layout (model.keras, the zoo's config.json), as it
+    sits on the Hub: uploaded as it is, with huggingface_hub's own upload_folder."""
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=ALICE)
+    api.create_repo("alice/old-xor")
+    api.upload_folder(folder_path=DATA / "legacy-mlp-xor", repo_id="alice/old-xor")
+    art = zoo.load("hf://alice/old-xor")
+    assert art.config["format_version"] == 1 and (art.folder / "model.keras").is_file()
+    np.testing.assert_array_equal(art.predict([[0, 1], [1, 1]]), zoo.load("mlp-xor").predict([[0, 1], [1, 1]]))

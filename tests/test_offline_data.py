@@ -111,7 +111,7 @@ def test_eval_and_finetune_run_without_network(tmp_path):
     # eval printed its table (it exits 2 if a metric differs from the registered one)
     assert "test_perplexity" in result.stdout
     # finetune wrote an artifact
-    config = json.loads((tmp_path / "mine" / "config.json").read_text())
+    config = json.loads((tmp_path / "mine" / "zoo.json").read_text())
     assert config["base_model"]["name"] == "charrnn-shakespeare"
     assert "shakespeare_val_loss_5k" in config["metrics"]
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import gensim_bridge, io, recipe_steps, word2vec_data as w2v_data
+from zoo import cards, gensim_bridge, io, recipe_steps, word2vec_data as w2v_data
 from zoo.models import word2vec as w2v
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,8 @@ def test_finetune_grows_vocabulary_and_leaves_base_alone(architecture, request, 
     assert tuned.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert tuned.config["finetuned_on"] == [{"file": "news.txt", "sha256": io.sha256_file(text),
                                              "bytes": text.stat().st_size}]
-    assert f'base_model: "{base.name}"' in tuned.card and "## Fine-tuned from" in tuned.card
+    assert f"**{base.name}**" in tuned.card and "## Fine-tuned from" in tuned.card
+    assert "base_model" not in cards.read_front_matter(tuned.card)  # a zoo name is no Hub id
     assert zoo.info(str(out))["lineage"].startswith(f"mine <- {base.name};")
     back = tuned.export(tmp_path / "vectors.txt")  # the artifact's API works with the new words
     assert "australia" in back.read_text(encoding="utf-8")
