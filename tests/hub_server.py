@@ -27,6 +27,11 @@ Errors look like the Hub's: 401 with X-Error-Message "Invalid credentials in Aut
 header" for an unknown token, 403 when writing to someone else's namespace, 404 with X-Error-Code
 RepoNotFound / RevisionNotFound / EntryNotFound.
 
+Test hooks that make it hostile or broken (tests/test_hub_hostile.py): `answer_commit` (a commit
+id that is not one), `broken` (a body cut short), `corrupt()` (bytes that do not match), and
+`headers_for`, `status_for`, `tree_for` (a file's headers, status or tree entry replaced),
+`hang` (requests never answered) and `trickle` (a body sent a byte at a time).
+
 Model cards: like the Hub, the fake checks a README.md's YAML front matter on POST
 /api/validate-yaml and again when a commit adds README.md, and answers a card it refuses with a
 400 that lists the problems the way the Hub words them ('"license" must be one of [...]'). The
@@ -125,6 +130,14 @@ class FakeHub:
         # When set, answered as the commit id of every revision (repo info's "sha", X-Repo-Commit),
         # and accepted back as a revision, as a hostile or broken server would.
         self.answer_commit: str | None = None
+        # Hostile answers, test-only, each keyed by a file's path in the repository like `broken`:
+        self.headers_for: dict[str, dict] = {}      # path -> headers sent instead of the Hub's own
+        self.status_for: dict[str, int] = {}        # path -> answer this status (404, 500) instead
+        self.trickle: dict[str, float] = {}         # path -> seconds between the body's bytes
+        self.tree_for: dict[str, dict] = {}         # path -> fields merged into its tree listing entry
+        # URL path prefixes (e.g. "/api/models/alice/xor") whose requests are read and never answered.
+        self.hang: set[str] = set()
+        self._stopping = threading.Event()          # ends every hang and trickle at stop()
         self.lock = threading.RLock()
         self._counter = itertools.count()
         self._connections: set = set()
@@ -135,6 +148,7 @@ class FakeHub:
 
     def start(self) -> "FakeHub":
         hub = self
+        self._stopping.clear()
 
         class Handler(_Handler):
             pass
@@ -152,6 +166,7 @@ class FakeHub:
         cannot reach the Hub any more."""
         if self._server is None:
             return
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         with self.lock:
@@ -358,7 +373,8 @@ class FakeHub:
                     entries.append({"type": "directory", "path": folder, "oid": "0" * 40, "size": 0})
             if recursive or len(parts) == 1:
                 blob_id = files[path]
-                entries.append({"type": "file", "path": path, "oid": blob_id, "size": len(self.blobs[blob_id])})
+                entries.append({"type": "file", "path": path, "oid": blob_id, "size": len(self.blobs[blob_id]),
+                                **self.tree_for.get(path, {})})
         return entries
 
     def create_branch(self, user, repo_id, branch, body):
@@ -458,6 +474,7 @@ class _FileReply:
     headers: dict
     data: bytes
     cut: int | None = None
+    trickle: float | None = None   # seconds between bytes
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -538,6 +555,11 @@ class _Handler(BaseHTTPRequestHandler):
         hub = self.hub
         with hub.lock:
             hub.requests.append((self.command, url.path))
+            hang = any(url.path.startswith(prefix) for prefix in hub.hang)
+        if hang:  # a server that accepts the request and never answers
+            self.close_connection = True
+            hub._stopping.wait()
+            return
         extra = {}
         try:
             body = self._body() if self.command == "POST" else b""
@@ -592,8 +614,15 @@ class _Handler(BaseHTTPRequestHandler):
         blob_id = files[path]
         headers = {"X-Repo-Commit": hub.answer_commit or sha, "ETag": f'"{blob_id}"',
                    "Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"}
+        headers.update(hub.headers_for.get(path, {}))
+        if path in hub.status_for:
+            extra.update(hub.headers_for.get(path, {}))
+            status = hub.status_for[path]
+            code = "EntryNotFound" if status == 404 else None
+            raise HubError(status, f"the fake Hub answers {status} for {path}", code)
         cut = hub.broken.get(path) if self.command == "GET" else None
-        return _FileReply(headers, hub.blobs[blob_id], cut)
+        trickle = hub.trickle.get(path) if self.command == "GET" else None
+        return _FileReply(headers, hub.blobs[blob_id], cut, trickle)
 
     def _send_file(self, reply: "_FileReply"):
         data, headers = reply.data, reply.headers
@@ -608,6 +637,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if reply.trickle is not None:
+            # A body that never stalls long enough for a read timeout, and never ends in time.
+            self.send_response(200)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.close_connection = True
+            try:
+                for byte in data:
+                    if self.hub._stopping.wait(reply.trickle):
+                        return
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+            except OSError:
+                pass  # the client gave up
             return
         start = 0
         range_header = self.headers.get("Range", "")
