@@ -30,3 +30,7 @@ class DataNotFoundError(ZooError, FileNotFoundError):
 
 class InvalidInputError(ZooError, ValueError):
     """An argument or input the model cannot use."""
+
+
+class HubError(ZooError):
+    """The Hub refused a request, could not be reached, or answered something the zoo refuses."""

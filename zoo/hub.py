@@ -24,9 +24,12 @@ finds it.
 
 Nothing the server answers picks a path: huggingface_hub names cache folders after the commit
 id the server gives (snapshots/<commit>), so the zoo resolves the revision itself and uses the
-answer only if it is a commit id. Downloading, checking, purging and loading one repository
-happen under a file lock, so that two processes loading it at once do not pull files from under
-each other.
+answer only if it is a commit id; the names in each file's answer (X-Repo-Commit, ETag) and in
+tree listings are checked by zoo/hub_http.py's hooks on huggingface_hub's HTTP client, before
+huggingface_hub reads them. Those hooks also bound every call (ZOO_HUB_TIMEOUT) and every download
+or publish (ZOO_HUB_DEADLINE). Downloading, checking, purging and loading one repository happen
+under a file lock, so that two processes loading it at once do not pull files from under each
+other; the wait for it ends too.
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ import shutil
 import uuid
 from pathlib import Path, PurePosixPath
 
-from zoo import artifacts, io, registry
-from zoo.errors import IntegrityError, InvalidInputError, ZooError
+from zoo import artifacts, hub_http, io, registry
+from zoo.errors import HubError, IntegrityError, InvalidInputError, ZooError
 
 PREFIX = "hf://"
 # The Hub's rule for a repository id: namespace/name, letters, digits, '-', '_', '.' (and
@@ -51,10 +54,6 @@ REVISION = re.compile(r"[A-Za-z0-9._+=/-]{1,200}")
 COMMIT = re.compile(r"[0-9a-f]{40}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 REQUIRED_CARD_KEYS = ("library_name", "license", "tags")
-
-
-class HubError(ZooError):
-    """The Hub refused a request, or could not be reached."""
 
 
 # ----------------------------------------------------------------------------- settings
@@ -167,7 +166,10 @@ def _hub_errors(what: str, repo_id: str, *, user: list | None = None):
     except hf.IncompleteSnapshotError:
         raise HubError(f"the cached copy of {repo_id} is incomplete and the Hub cannot be reached "
                        f"(offline or no network): connect and run `zoo download` or zoo.load again.") from None
-    except hf.LocalEntryNotFoundError:
+    except hf.LocalEntryNotFoundError as error:
+        failure = hub_http.failure(error)  # what kept huggingface_hub from the Hub, if it was not the network
+        if failure:
+            raise HubError(f"{failure}, and the cache does not have it: nothing was loaded. Try again later.") from None
         state = "HF_HUB_OFFLINE is set" if _offline() else f"the Hub at {endpoint} cannot be reached"
         raise HubError(f"{repo_id} is not in the cache ({cache_dir()}) and {state}: load it once "
                        "online (or run `zoo download`) before working offline.") from None
@@ -179,6 +181,9 @@ def _hub_errors(what: str, repo_id: str, *, user: list | None = None):
                        "name, and for a private repository set HF_TOKEN (or run `hf auth login`).") from None
     except hf.HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else None
+        failure = hub_http.failure(error)  # a failing server (5xx, 429, 408): not a refusal
+        if failure:
+            raise HubError(f"{failure}. Try again later.") from None
         if status == 401:
             raise HubError(f"the Hub at {endpoint} rejected your token (401 Unauthorized): it is wrong, "
                            "expired or revoked. Make a new one at https://huggingface.co/settings/tokens "
@@ -205,6 +210,9 @@ def _hub_errors(what: str, repo_id: str, *, user: list | None = None):
         # e.g. a server's commit id that would put a file outside the snapshot folder
         raise HubError(f"huggingface_hub refused what the Hub at {endpoint} answered (trying to {what} {repo_id}): "
                        f"{_first_line(error)} Check HF_ENDPOINT; nothing was loaded.") from None
+    except httpx2.TimeoutException as error:
+        raise HubError(f"{hub_http.failure(error)}: it is slow, or not a Hub. Try again later, or raise that "
+                       "limit.") from None
     except (httpx2.TransportError, ConnectionError, TimeoutError) as error:
         raise HubError(f"network failure talking to the Hub at {endpoint} (trying to {what} {repo_id}): "
                        f"{type(error).__name__}: {_first_line(error)}. Check your network, or HF_ENDPOINT "
@@ -310,7 +318,7 @@ def publish(name_or_folder, repo_id: str, private: bool = False, revision: str |
         raise HubError(f"cannot publish to {repo_id}: HF_HUB_OFFLINE is set. Unset it to go online.")
     api = HfApi(endpoint=_endpoint(), token=token, **_library())
     user: list[str] = []
-    with _hub_errors("publish to", repo_id, user=user):
+    with hub_http.limits(f"publishing to {repo_id}", _endpoint()), _hub_errors("publish to", repo_id, user=user):
         user.append(api.whoami()["name"])  # a rejected token fails here, before anything is written
         api.create_repo(repo_id, private=private, exist_ok=True)
         if revision and revision != "main":
@@ -359,14 +367,20 @@ def _repo_lock(repo_id: str):
     where huggingface_hub keeps its own per-repository locks (.locks/models--owner--name/), which
     `hf cache scan` skips; a lock file in the repository's folder would make a never-downloaded
     repository look like a damaged cache entry. Reentrant (is_singleton), so load_from_hub can
-    hold it around download()."""
-    from filelock import FileLock
+    hold it around download(). The wait ends after ZOO_HUB_DEADLINE: a download holding the lock
+    ends by then (its own deadline), so a longer wait means a holder that is not downloading."""
+    from filelock import FileLock, Timeout
 
     path = cache_dir().expanduser().resolve() / ".locks" / _repo_folder(repo_id) / "keras-zoo.lock"
+    wait = hub_http.deadline()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(path, is_singleton=True)
-        lock.acquire()
+        lock.acquire(timeout=wait)
+    except Timeout:  # an OSError too, so first
+        raise HubError(f"another process has been downloading or loading {repo_id} for over {wait:g} s "
+                       f"(ZOO_HUB_DEADLINE), holding {path}: let it finish and try again, or end it if it "
+                       "hangs.") from None
     except OSError:
         # A read-only cache (shared, mounted): nothing can be written or purged there, so there
         # is nothing to guard, and loading from it must still work.
@@ -378,9 +392,10 @@ def _repo_lock(repo_id: str):
         lock.release()
 
 
-def _resolve_commit(repo_id: str, revision: str | None) -> str | None:
-    """The commit id `revision` names on the Hub now; None when the Hub is not asked (offline)
-    or cannot be reached, and the cache decides (as snapshot_download would).
+def _resolve_commit(repo_id: str, revision: str | None) -> tuple[str | None, Exception | None]:
+    """(the commit id `revision` names on the Hub now, None); or (None, why) when the Hub is not
+    asked (offline) or cannot answer (no network, a timeout, a failing server): then the cache
+    decides, as snapshot_download would, and `why` explains a revision the cache lacks.
 
     The zoo asks the Hub itself, rather than letting snapshot_download do it, to check the
     answer before anything is written: huggingface_hub makes paths of it (snapshots/<commit>,
@@ -391,23 +406,23 @@ def _resolve_commit(repo_id: str, revision: str | None) -> str | None:
     from huggingface_hub.errors import HfHubHTTPError
 
     if revision and COMMIT.fullmatch(revision):
-        return revision
+        return revision, None
     if _offline():
-        return None
+        return None, None
     try:
         sha = HfApi(endpoint=_endpoint(), **_library()).repo_info(repo_id, revision=revision).sha
-    except (httpx2.ConnectError, httpx2.TimeoutException):
-        return None
+    except (httpx2.NetworkError, httpx2.TimeoutException, httpx2.RemoteProtocolError) as error:
+        return None, error
     except HfHubHTTPError as error:
         if error.response is None or error.response.status_code < 500:
             raise  # the Hub answered: no such repository or revision, a rejected token...
-        return None  # the Hub is down
+        return None, error  # the Hub is failing
     if not isinstance(sha, str) or not COMMIT.fullmatch(sha):
         raise HubError(f"the Hub at {_endpoint()} answered {str(sha)[:80]!r} as the commit of {repo_id}"
                        f"@{revision or 'main'}, which is not a commit id (40 hex digits); nothing was "
                        "downloaded. Check HF_ENDPOINT.")
     _write_ref(repo_id, revision or "main", sha)
-    return sha
+    return sha, None
 
 
 def _write_ref(repo_id: str, revision: str, commit: str) -> None:
@@ -511,16 +526,21 @@ def download(source: str, expected: dict | None = None) -> Path:
     file; returns the snapshot folder. `expected` (file -> sha256, e.g. a registry entry's
     list) is checked as well as zoo.json's own list."""
     from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
 
     repo_id, revision = parse_source(source)
-    with _repo_lock(repo_id):
+    with _repo_lock(repo_id), hub_http.limits(f"the download of {repo_id}", _endpoint()):
         with _hub_errors("download", repo_id):
-            commit = _resolve_commit(repo_id, revision)
-            folder = Path(snapshot_download(repo_id, revision=commit or revision, cache_dir=cache_dir(),
-                                            endpoint=_endpoint(), local_files_only=_offline() or commit is None,
-                                            # a registry artifact: only the files the registry lists
-                                            allow_patterns=sorted(expected) if expected else None,
-                                            **_library()))
+            commit, unanswered = _resolve_commit(repo_id, revision)
+            try:
+                folder = Path(snapshot_download(repo_id, revision=commit or revision, cache_dir=cache_dir(),
+                                                endpoint=_endpoint(), local_files_only=_offline() or commit is None,
+                                                # a registry artifact: only the files the registry lists
+                                                allow_patterns=sorted(expected) if expected else None,
+                                                **_library()))
+            except LocalEntryNotFoundError as error:
+                error.__cause__ = error.__cause__ or unanswered  # not cached: say why the Hub was not asked
+                raise
         if not _is_snapshot(folder, repo_id):
             # Only a ref in the cache can lead elsewhere (the commit above is checked): one that
             # an older tool wrote from a server's answer. Refused, and nothing is deleted.
