@@ -293,8 +293,20 @@ def _writable_output(path: str) -> None:
         raise InvalidInputError(f"cannot write to {parent} (permission denied); choose another output.")
 
 
+def _image_small_enough(path: str) -> None:
+    """Refuse an image over the pixel limit from its header before Keras loads (seconds); any
+    other problem with the file is reported where it is read."""
+    from zoo.images import open_image
+
+    try:
+        open_image(path, path).close()
+    except OSError:
+        pass
+
+
 def _cmd_filter(args) -> None:
     _writable_output(args.output)
+    _image_small_enough(args.input)
     art = _load_kind(args.model, ("cnn-filters",), "a filter bank", "cnn-filters-classic")
     art.filter_file(args.input, args.output, args.kernel)
     print(f"wrote {args.output} ({args.kernel})")
