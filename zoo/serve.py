@@ -506,7 +506,7 @@ async def _generate(item: Served, request: GenerationRequest):
         try:
             _, text = await events.get()
         finally:
-            job.cancel()  # (the client may have gone while it waited)
+            item.batcher.cancel(job)  # (the client may have gone while it waited)
         if isinstance(text, Exception):  # a step failed: say so, keep serving
             raise ApiError(500, f"generation failed: {text}")
         return [{"generated_text": prefix + text}]
@@ -530,7 +530,7 @@ async def _generate(item: Served, request: GenerationRequest):
                      "generated_text": prefix + "".join(pieces), "details": {"generated_tokens": len(pieces)}}
             yield f"data: {json.dumps(final, ensure_ascii=False)}\n\n"
         finally:
-            job.cancel()  # the client went away: the batcher drops it
+            item.batcher.cancel(job)  # the client went away: the batcher drops it
 
     return StreamingResponse(events_stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
