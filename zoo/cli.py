@@ -204,7 +204,7 @@ def _cmd_serve(args) -> None:
         from zoo import serve
     except ImportError as error:
         raise ZooError(f"zoo serve needs {error.name}: pip install 'keras-zoo[serve]'") from None
-    serve.serve(args.names, host=args.host, port=args.port, token=args.token)
+    serve.serve(args.names, host=args.host, port=args.port, token=args.token, allowed_hosts=args.allowed_host or ())
 
 
 def _cmd_eval(args) -> None:
@@ -525,6 +525,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=PORT, default=8000, help="port (default: 8000)")
     p.add_argument("--token", default=None,
                    help="require `Authorization: Bearer TOKEN` on every API request (or set ZOO_SERVE_TOKEN)")
+    p.add_argument("--allowed-host", action="append", metavar="NAME",
+                   help="another host name the server is reached by (repeatable); a request naming any other "
+                        "host in its Host header is refused, so that no web page can reach it by a name of its own "
+                        "(DNS rebinding)")
 
     p = verb("eval", _cmd_eval, "re-measure an artifact's metrics",
              "Re-measure an artifact's metrics with its recipe's evaluation and compare them with "
