@@ -11,7 +11,7 @@ import os
 import shutil
 import socket
 import time
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 

@@ -197,7 +197,8 @@ class Batcher:
                           f"(the most it holds); try again in {retry_after} s.", retry_after)
 
     def _end(self, job: Job, error) -> None:
-        """Tell the job's caller it has ended (called with the lock held, or by the thread)."""
+        """Tell the job's caller it has ended. Called with the lock held, so that cancel() and
+        the batcher's thread never both end one job."""
         job.ended = True
         job.emit(None, error)
 
@@ -231,7 +232,7 @@ class Batcher:
                     with self._lock:
                         for job in active:
                             self._end(job, error)
-                    active = []
+                        active, self._active = [], 0
                 seconds = time.perf_counter() - started
                 threads.record(seconds, stepped, switched)
                 if active:  # the first place frees when the job with the fewest tokens left ends
