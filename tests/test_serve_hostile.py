@@ -160,6 +160,11 @@ def test_a_foreign_host_and_cross_site_posts_get_nothing(server):
     assert status == 415 and "image/png" in error["error"]
     status, rows, _ = request(f"{server}/models/mlp-xor", xor, headers={"Content-Type": "application/json; charset=utf-8"})
     assert status == 200 and rows[0]["label"] == "1"
+    # And what a browser says of the page it comes from: another origin gets nothing.
+    for origin in ("http://evil.example", "null", f"http://localhost:{port}"):
+        status, error, _ = request(f"{server}/models/mlp-xor", xor, headers={"Origin": origin})
+        assert status == 403 and "another origin" in error["error"], (origin, error)
+    assert request(f"{server}/models/mlp-xor", xor, headers={"Origin": server})[0] == 200
     status, page, headers = request(f"{server}/", raw=True)
     assert status == 200 and "script-src 'self'" in headers["content-security-policy"]
 

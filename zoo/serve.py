@@ -34,7 +34,8 @@ What a web page open in the user's browser can do, token or not: nothing. The se
 only requests whose Host header names it (the address it is bound to, or --allowed-host), so a
 page whose domain re-resolves to 127.0.0.1 (DNS rebinding) gets a 400; and a POST must say
 `Content-Type: application/json` (or image/png or image/jpeg for an image), which a page of
-another origin cannot send without asking first (CORS), and the server never says yes.
+another origin cannot send without asking first (CORS), and the server never says yes; a POST
+whose Origin header is another page is refused too.
 
 Work nobody waits for is not done: a generation request whose client hangs up is cancelled
 (zoo/batching.py), and each model holds a bounded number of requests (MAX_BATCH generating,
@@ -323,7 +324,8 @@ class Guard:
     """Every request passes here first (an ASGI middleware, so that streamed responses and
     disconnects go through untouched): a Host header the server does not answer to gets a 400
     (DNS rebinding: a page of evil.example whose name now resolves to 127.0.0.1 is not served),
-    and with a token, an API request without it gets a 401."""
+    a POST from a page of another origin a 403, and with a token, an API request without it a
+    401."""
 
     OPEN_PATHS = ("/", "/docs", "/openapi.json", "/health", "/favicon.ico")
 
@@ -345,6 +347,13 @@ class Guard:
         name = _host_name(header)
         return name in self.names or (self.any_address and _is_ip_address(name))
 
+    @staticmethod
+    def same_origin(origin: str, host: str | None) -> bool:
+        """Whether a browser's Origin header is this server as the request reached it (the
+        scheme and the Host header's name and port); "null" (a sandboxed page) is not."""
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and host is not None and parts.netloc.lower() == host.strip().lower()
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
@@ -356,6 +365,11 @@ class Guard:
                                    f"{', '.join(sorted(self.names))}); if you reach it by that name, start it with "
                                    f"--allowed-host {name}.")
             return await response(scope, receive, send)
+        # A browser names the page a request comes from; a page of another origin gets nothing
+        # here (it could send only what the content-type check refuses; this is the second lock).
+        origin = headers.get("origin")
+        if origin is not None and scope["method"] not in ("GET", "HEAD") and not self.same_origin(origin, host):
+            return await _error(403, f"a page of another origin ({origin}) may not use this server.")(scope, receive, send)
         path = scope["path"]
         if self.token and path not in self.OPEN_PATHS and not path.startswith("/static/"):
             if not hmac.compare_digest(headers.get("authorization", "").encode(), f"Bearer {self.token}".encode()):
