@@ -12,13 +12,19 @@ import urllib.request
 
 
 @contextlib.contextmanager
-def running_server(sources, token=None):
-    """Yields the base URL of a server for `sources`, stopped afterwards."""
-    import uvicorn
-
+def running_server(sources, token=None, **options):
+    """Yields the base URL of a server for `sources` (options: create_app's), stopped afterwards."""
     from zoo import serve
 
-    app = serve.create_app(sources, token=token)
+    with serving(serve.create_app(sources, token=token, **options)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(app):
+    """Yields the base URL of a server for an app made by zoo.serve.create_app, stopped afterwards."""
+    import uvicorn
+
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -98,3 +98,24 @@ def test_filter_cli_bad_inputs_leave_nothing(cli, tmp_path):
 def test_sample_photograph_ships_with_a_dependency():
     image, fmt = conv.read_image(conv.sample_image_path())
     assert fmt == "JPEG" and image.shape[2] == 3
+
+
+def test_a_huge_image_is_refused_from_its_header(cli, tmp_path):
+    """A 12000x12000 PNG of one colour is 18 KB and would take gigabytes to decode and filter (23.7
+    GB, measured); its header says its size, and it is refused before anything decodes it."""
+    from tests.big_images import one_colour_png
+    from zoo.images import MAX_PIXELS, ImageTooLargeError, open_image
+
+    for side in (20000, 12000):  # (20000 first: PIL refuses it itself, with a traceback before)
+        huge = tmp_path / f"huge{side}.png"
+        huge.write_bytes(one_colour_png(side, side))
+        code, _, err = cli("filter", "cnn-filters-classic", "--kernel", "blur", str(huge), str(tmp_path / "out.png"))
+        assert code == 2 and "megapixels" in err and "Scale it down" in err, err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        with pytest.raises(ImageTooLargeError, match="the image"):
+            conv.read_pair_image(huge, "the image")  # zoo finetune --pair reads through the same check
+    assert "12000x12000 pixels" in err and not (tmp_path / "out.png").exists()
+    side = int(MAX_PIXELS ** 0.5)
+    (tmp_path / "edge.png").write_bytes(one_colour_png(side, side))  # at the limit: accepted
+    with open_image(tmp_path / "edge.png", "the image") as image:
+        assert image.size == (side, side)

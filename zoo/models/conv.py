@@ -127,8 +127,10 @@ def read_image(path) -> tuple[np.ndarray, str]:
     Grayscale becomes three equal channels; an alpha channel is dropped (composited on white)."""
     from PIL import Image, UnidentifiedImageError
 
+    from zoo.images import open_image
+
     try:
-        with Image.open(path) as img:
+        with open_image(path, str(path)) as img:  # refuses an image over the pixel limit before decoding it
             fmt = img.format
             if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
                 rgba = img.convert("RGBA")
@@ -217,7 +219,9 @@ def read_pair_image(path, role: str) -> tuple[np.ndarray, str]:
     PNG/JPEG, as they are for .npy) and a word on its kind; a one-line InvalidInputError otherwise."""
     from pathlib import Path
 
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
+
+    from zoo.images import open_image
 
     path = Path(path)
     if not path.is_file():
@@ -237,7 +241,7 @@ def read_pair_image(path, role: str) -> tuple[np.ndarray, str]:
             raise InvalidInputError(f"{path} ({role}) holds NaN or infinite values.")
         return _channels(array.astype("float64")), f"{array.dtype} .npy"
     try:
-        with Image.open(path) as img:
+        with open_image(path, f"{path} ({role})") as img:
             if img.mode.startswith("I") or img.mode == "F":
                 raise InvalidInputError(f"{path} ({role}) is a {img.mode} image (more than 8 bits per pixel); "
                                         "save exact values as a .npy array instead.")
