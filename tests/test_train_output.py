@@ -4,6 +4,9 @@ The training runs are mlp-xor smoke runs (one start of 20 passes: a second or tw
 """
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import filelock
 import pytest
@@ -102,26 +105,73 @@ def test_an_empty_out_is_refused(tmp_path, cli, monkeypatch):
     assert list(tmp_path.iterdir()) == [] and list(tmp_path.parent.glob(f".{tmp_path.name}.*")) == []
 
 
-def test_leftovers_of_a_crashed_write_are_tidied(tmp_path):
+# A run killed inside atomic_directory (os._exit: no finally, no cleanup, as kill -9), in a fresh
+# interpreter: io imports no Keras, so this takes a fraction of a second. {when} is where it dies.
+CRASH = """
+import os, sys
+from zoo import io
+out = sys.argv[1]
+if sys.argv[2] == "between the renames":
+    first = os.replace
+    def replace(source, target):  # the swap's first rename done, the second never
+        first(source, target)
+        os._exit(9)
+    os.replace = replace
+with io.atomic_directory(out) as tmp:
+    (tmp / "model.weights.h5").write_bytes(b"half")
+    if sys.argv[2] == "while writing":
+        os._exit(9)
+"""
+
+
+def crash(out, when):
+    run = subprocess.run([sys.executable, "-c", CRASH, str(out), when], capture_output=True, text=True,
+                         cwd=Path(__file__).parents[1], timeout=60)
+    assert run.returncode == 9, run.stderr
+
+
+def users_lookalikes(folder):
+    """Folders of a user's own whose names look like the zoo's temporary ones for `xor`."""
+    for name in (".xor.old", ".xor.abcdefgh.tmp", ".xor.k2j_x9a0.tmp"):
+        (folder / name).mkdir()
+        (folder / name / "thesis.txt").write_text("mine, not the zoo's")
+    (folder / ".xor.linked.tmp").symlink_to(folder / ".xor.old", target_is_directory=True)
+
+
+def test_leftovers_of_a_crashed_write_are_tidied_and_nothing_else(tmp_path):
     out = tmp_path / "xor"
     zoo.train("mlp-xor", out=out, smoke=True)
-    # What a kill -9 during atomic_directory leaves: its temporary folder, and `.xor.old` (here a
-    # link, as the old code made of a linked --out, which broke every later run).
-    (tmp_path / ".xor.k2j_x9a0.tmp").mkdir()
-    (tmp_path / ".xor.k2j_x9a0.tmp" / "model.keras").write_bytes(b"half")
-    (tmp_path / "elsewhere").mkdir()
-    (tmp_path / ".xor.old").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    users_lookalikes(tmp_path)
     (tmp_path / ".xor.v2.abcdefgh.tmp").mkdir()  # another output's (xor.v2): not ours to remove
+    users = tree(tmp_path)
+    crash(out, "while writing")
+    leftovers = [p.name for p in tmp_path.iterdir()  # (and the lock file, which the next run takes)
+                 if p.name not in {k.split("/")[0] for k in users} | {".xor.lock"}]
+    assert len(leftovers) == 1 and (tmp_path / leftovers[0] / io.TEMPORARY_MARKER).is_file(), leftovers
     zoo.train("mlp-xor", out=out, smoke=True)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".xor.v2.abcdefgh.tmp", "elsewhere", "xor"]
+    assert not (tmp_path / leftovers[0]).exists()
+    assert {k: v for k, v in tree(tmp_path).items() if not k.startswith("xor")} == \
+        {k: v for k, v in users.items() if not k.startswith("xor")}  # the user's folders untouched
+
+
+def test_a_users_dot_old_folder_is_never_taken_for_the_previous_artifact(tmp_path, cli):
+    users_lookalikes(tmp_path)
+    before = tree(tmp_path)
+    code, _, err = cli("train", "mlp-xor", "--smoke", "--out", str(tmp_path / "xor"))
+    assert code == 0, err
+    # `.xor.old` was not renamed to `xor` (the old code took it for a crashed swap's leftover)
+    assert zoo.load(tmp_path / "xor").name == "mlp-xor"
+    assert {k: v for k, v in tree(tmp_path).items() if not k.startswith("xor")} == before
 
 
 def test_a_crash_between_the_two_renames_gets_the_old_folder_back(tmp_path):
     out = tmp_path / "xor"
     zoo.train("mlp-xor", out=out, smoke=True)
     before = tree(out)
-    os.replace(out, tmp_path / ".xor.old")  # the swap's first rename done, the second not
-    io.remove_leftovers(out)
+    crash(out, "between the renames")
+    assert not out.exists()  # the old folder is inside the zoo's marked temporary folder
+    with io.output_lock(out):  # as the next run tidies: with the lock (the crashed run left its file)
+        io.remove_leftovers(out)
     assert tree(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["xor"]
 
 
