@@ -3,6 +3,8 @@
 The training runs are mlp-xor smoke runs (one start of 20 passes: a second or two each).
 """
 
+import contextlib
+import errno
 import os
 import subprocess
 import sys
@@ -195,3 +197,103 @@ def test_a_second_run_on_the_same_out_stops_with_one_line(tmp_path, cli):
     code, _, err = cli("train", "mlp-xor", "--smoke", "--out", str(out))
     assert code == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["xor"]  # the lock file goes with the run
+
+
+# --------------------------------------------------------------------------- a home-relative --out
+
+
+def test_a_home_relative_out_is_expanded_not_made_into_a_folder_named_tilde(tmp_path, cli, monkeypatch):
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    code, out, err = cli("train", "mlp-xor", "--smoke", "--out", "~/runs/cli")  # as quoted in a shell
+    assert code == 0, err
+    assert str(home / "runs" / "cli") in out
+    zoo.train("mlp-xor", out="~/runs/api", smoke=True)
+    assert sorted(p.name for p in (home / "runs").iterdir()) == ["api", "cli"]
+    assert zoo.load(home / "runs" / "api").name == "mlp-xor"
+    assert list(work.iterdir()) == []  # no folder named `~`
+
+
+# --------------------------------------------------------------------------- fine-tuning's --out
+
+TABLE = "x1,x2,y\n0,0,1\n0,1,1\n1,0,1\n1,1,0\n"  # NAND: a perceptron learns it in a moment
+
+
+def test_finetune_records_out_as_given_expands_home_and_never_writes_into_its_base(tmp_path, cli, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nand.csv").write_text(TABLE)
+    code, _, err = cli("finetune", "perceptron-and", "--table", "nand.csv", "--out", "runs/mine")
+    assert code == 0, err
+    mine = zoo.load("runs/mine")
+    assert mine.config["finetune"]["command"] == (
+        "zoo finetune perceptron-and --table nand.csv --epochs 20 --out runs/mine -o seed=0")
+
+    code, _, err = cli("finetune", "runs/mine", "--table", "nand.csv", "--out", "~/again")
+    assert code == 0, err
+    assert zoo.load(tmp_path / "home" / "again").config["finetune"]["command"].endswith("--out '~/again' -o seed=0")
+    assert not (tmp_path / "~").exists()
+
+    base = tree(tmp_path / "runs")
+    for out in ("runs/mine/sub", "runs/mine", "runs"):  # inside the base, the base, above it
+        code, _, err = cli("finetune", "runs/mine", "--table", "nand.csv", "--out", out, "--overwrite")
+        one_line_error(code, err, "would replace the base artifact or write into it")
+    assert tree(tmp_path / "runs") == base  # not even a lock file inside it
+
+
+# --------------------------------------------------------------------------- a full disk
+
+
+ATOMIC_PATH = io.atomic_path  # the real one, which each simulation below wraps
+
+
+def full_disk_for(monkeypatch, refused):
+    """Every atomic write whose target `refused(path)` says is refused fails as on a full disk:
+    after its temporary file was made, as a write that runs out of space."""
+    real = ATOMIC_PATH
+
+    @contextlib.contextmanager
+    def atomic_path(path, suffix=""):
+        with real(path, suffix) as tmp:
+            if refused(Path(path)):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
+            yield tmp
+
+    monkeypatch.setattr(io, "atomic_path", atomic_path)
+
+
+def test_a_full_disk_leaves_no_checkpoint_folder(tmp_path, cli, monkeypatch):
+    from zoo import training
+
+    monkeypatch.setattr(training, "CHECKPOINT_EPOCHS", 1)  # a checkpoint after every epoch
+    full_disk_for(monkeypatch, lambda path: path.parent.name == ".xor.checkpoint")
+    code, _, err = cli("train", "mlp-xor", "--smoke", "--out", str(tmp_path / "xor"))
+    one_line_error(code, err, "No space left on device")
+    assert list(tmp_path.iterdir()) == []  # no .xor.checkpoint/, no lock, no artifact
+
+
+def test_a_checkpoint_the_disk_refuses_keeps_the_last_one_and_adds_nothing(tmp_path, monkeypatch):
+    import numpy as np
+
+    from zoo import training
+
+    def fit():
+        model = zoo.build("mlp-xor")
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(np.zeros((4, 2)), np.zeros(4), epochs=4, verbose=0,
+                  callbacks=training.resume_callbacks(tmp_path / "run"))
+
+    monkeypatch.setattr(training, "CHECKPOINT_EPOCHS", 1)
+    full_disk_for(monkeypatch, lambda path: path.name.startswith("arrays-"))
+    with pytest.raises(OSError, match="No space left"):
+        fit()
+    assert list(tmp_path.iterdir()) == []  # the first save failed: no empty folder
+
+    full_disk_for(monkeypatch, lambda path: path.name == "arrays-2.npz")  # the second save fails
+    with pytest.raises(OSError, match="No space left"):
+        fit()
+    checkpoint = training.checkpoint_dir(tmp_path / "run")
+    assert sorted(p.name for p in checkpoint.iterdir()) == ["arrays-1.npz", "state.json"]

@@ -107,9 +107,17 @@ _held_locks: set[Path] = set()
 _overwrite_allowed: set[Path] = set()
 
 
+def expand_user(path):
+    """A path the user gave, with a leading `~` or `~user` meaning their home folder, as in a
+    shell: a quoted `--out '~/runs/p'` or `out="~/runs/p"` reaches the zoo unexpanded, and would
+    otherwise make a folder named `~`. None and "" stay as they are (refused with their own
+    message)."""
+    return path if path is None else os.path.expanduser(os.fspath(path))
+
+
 def _absolute(path: str | os.PathLike) -> Path:
     # Normalised without following links: "." and "a/.." get a real name, a link stays a link.
-    return Path(os.path.abspath(path))
+    return Path(os.path.abspath(expand_user(path)))
 
 
 def not_an_artifact(path: str | os.PathLike) -> str | None:

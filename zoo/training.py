@@ -284,14 +284,22 @@ class Checkpoint(keras.callbacks.Callback):
 
         self.folder.mkdir(parents=True, exist_ok=True)
         arrays_path = self.folder / f"arrays-{epoch}.npz"
-        with io.atomic_path(arrays_path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, **{f"a{i}": np.asarray(v.numpy()) for i, v in enumerate(self._variables())})
-        numpy_state = np.random.get_state()
-        io.write_json(self.folder / _STATE_FILE, {
-            "epoch": epoch, "epochs": self.params["epochs"], "arrays": arrays_path.name,
-            "sha256": io.sha256_file(arrays_path), "history": self.history,
-            "numpy_random": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
-            "python_random": random.getstate()})
+        try:
+            with io.atomic_path(arrays_path) as tmp, open(tmp, "wb") as f:
+                np.savez(f, **{f"a{i}": np.asarray(v.numpy()) for i, v in enumerate(self._variables())})
+            numpy_state = np.random.get_state()
+            io.write_json(self.folder / _STATE_FILE, {
+                "epoch": epoch, "epochs": self.params["epochs"], "arrays": arrays_path.name,
+                "sha256": io.sha256_file(arrays_path), "history": self.history,
+                "numpy_random": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
+                "python_random": random.getstate()})
+        except OSError:
+            # A save the disk refuses (full, read-only) keeps the previous checkpoint whole, and
+            # leaves nothing of its own: not its arrays file, which no state.json names (it is
+            # renamed into place last), nor an empty folder.
+            arrays_path.unlink(missing_ok=True)
+            _remove_if_empty(self.folder)
+            raise
         for path in self.folder.glob("arrays-*.npz"):  # the checkpoints this one replaces
             if path != arrays_path:
                 path.unlink(missing_ok=True)
@@ -376,7 +384,19 @@ def save_loop_state(out, settings: dict, state: dict) -> None:
 
     folder = checkpoint_dir(out)
     folder.mkdir(parents=True, exist_ok=True)
-    io.write_json(folder / _LOOP_FILE, {"settings": settings, "state": state})
+    try:
+        io.write_json(folder / _LOOP_FILE, {"settings": settings, "state": state})
+    except OSError:
+        _remove_if_empty(folder)  # a full disk leaves no empty checkpoint folder behind
+        raise
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Remove a checkpoint folder that holds nothing, and the shared parent of a multi-process
+    run's folders once it is empty too."""
+    for path in (folder, folder.parent) if folder.parent.name.endswith(".checkpoint") else (folder,):
+        with contextlib.suppress(OSError):  # not empty, or already gone
+            path.rmdir()
 
 
 def clear_checkpoint(out) -> None:
