@@ -206,3 +206,11 @@ def test_a_backend_that_is_not_installed_names_what_to_install(tmp_path):
                          cwd=tmp_path, env=env, timeout=300)
     assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
     assert run.stderr.startswith("zoo: error: ") and "pip install 'keras-zoo[jax]'" in run.stderr, run.stderr
+
+
+def test_score_says_how_many_unknown_words_it_does_not_list(inputs, cli):
+    made_up = " ".join(f"zq{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(33))  # 33 words no model knows
+    (inputs / "made-up.txt").write_text(f"to be or not to be {made_up}\n")
+    code, out, err = cli("score", "lstm-lm-shakespeare", "made-up.txt")
+    assert code == 0, err
+    assert "33 unknown word(s): 'zqaa' x1," in out and out.strip().endswith("'zqaj' x1 and 23 more"), out
