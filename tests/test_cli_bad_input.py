@@ -186,8 +186,8 @@ def test_a_missing_folder_is_one_message_everywhere(argv, inputs, cli):
 
 def test_an_unknown_kernel_names_the_banks_kernels(inputs, cli):
     code, _, err = cli("filter", "cnn-filters-classic", _image(inputs), "out.png", "--kernel", "emboss")
-    assert code == 2 and err.strip() == ("zoo: error: cnn-filters-classic has no kernel 'emboss'; its kernels "
-                                         "are: edge-enhance, edge-detect, blur, sharpen."), err
+    assert code == 2 and err.strip() == ("zoo: error: cnn-filters-classic has no kernel 'emboss'. Its kernels: "
+                                         "edge-enhance, edge-detect, blur, sharpen."), err
 
 
 # What `import jax` does where JAX is not installed: None in sys.modules makes Python's import

@@ -58,5 +58,5 @@ def test_a_filter_kernel_is_checked_before_keras_loads(tmp_path):
         run = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *argv],
                              capture_output=True, text=True, cwd=tmp_path, timeout=120)
         error, last = run.stderr.strip().splitlines()
-        assert error == f"zoo: error: {bank} has no kernel 'emboss'; its kernels are: edge-enhance, edge-detect, blur, sharpen."
+        assert error == f"zoo: error: {bank} has no kernel 'emboss'. Its kernels: edge-enhance, edge-detect, blur, sharpen."
         assert last.startswith("HEAVY [] CODE 2"), run.stderr

@@ -40,4 +40,9 @@ def bank_kernel_names(name_or_path) -> list[str] | None:
 
 
 def unknown_kernel_error(kernel: str, names: list[str], bank: str) -> UnknownNameError:
-    return UnknownNameError(f"{bank} has no kernel {kernel!r}; its kernels are: {', '.join(names)}.")
+    """The bank's own kernels, named (`zoo list` lists models, not kernels)."""
+    import difflib
+
+    close = difflib.get_close_matches(str(kernel), names, n=2, cutoff=0.6)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    return UnknownNameError(f"{bank} has no kernel {kernel!r}.{hint} Its kernels: {', '.join(names)}.")
