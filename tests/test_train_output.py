@@ -166,6 +166,14 @@ def test_a_users_dot_old_folder_is_never_taken_for_the_previous_artifact(tmp_pat
     assert {k: v for k, v in tree(tmp_path).items() if not k.startswith("xor")} == before
 
 
+def test_a_users_folder_named_like_a_checkpoint_keeps_its_files(tmp_path, capsys):
+    (tmp_path / ".xor.checkpoint").mkdir()
+    (tmp_path / ".xor.checkpoint" / "notes.txt").write_text("mine")
+    zoo.train("mlp-xor", out=tmp_path / "xor", smoke=True)  # it writes its loop state there, then clears it
+    assert tree(tmp_path / ".xor.checkpoint") == {"notes.txt": b"mine"}
+    assert "discarding" not in capsys.readouterr().err  # not taken for a broken checkpoint either
+
+
 def test_a_crash_between_the_two_renames_gets_the_old_folder_back(tmp_path):
     out = tmp_path / "xor"
     zoo.train("mlp-xor", out=out, smoke=True)

@@ -10,7 +10,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import sys
 import time
 import zipfile
@@ -361,8 +360,8 @@ def loop_state(out, settings: dict) -> dict:
     from zoo import io
 
     folder = checkpoint_dir(out)
-    if not folder.is_dir() or not any(folder.iterdir()):
-        return {}
+    if not folder.is_dir() or not any(_CHECKPOINT_FILE.fullmatch(path.name) for path in folder.iterdir()):
+        return {}  # nothing of the zoo's there (no folder, an empty one, or a user's own)
     try:
         saved = io.read_json(folder / _LOOP_FILE)
         if saved["settings"] != json.loads(json.dumps(settings)):
@@ -399,14 +398,21 @@ def _remove_if_empty(folder: Path) -> None:
             path.rmdir()
 
 
+# The files a checkpoint folder holds, every one written by the zoo (and io.atomic_path's
+# temporary names for them). clear_checkpoint removes these and nothing else: a folder named
+# `.NAME.checkpoint` may be a user's own, and its name alone does not make it the zoo's.
+_CHECKPOINT_FILE = re.compile(r"(state\.json|loop\.json|arrays-\d+\.npz)|\.(state\.json|loop\.json|arrays-\d+\.npz)\.\w{8}\.tmp")
+
+
 def clear_checkpoint(out) -> None:
+    """Remove a run's checkpoint: the files the zoo wrote, then the folder if that emptied it (and
+    the shared parent of a multi-process run's folders, when the last process finishes)."""
     folder = checkpoint_dir(out)
-    shutil.rmtree(folder, ignore_errors=True)
-    if folder.parent.name.endswith(".checkpoint"):
-        try:
-            folder.parent.rmdir()  # the last process to finish removes the shared parent
-        except OSError:
-            pass
+    if folder.is_dir() and not folder.is_symlink():
+        for path in folder.iterdir():
+            if _CHECKPOINT_FILE.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
+    _remove_if_empty(folder)
 
 
 def environment() -> dict:
