@@ -256,7 +256,7 @@ def test_finetune_learns_new_text_and_leaves_base_alone(pretrained, tmp_path):
     assert tuned.score(held_out).nats_per_token < pretrained.score(held_out).nats_per_token
     run = tuned.config["finetune"]
     assert run["after"]["held_out_nats_per_char"] < run["before"]["held_out_nats_per_char"]
-    assert run["command"].startswith(f"zoo finetune {NAME} --text sensors.txt --epochs 3 --out mine")
+    assert run["command"].startswith(f"zoo finetune {NAME} --text sensors.txt --epochs 3 --out {tmp_path / 'mine'}")
     assert tuned.config["base_model"]["name"] == NAME
     assert tuned.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert tuned.config["finetuned_on"] == [{"file": "sensors.txt", "sha256": io.sha256_file(text_file),

@@ -2,6 +2,8 @@
 traceback, and no file left behind. One table, one test."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -160,3 +162,55 @@ def test_the_language_model_verbs_work_for_every_language_model(inputs, cli):
         code, out, err = cli("generate", name, "--prompt", "ROMEO:", "--length", "5", "--seed", "1",
                              "--top-p", "0.9")
         assert code == 0 and out.startswith("ROMEO:"), (name, out, err)
+
+
+# A folder path that does not exist gets the same line from every verb that takes a model, and no
+# registry names that look alike (the user meant a folder, not a name).
+NO_FOLDER = ("zoo: error: no folder runs/mine; give an artifact folder, a registry name (see `zoo list "
+             "--pretrained`) or hf://owner/name.")
+TAKE_A_MODEL = [
+    ["info", "runs/mine"], ["generate", "runs/mine"], ["score", "runs/mine", "good.txt"],
+    ["next", "runs/mine", "to be"], ["eval", "runs/mine"], ["similar", "runs/mine", "king"],
+    ["translate", "runs/mine", "3 March 1999"], ["xor", "0", "1", "--model", "runs/mine"],
+    ["filter", "runs/mine", "IMAGE", "out.png", "--kernel", "sharpen"],
+    ["finetune", "runs/mine", "--text", "good.txt", "--out", "ft"], ["publish", "runs/mine", "me/repo"],
+]
+
+
+@pytest.mark.parametrize("argv", TAKE_A_MODEL, ids=[a[0] for a in TAKE_A_MODEL])
+def test_a_missing_folder_is_one_message_everywhere(argv, inputs, cli):
+    argv = [_image(inputs) if a == "IMAGE" else a for a in argv]
+    code, _, err = cli(*argv)
+    assert code == 2 and err.strip() == NO_FOLDER, err
+
+
+def test_an_unknown_kernel_names_the_banks_kernels(inputs, cli):
+    code, _, err = cli("filter", "cnn-filters-classic", _image(inputs), "out.png", "--kernel", "emboss")
+    assert code == 2 and err.strip() == ("zoo: error: cnn-filters-classic has no kernel 'emboss'. Its kernels: "
+                                         "edge-enhance, edge-detect, blur, sharpen."), err
+
+
+# What `import jax` does where JAX is not installed: None in sys.modules makes Python's import
+# system raise ModuleNotFoundError("import of jax halted"), with error.name "jax".
+WITHOUT_JAX = """
+import sys
+sys.modules["jax"] = None
+from zoo.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_backend_that_is_not_installed_names_what_to_install(tmp_path):
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    run = subprocess.run([sys.executable, "-c", WITHOUT_JAX, "xor", "0", "1"], capture_output=True, text=True,
+                         cwd=tmp_path, env=env, timeout=300)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith("zoo: error: ") and "pip install 'keras-zoo[jax]'" in run.stderr, run.stderr
+
+
+def test_score_says_how_many_unknown_words_it_does_not_list(inputs, cli):
+    made_up = " ".join(f"zq{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(33))  # 33 words no model knows
+    (inputs / "made-up.txt").write_text(f"to be or not to be {made_up}\n")
+    code, out, err = cli("score", "lstm-lm-shakespeare", "made-up.txt")
+    assert code == 0, err
+    assert "33 unknown word(s): 'zqaa' x1," in out and out.strip().endswith("'zqaj' x1 and 23 more"), out

@@ -43,3 +43,20 @@ def test_maintainer_options_are_apart_in_help(capsys):
     options = text.partition("options:")[2]  # past the usage line, which names every option
     users, _, maintainers = options.partition("for maintainers of the zoo")
     assert "--smoke" in users and "--register" not in users and "--register" in maintainers
+
+
+def test_a_filter_kernel_is_checked_before_keras_loads(tmp_path):
+    """`zoo filter --kernel NAME` names the bank's kernels at once, from its metadata, for a
+    registry bank and for a folder of the user's."""
+    import shutil
+
+    from zoo import registry
+
+    shutil.copytree(registry.installed_folder("cnn-filters-classic"), tmp_path / "bank")
+    for bank in ("cnn-filters-classic", "./bank"):
+        argv = ["filter", bank, "in.png", "out.png", "--kernel", "emboss"]
+        run = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *argv],
+                             capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        error, last = run.stderr.strip().splitlines()
+        assert error == f"zoo: error: {bank} has no kernel 'emboss'. Its kernels: edge-enhance, edge-detect, blur, sharpen."
+        assert last.startswith("HEAVY [] CODE 2"), run.stderr

@@ -71,6 +71,11 @@ def test_every_served_model_has_a_section_and_a_card(page):
     assert body.find_element(By.TAG_NAME, "h1").text == "mlp-xor"
 
 
+def test_a_parameter_count_is_shown_in_full(page):
+    metrics = section(page, "charrnn-shakespeare").find_element(By.CSS_SELECTOR, "div.metrics").text
+    assert "parameters 3,318,401" in metrics, metrics  # not 3318000 (4 significant digits)
+
+
 def test_text_streams_in_as_it_is_generated(page):
     box = section(page, "charrnn-shakespeare")
     length = box.find_element(By.NAME, "max_new_tokens")

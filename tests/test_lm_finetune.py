@@ -93,7 +93,7 @@ def test_finetune_learns_new_words_and_leaves_base_alone(smoke_bases, architectu
     assert f"{len(added)} new words" in run["summary"]
 
     # lineage in config, card and zoo info; the base untouched
-    assert run["command"].startswith(f"zoo finetune {name} --text news.txt --epochs 2 --out news")
+    assert run["command"].startswith(f"zoo finetune {name} --text news.txt --epochs 2 --out {tmp_path / 'news'}")
     assert tuned.config["base_model"]["name"] == name
     assert tuned.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert tuned.config["finetuned_on"] == [{"file": "news.txt", "sha256": io.sha256_file(text),

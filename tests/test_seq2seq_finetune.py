@@ -90,7 +90,7 @@ def test_finetune_learns_new_format_keeps_lineage_and_leaves_base_alone(smoke_ba
     assert run["after"]["base_test_exact_match"] == tuned.metrics["exact_match"]
     # Rehearsal: up to 40 generated pairs of the old formats (those the small base's vocabulary covers).
     assert run["options"]["rehearsal"] == 40 and 0 < tuned.config["training"]["finetune_rehearsal_pairs"] <= 40
-    assert run["command"].startswith(f"zoo finetune {NAME} --pairs french.tsv --epochs 6 --out fr")
+    assert run["command"].startswith(f"zoo finetune {NAME} --pairs french.tsv --epochs 6 --out {tmp_path / 'fr'}")
     assert tuned.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert tuned.config["finetuned_on"] == [{"file": "french.tsv", "sha256": io.sha256_file(tsv),
                                              "bytes": tsv.stat().st_size}]

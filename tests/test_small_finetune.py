@@ -82,7 +82,8 @@ def test_filter_finetune_adds_the_filter_and_leaves_base_alone(tmp_path):
         np.testing.assert_array_equal(bank.kernels()[name], conv.pad_kernel(old, 5).astype("float32"))
     run = bank.config["finetune"]
     assert run["after"]["pair_rmse"] < 1e-3 < run["before"]["pair_rmse"]
-    assert run["command"] == "zoo finetune cnn-filters-learned --pair in.png out.npy --out mine -o kernel_size=5 -o name=mine"
+    assert run["command"] == (f"zoo finetune cnn-filters-learned --pair in.png out.npy --out {tmp_path / 'mine'} "
+                              "-o kernel_size=5 -o name=mine")
     assert bank.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert [d["file"] for d in bank.config["finetuned_on"]] == ["in.png", "out.npy"]
     assert "**cnn-filters-learned**" in bank.card and "## Fine-tuned from" in bank.card
@@ -210,7 +211,7 @@ def test_mlp_xor_learns_nand_then_xnor(tmp_path):
     assert "| NAND" in net.truth_table()
     run = net.config["finetune"]
     assert run["before"]["table_accuracy"] == 0.75 and run["after"]["table_accuracy"] == 1
-    assert run["command"] == "zoo finetune mlp-xor --table nand.csv --epochs 200 --out nand -o seed=0"
+    assert run["command"] == f"zoo finetune mlp-xor --table nand.csv --epochs 200 --out {tmp_path / 'nand'} -o seed=0"
     assert net.config["finetuned_on"][0]["sha256"] == io.sha256_file(nand)
     # mlp-xor is a zoo name, no Hub id: the card's text names it, its front matter does not
     assert "**mlp-xor**" in net.card and "base_model" not in cards.read_front_matter(net.card)

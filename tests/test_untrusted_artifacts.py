@@ -138,4 +138,4 @@ def test_a_weights_file_that_is_not_hdf5_is_refused(xor_copy):
 
 def test_a_missing_folder_is_not_taken_for_a_name(cli):
     code, out, err = cli("eval", "/nonexistent")
-    assert code == 2 and "not a folder" in err and "cnn-filters" not in err
+    assert code == 2 and "no folder /nonexistent" in err and "cnn-filters" not in err

@@ -270,3 +270,41 @@ def test_similar_and_close_spellings(skipgram, cli):
     assert code == 2 and "queen" in err and "not in the vocabulary" in err
     code, _, err = cli("similar", "mlp-xor", "king")
     assert code == 2 and "not a word2vec model" in err
+
+
+# ------------------------------------------------------------------------------- the README's example
+
+
+def readme_block(calling: str) -> str:
+    """The README's Python block that calls `calling`, as written."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+    [block] = [b for b in blocks if calling in b]
+    return block
+
+
+def test_the_readmes_training_example_runs_as_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    block = readme_block("train_word2vec(")
+    from zoo import data
+
+    words = data.read_text("tinyshakespeare").split()
+
+    # 244 words: one line before any training (it crashed in epoch 3 with a TensorFlow graph error)
+    (tmp_path / "my.txt").write_text(" ".join(words[:244]), encoding="utf-8")
+    training_part = block[block.index("from zoo.models import word2vec"):]
+    monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: pytest.fail("trained on a text too small"))
+    with pytest.raises(zoo.InvalidInputError, match="too small to train word vectors") as error:
+        exec(training_part, {"zoo": zoo})
+    assert "\n" not in str(error.value) and "244 words" in str(error.value)
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+
+    # a few thousand words: the whole block runs, and the result has word vectors as gensim's
+    (tmp_path / "my.txt").write_text(" ".join(words[:3000]), encoding="utf-8")
+    namespace = {"zoo": zoo}
+    exec(block, namespace)
+    wv = namespace["result"].wv
+    assert len(wv) == len(namespace["result"].vocab) and len(wv.most_similar(wv.index_to_key[0])) == 10

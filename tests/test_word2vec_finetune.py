@@ -103,7 +103,7 @@ def test_finetune_grows_vocabulary_and_leaves_base_alone(architecture, request, 
     assert run["after"]["vocabulary_words"] == len(tuned.vocab) > run["before"]["vocabulary_words"] == n_old
     assert run["after"]["text_coverage"] > run["before"]["text_coverage"] + 0.2
     assert run["after"]["new_words_agreement_spearman_vs_gensim_update_seed1"] > 0.5
-    assert run["command"] == f"zoo finetune {base.name} --text news.txt --epochs 3 --out mine -o seed=0"
+    assert run["command"] == f"zoo finetune {base.name} --text news.txt --epochs 3 --out {tmp_path / 'mine'} -o seed=0"
     assert tuned.config["base_model"]["name"] == base.name
     assert tuned.config["base_model"]["model_sha256"] == base_files["model.weights.h5"]
     assert tuned.config["finetuned_on"] == [{"file": "news.txt", "sha256": io.sha256_file(text),
@@ -126,7 +126,7 @@ def test_finetune_again_from_the_cli(cli, skipgram_base, tmp_path):
     assert code == 0 and "second" in printed
     second = zoo.load(tmp_path / "second")
     assert len(second.vocab) > len(zoo.load(first).vocab)
-    assert second.config["finetune"]["command"].endswith("--out second -o batch_size=1024 -o seed=0")
+    assert second.config["finetune"]["command"].endswith(f"--out {tmp_path / 'second'} -o batch_size=1024 -o seed=0")
     assert zoo.info(str(tmp_path / "second"))["lineage"].startswith(f"second <- first <- {zoo.load(base_folder).name};")
     # no gensim twin for a base that was itself fine-tuned: the agreement is not claimed
     assert not any(k.startswith("new_words_agreement") for k in second.config["finetune"]["after"])

@@ -4,13 +4,39 @@ TensorFlow's C++ runtime writes log lines to the process's stderr (file descript
 loads, before any Python setting can reach it ("All log messages before absl::InitializeLog()",
 "oneDNN custom operations are on"). A user of the zoo has no use for them, so the descriptor is
 pointed at /dev/null for the duration of the import only; Python errors still surface.
+
+Keras is imported here too, once, so that a backend that is not installed (KERAS_BACKEND=jax
+without JAX) is one line that says what to install, not Keras's traceback of thirty lines.
 """
 
 import os
 import sys
 
+# What installs each backend the zoo runs on, by the module whose import fails without it.
+BACKEND_INSTALL = {
+    "jax": "pip install 'keras-zoo[jax]'",
+    "jaxlib": "pip install 'keras-zoo[jax]'",
+    "tensorflow": "pip install --force-reinstall keras-zoo (TensorFlow is its default backend)",
+}
+
 
 def import_backend_quietly() -> None:
+    _import_tensorflow_quietly()
+    try:
+        import keras  # noqa: F401
+    except ImportError as error:
+        missing = (error.name or "").partition(".")[0]
+        if missing not in BACKEND_INSTALL:
+            raise
+        from zoo.errors import ZooError
+
+        chosen = os.environ.get("KERAS_BACKEND")
+        raise ZooError(f"Keras's backend{f' (KERAS_BACKEND={chosen})' if chosen else ''} needs {missing}, "
+                       f"which is not installed: {BACKEND_INSTALL[missing]}, or choose another backend "
+                       "with KERAS_BACKEND.") from None
+
+
+def _import_tensorflow_quietly() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # Keras imports TensorFlow under every backend when it is installed (for its data adapters),
     # so it is imported here whatever the backend.

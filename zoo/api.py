@@ -96,6 +96,7 @@ def train(name: str, *, out=None, smoke: bool = False, epochs: int | None = None
         registry.require_source_checkout("`zoo train NAME --register`")
     if out is None:
         out = registry.packaged_folder(name) if register else Path("runs") / name
+    out = io.expand_user(out)
     recipe = registry.recipe_for_name(name)  # a clear error for unknown names
     _check_options(name, recipe.train, options)
     settings = distribute.multi_host_settings()
@@ -182,8 +183,14 @@ def finetune(name_or_path, *, text=None, pairs=None, pair=None, table=None, epoc
     if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
         raise InvalidInputError(f"epochs must be a whole number >= 1; got {epochs!r}.")
     _check_options(art.name, recipe.finetune, options, reserved=("epochs", "out", *FINETUNE_DATA))
-    if Path(out).expanduser().resolve() == art.folder.resolve():
-        raise InvalidInputError(f"--out {out} is the base artifact's own folder; choose a new folder.")
+    out = io.expand_user(out)
+    io.check_output_folder(out, overwrite=True)  # empty, a file, a link, the current folder: first
+    target, base = Path(out).resolve(), art.folder.resolve()
+    if target == base or base in target.parents or target in base.parents:
+        # As export refuses it: inside the base, the new folder would change the base's files
+        # (and fail its checks); above it, replacing the folder would delete the base.
+        raise InvalidInputError(f"--out {out} would replace the base artifact or write into it; choose a "
+                                f"folder outside {art.folder}.")
     with io.writing_output(out, overwrite=overwrite):
         kwargs = {kind: given[kind], "out": Path(out)}
         if epochs is not None:

@@ -268,10 +268,7 @@ def resolve_folder(name_or_path) -> tuple[Path, dict]:
     if text in registry.architectures():
         raise ZooError(f"{text!r} is an architecture without pretrained weights: use "
                        f"zoo.build({text!r}) for an untrained model, or `zoo list --pretrained`.")
-    if os.sep in text or text.startswith("."):
-        raise ZooError(f"{text} is not a folder: give an artifact folder, a registry name (see "
-                       "`zoo list --pretrained`), or hf://owner/name.")
-    raise registry.unknown_name_error(text, registry.all_names(), "model")
+    raise registry.unknown_name_error(text, registry.all_names(), "model")  # (or "no folder PATH")
 
 
 def load_folder(folder: Path, expected: dict[str, str], registered: bool = False) -> Artifact:

@@ -305,8 +305,14 @@ def _image_small_enough(path: str) -> None:
 
 
 def _cmd_filter(args) -> None:
+    from zoo import kernels
+
     _writable_output(args.output)
     _image_small_enough(args.input)
+    # Checked before the bank (and Keras) loads, from its metadata, where the folder is at hand.
+    names = kernels.bank_kernel_names(args.model)
+    if names is not None and args.kernel not in names:
+        raise kernels.unknown_kernel_error(args.kernel, names, args.model)
     art = _load_kind(args.model, ("cnn-filters",), "a filter bank", "cnn-filters-classic")
     art.filter_file(args.input, args.output, args.kernel)
     print(f"wrote {args.output} ({args.kernel})")

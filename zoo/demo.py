@@ -272,7 +272,7 @@ def _check_out(out: Path) -> None:
 def main(out="demo-out") -> dict:
     """Run the demo; the contact sheet goes to OUT/contact_sheet.png. Returns what was shown:
     {"charrnn": text, "lstm-lm": text, "sheet": path, "sheet_size": (width, height)}."""
-    out = Path(out)
+    out = Path(out).expanduser()  # a quoted --out '~/demo' too
     _check_out(out)
     _started.clear()
     shown = {"charrnn": _charrnn(), "lstm-lm": _lstm_lm()}

@@ -107,9 +107,17 @@ _held_locks: set[Path] = set()
 _overwrite_allowed: set[Path] = set()
 
 
+def expand_user(path):
+    """A path the user gave, with a leading `~` or `~user` meaning their home folder, as in a
+    shell: a quoted `--out '~/runs/p'` or `out="~/runs/p"` reaches the zoo unexpanded, and would
+    otherwise make a folder named `~`. None and "" stay as they are (refused with their own
+    message)."""
+    return path if path is None else os.path.expanduser(os.fspath(path))
+
+
 def _absolute(path: str | os.PathLike) -> Path:
     # Normalised without following links: "." and "a/.." get a real name, a link stays a link.
-    return Path(os.path.abspath(path))
+    return Path(os.path.abspath(expand_user(path)))
 
 
 def not_an_artifact(path: str | os.PathLike) -> str | None:
@@ -240,32 +248,57 @@ def writing_output(path: str | os.PathLike, *, overwrite: bool = False):
             yield
 
 
-def _remove(path: Path) -> None:
-    if path.is_symlink() or not path.is_dir():
-        path.unlink(missing_ok=True)
-    else:
-        shutil.rmtree(path)
+# The file inside each temporary folder the zoo makes next to an output (atomic_directory),
+# which says that the folder is the zoo's: only a folder holding it is ever tidied away as a
+# leftover. Names alone prove nothing: `.NAME.old` or `.NAME.abcdefgh.tmp` may be a user's own.
+TEMPORARY_MARKER = ".keras-zoo-temporary"
+# Inside a temporary folder: the new artifact being built, and, during the swap, the folder it
+# replaces (moved in there, so that a crash leaves it inside a folder the zoo marked).
+_NEW, _PREVIOUS = "new", "previous"
+
+
+def _make_temporary_folder(path: Path) -> Path:
+    """A new private folder `.NAME.XXXXXXXX.tmp` next to `path`, marked as the zoo's."""
+    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        (folder / TEMPORARY_MARKER).write_text(json.dumps({"written_by": "keras-zoo", "output": str(path)}) + "\n",
+                                               encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+def _is_zoo_temporary_folder(folder: Path, path: Path) -> bool:
+    """Whether `folder` is a temporary folder the zoo made for the output `path`: a real folder
+    (not a link) holding the zoo's marker, a regular file that names that output."""
+    marker = folder / TEMPORARY_MARKER
+    if folder.is_symlink() or not folder.is_dir() or marker.is_symlink() or not marker.is_file():
+        return False
+    try:
+        written = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(written, dict) and written.get("written_by") == "keras-zoo" and written.get("output") == str(path)
 
 
 def remove_leftovers(path: str | os.PathLike) -> None:
-    """Tidy what a crashed atomic_directory left next to `path`: its temporary folders
-    `.NAME.XXXXXXXX.tmp` and `.NAME.old`. A crash between the two renames of the swap leaves only
-    `.NAME.old`, the previous folder: it is put back. Call it with the output lock held, so that
-    no running write is disturbed."""
+    """Tidy what a crashed atomic_directory left next to `path`: its temporary folders, each
+    recognised by the marker the zoo wrote in it (never by its name alone). A crash between the
+    two renames of the swap leaves the previous folder inside one, and nothing at `path`: it is
+    put back. Call it with the output lock held, so that no running write is disturbed."""
     path = _absolute(path)
     if not path.parent.is_dir():
         return
-    # mkdtemp's names: the prefix, 8 characters of [a-z0-9_], the suffix. Matched exactly, so
-    # that the temporary folders of an output named, say, NAME.v2 are left alone.
-    temporary = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp")
-    for sibling in path.parent.iterdir():
-        if temporary.fullmatch(sibling.name):
-            _remove(sibling)
-    old = path.with_name(f".{path.name}.old")
-    if old.is_dir() and not old.is_symlink() and not path.exists() and not path.is_symlink():
-        os.replace(old, path)
-    elif old.exists() or old.is_symlink():
-        _remove(old)
+    # mkdtemp's names: the prefix, 8 characters, the suffix; only the marker decides.
+    temporary = re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]{{8}}\.tmp")
+    for folder in sorted(path.parent.iterdir()):
+        if not (temporary.fullmatch(folder.name) and _is_zoo_temporary_folder(folder, path)):
+            continue
+        previous = folder / _PREVIOUS
+        if previous.is_dir() and not previous.is_symlink() and not path.exists() and not path.is_symlink():
+            os.replace(previous, path)
+        shutil.rmtree(folder)
 
 
 @contextlib.contextmanager
@@ -283,18 +316,15 @@ def atomic_directory(path: str | os.PathLike, *, overwrite: bool = False):
     with output_lock(path):
         remove_leftovers(path)
         check_output_folder(path, overwrite=overwrite)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        temporary = _make_temporary_folder(path)
         try:
-            yield tmp
-            os.chmod(tmp, _default_mode(directory=True))
+            new = temporary / _NEW
+            new.mkdir()
+            yield new
+            os.chmod(new, _default_mode(directory=True))
             check_output_folder(path, overwrite=overwrite)  # again: the block may have taken long
             if path.exists():
-                old = path.with_name(f".{path.name}.old")
-                os.replace(path, old)
-                os.replace(tmp, path)
-                shutil.rmtree(old)
-            else:
-                os.replace(tmp, path)
+                os.replace(path, temporary / _PREVIOUS)  # into the marked folder: see remove_leftovers
+            os.replace(new, path)
         finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
+            shutil.rmtree(temporary, ignore_errors=True)

@@ -54,9 +54,14 @@ class Score:
         text = (f"{self.nats_per_token:.4f} nats/{short}, {self.bits_per_token:.4f} bits/{short}, "
                 f"perplexity {self.perplexity:.2f} over {self.tokens:,} {self.unit}s")
         if self.unknown:
-            listed = ", ".join(f"{t!r} x{n}" for t, n in list(self.unknown.items())[:10])
-            text += f"; {self.unknown_count} unknown {self.unit}(s): {listed}"
+            text += f"; {self.unknown_count} unknown {self.unit}(s): {listed_unknown(self.unknown)}"
         return text
+
+
+def listed_unknown(unknown: dict, shown: int = 10) -> str:
+    """The first `shown` unknown tokens with their counts, and how many more there are."""
+    listed = ", ".join(f"{t!r} x{n}" for t, n in list(unknown.items())[:shown])
+    return listed + (f" and {len(unknown) - shown} more" if len(unknown) > shown else "")
 
 
 def check_length(max_tokens) -> int:
@@ -133,9 +138,9 @@ class LanguageModel(Artifact):
             raise InvalidInputError(f"give the {what} as a string, got {type(prompt).__name__}.")
         state, previous, unknown = self.prompt_state(prompt)
         if unknown:
-            listed = ", ".join(f"{t!r} x{n}" for t, n in list(unknown.items())[:10])
             warnings.warn(f"the {what} has {sum(unknown.values())} {self.unit}(s) {self.name} has "
-                          f"never seen ({listed}); they are {self.unknown_handling}.", stacklevel=3)
+                          f"never seen ({listed_unknown(unknown)}); they are {self.unknown_handling}.",
+                          stacklevel=3)
         return state, previous
 
     unknown_handling = "skipped"

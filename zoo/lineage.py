@@ -48,6 +48,16 @@ def data_record(path) -> dict:
     return {"file": path.name, "sha256": io.sha256_file(path), "bytes": path.stat().st_size}
 
 
+def shown_path(path) -> str:
+    """A path as the user gave it (`runs/mine` stays `runs/mine`), but a folder in the home folder
+    as `~/...`: a card is meant to be published, and the home folder names the user."""
+    path = Path(path)
+    home = Path.home()
+    if path.is_absolute() and path != home and path.is_relative_to(home):
+        return "~/" + path.relative_to(home).as_posix()
+    return path.as_posix()
+
+
 def command(base: str, data_flags: list[tuple[str, list]], *, epochs, out, options: dict) -> str:
     """The `zoo finetune` command line that redoes this run (file names as given, not resolved)."""
     words = ["zoo", "finetune", base]
@@ -55,7 +65,7 @@ def command(base: str, data_flags: list[tuple[str, list]], *, epochs, out, optio
         words += [flag, *[str(v) for v in values]]
     if epochs is not None:
         words += ["--epochs", str(epochs)]
-    words += ["--out", str(out)]
+    words += ["--out", shown_path(out)]
     for key, value in sorted(options.items()):
         words += ["-o", f"{key}={value}"]
     return " ".join(shlex.quote(w) for w in words)
@@ -73,7 +83,7 @@ def record(art, *, data: list, data_flags: list[tuple[str, list]], out, epochs, 
     return {
         "base_model": base_record(art),
         "finetuned_on": [data_record(path) for path in data],
-        "finetune": {"command": command(art.name, data_flags, epochs=epochs, out=Path(out).name, options=options),
+        "finetune": {"command": command(art.name, data_flags, epochs=epochs, out=out, options=options),
                      "epochs": epochs, "options": dict(options), "summary": summary,
                      "before": dict(before), "after": dict(after)},
     }

@@ -15,6 +15,7 @@ import difflib
 import fnmatch
 import importlib
 import importlib.util
+import os
 import re
 import sys
 from pathlib import Path
@@ -89,15 +90,36 @@ def all_names() -> list[str]:
     return sorted(set(reg["architectures"]) | set(reg["artifacts"]))
 
 
+def looks_like_path(name) -> bool:
+    """Whether a name the user gave is meant as a folder: no registry name has a slash or starts
+    with "." or "~"."""
+    text = str(name)
+    return "/" in text or os.sep in text or text.startswith((".", "~"))
+
+
+def no_folder_error(name) -> UnknownNameError:
+    """The one message for a path-looking model name with no folder there (never suggestions
+    of registry names: the user meant a folder)."""
+    path = Path(str(name)).expanduser()
+    problem = f"{name} is not a folder" if path.exists() else f"no folder {name}"
+    return UnknownNameError(f"{problem}; give an artifact folder, a registry name (see `zoo list "
+                            "--pretrained`) or hf://owner/name.")
+
+
 def unknown_name_error(name: str, choices, what: str = "model") -> UnknownNameError:
-    """An error naming the registered names closest to a mistyped one."""
+    """An error naming the registered names closest to a mistyped one (for a model name that
+    looks like a path, no_folder_error's instead)."""
+    if what == "model" and looks_like_path(name):
+        return no_folder_error(name)
     choices = sorted(choices)
     close = difflib.get_close_matches(str(name), choices, n=3, cutoff=0.4)
     close += [c for c in choices if str(name) and str(name) in c and c not in close][: 3 - len(close)]
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    return UnknownNameError(
-        f"unknown {what} {name!r}.{hint} Run `zoo list` to see every registered name."
-    )
+    if what in ("model", "architecture", "artifact", "recipe"):
+        where = " Run `zoo list` to see every registered name."
+    else:  # `zoo list` lists models, not kernels or datasets: name them here
+        where = f" The {what}s: {', '.join(choices)}."
+    return UnknownNameError(f"unknown {what} {name!r}.{hint}{where}")
 
 
 def architecture(name: str) -> dict:

@@ -10,7 +10,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import sys
 import time
 import zipfile
@@ -284,14 +283,22 @@ class Checkpoint(keras.callbacks.Callback):
 
         self.folder.mkdir(parents=True, exist_ok=True)
         arrays_path = self.folder / f"arrays-{epoch}.npz"
-        with io.atomic_path(arrays_path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, **{f"a{i}": np.asarray(v.numpy()) for i, v in enumerate(self._variables())})
-        numpy_state = np.random.get_state()
-        io.write_json(self.folder / _STATE_FILE, {
-            "epoch": epoch, "epochs": self.params["epochs"], "arrays": arrays_path.name,
-            "sha256": io.sha256_file(arrays_path), "history": self.history,
-            "numpy_random": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
-            "python_random": random.getstate()})
+        try:
+            with io.atomic_path(arrays_path) as tmp, open(tmp, "wb") as f:
+                np.savez(f, **{f"a{i}": np.asarray(v.numpy()) for i, v in enumerate(self._variables())})
+            numpy_state = np.random.get_state()
+            io.write_json(self.folder / _STATE_FILE, {
+                "epoch": epoch, "epochs": self.params["epochs"], "arrays": arrays_path.name,
+                "sha256": io.sha256_file(arrays_path), "history": self.history,
+                "numpy_random": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
+                "python_random": random.getstate()})
+        except OSError:
+            # A save the disk refuses (full, read-only) keeps the previous checkpoint whole, and
+            # leaves nothing of its own: not its arrays file, which no state.json names (it is
+            # renamed into place last), nor an empty folder.
+            arrays_path.unlink(missing_ok=True)
+            _remove_if_empty(self.folder)
+            raise
         for path in self.folder.glob("arrays-*.npz"):  # the checkpoints this one replaces
             if path != arrays_path:
                 path.unlink(missing_ok=True)
@@ -353,8 +360,8 @@ def loop_state(out, settings: dict) -> dict:
     from zoo import io
 
     folder = checkpoint_dir(out)
-    if not folder.is_dir() or not any(folder.iterdir()):
-        return {}
+    if not folder.is_dir() or not any(_CHECKPOINT_FILE.fullmatch(path.name) for path in folder.iterdir()):
+        return {}  # nothing of the zoo's there (no folder, an empty one, or a user's own)
     try:
         saved = io.read_json(folder / _LOOP_FILE)
         if saved["settings"] != json.loads(json.dumps(settings)):
@@ -376,17 +383,36 @@ def save_loop_state(out, settings: dict, state: dict) -> None:
 
     folder = checkpoint_dir(out)
     folder.mkdir(parents=True, exist_ok=True)
-    io.write_json(folder / _LOOP_FILE, {"settings": settings, "state": state})
+    try:
+        io.write_json(folder / _LOOP_FILE, {"settings": settings, "state": state})
+    except OSError:
+        _remove_if_empty(folder)  # a full disk leaves no empty checkpoint folder behind
+        raise
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Remove a checkpoint folder that holds nothing, and the shared parent of a multi-process
+    run's folders once it is empty too."""
+    for path in (folder, folder.parent) if folder.parent.name.endswith(".checkpoint") else (folder,):
+        with contextlib.suppress(OSError):  # not empty, or already gone
+            path.rmdir()
+
+
+# The files a checkpoint folder holds, every one written by the zoo (and io.atomic_path's
+# temporary names for them). clear_checkpoint removes these and nothing else: a folder named
+# `.NAME.checkpoint` may be a user's own, and its name alone does not make it the zoo's.
+_CHECKPOINT_FILE = re.compile(r"(state\.json|loop\.json|arrays-\d+\.npz)|\.(state\.json|loop\.json|arrays-\d+\.npz)\.\w{8}\.tmp")
 
 
 def clear_checkpoint(out) -> None:
+    """Remove a run's checkpoint: the files the zoo wrote, then the folder if that emptied it (and
+    the shared parent of a multi-process run's folders, when the last process finishes)."""
     folder = checkpoint_dir(out)
-    shutil.rmtree(folder, ignore_errors=True)
-    if folder.parent.name.endswith(".checkpoint"):
-        try:
-            folder.parent.rmdir()  # the last process to finish removes the shared parent
-        except OSError:
-            pass
+    if folder.is_dir() and not folder.is_symlink():
+        for path in folder.iterdir():
+            if _CHECKPOINT_FILE.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
+    _remove_if_empty(folder)
 
 
 def environment() -> dict:

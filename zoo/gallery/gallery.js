@@ -236,7 +236,9 @@ function metricsLine(metrics) {
   const entries = Object.entries(metrics || {}).slice(0, 6);
   const line = $("div", { class: "metrics" });
   entries.forEach(([key, value], i) => {
-    line.append(`${i ? " · " : ""}${key} `, $("code", { text: typeof value === "number" ? +value.toPrecision(4) : String(value) }));
+    // A whole number (a parameter count) in full, with thousands separators; a measure to 4 digits.
+    const shown = typeof value !== "number" ? String(value) : Number.isInteger(value) ? value.toLocaleString("en-US") : +value.toPrecision(4);
+    line.append(`${i ? " · " : ""}${key} `, $("code", { text: shown }));
   });
   return line;
 }

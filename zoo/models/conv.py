@@ -30,15 +30,10 @@ import numpy as np
 import keras
 from zoo.artifacts import Artifact
 from zoo.errors import IntegrityError, InvalidInputError
+from zoo.kernels import CLASSIC_KERNELS as CLASSIC_KERNEL_ROWS, unknown_kernel_error
 
-# The classic kernels (GIMP's "Convolution Matrix" documentation), written as convolution
-# kernels. Blur is normalised so the image keeps its brightness.
-CLASSIC_KERNELS = {
-    "edge-enhance": np.array([[0, 0, 0], [-1, 1, 0], [0, 0, 0]], dtype="float32"),
-    "edge-detect": np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype="float32"),
-    "blur": np.full((3, 3), 1 / 9, dtype="float32"),
-    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype="float32"),
-}
+# The classic kernels, from zoo.kernels (where the CLI finds their names without Keras).
+CLASSIC_KERNELS = {name: np.array(rows, dtype="float32") for name, rows in CLASSIC_KERNEL_ROWS.items()}
 MODES = ("full", "same", "valid")
 
 
@@ -384,8 +379,7 @@ class FilterBank(Artifact):
 
     def apply(self, image, kernel: str) -> np.ndarray:
         if kernel not in self.kernel_names:
-            from zoo.registry import unknown_name_error
-            raise unknown_name_error(kernel, self.kernel_names, "kernel")
+            raise unknown_kernel_error(kernel, self.kernel_names, self.name)
         _, responses = self.responses(image)
         return np.clip(responses[..., self.kernel_names.index(kernel)], 0, 255)
 

@@ -39,6 +39,7 @@ loops on a CPU.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +168,11 @@ class TrainResult:
     steps: int
     hparams: dict
 
+    @functools.cached_property
+    def wv(self):
+        """The word vectors as a gensim KeyedVectors, as a loaded artifact's `.wv`."""
+        return keyed_vectors(self.model, self.vocab)
+
 
 def train_word2vec(sentences, architecture: str = "skipgram", *, seed: int = 0, batch_size: int | None = None,
                    verbose: int | str = "auto", callbacks=None, vocab: Vocabulary | None = None,
@@ -200,6 +206,14 @@ def train_word2vec(sentences, architecture: str = "skipgram", *, seed: int = 0, 
     examples = stream.count_examples()
     while not chosen and batch_size > 64 and examples < min_steps_per_epoch * batch_size:
         batch_size //= 2
+    if examples < batch_size:
+        # Checked here, not met in epoch 3: sub-sampling and the dynamic window make each pass
+        # over a small text give a different number of examples, some passes none at all.
+        raise InvalidInputError(
+            f"the corpus is too small to train word vectors: one pass over it gives {examples} training "
+            f"examples, fewer than one batch of {batch_size} ({corpus_words:,} words, {len(vocab)} of them seen "
+            f"at least min_count={hp['min_count']} times); give a longer text (a few thousand words), or a "
+            "smaller min_count or batch_size.")
     stream.batch_size = batch_size  # the count does not depend on it; the batches do
     steps_per_epoch, steps_per_call = epoch_steps(examples, batch_size)
     if architecture == "skipgram":
