@@ -28,6 +28,7 @@ import inspect
 import json
 import os
 import re
+import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -44,6 +45,18 @@ CARD_FILE = "README.md"
 # .keras archive. Still read, never written.
 LEGACY_METADATA_FILE = io.LEGACY_ARTIFACT_METADATA  # config.json
 LEGACY_MODEL_FILE = "model.keras"
+
+# The most the zoo reads of each kind of file a folder offers (read_member refuses more): far
+# above what any artifact the zoo writes holds (its largest zoo.json is 40 KB, card 15 KB, plot
+# 200 KB, vocabulary 120 KB), and small enough that a hostile folder cannot fill the memory.
+METADATA_LIMIT = 16 << 20      # zoo.json, Keras's config.json
+CARD_LIMIT = 1 << 20           # README.md
+PLOT_LIMIT = 32 << 20          # *.png
+VOCABULARY_LIMIT = 64 << 20    # vocab.txt, vocab.json
+# JSON nested deeper than this is refused before it is parsed: Python's json (and Keras's
+# deserializer) recurse once per level, and 100,000 levels end in a RecursionError. The zoo's
+# metadata nests 5 deep, Keras's config of the zoo's networks 8.
+MAX_JSON_DEPTH = 64
 
 
 class Artifact:
@@ -63,8 +76,11 @@ class Artifact:
 
     @property
     def card(self) -> str:
-        path = self.folder / CARD_FILE
-        return path.read_text(encoding="utf-8") if path.exists() else ""
+        """The model card (README.md), or "" if the folder has none; read as read_member reads
+        every file a folder offers (a regular file inside it, at most CARD_LIMIT bytes)."""
+        if not os.path.lexists(self.folder / CARD_FILE):  # (a link is there, even a dangling one)
+            return ""
+        return read_text_member(self.folder, CARD_FILE, CARD_LIMIT)
 
     @property
     def metrics(self) -> dict:
@@ -150,18 +166,126 @@ def write_metadata(folder: Path, config: dict) -> dict:
 # ----------------------------------------------------------------------------- reading
 
 
+HUB_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def _hub_blob(folder: Path, path: Path) -> Path | None:
+    """The blob that `path` links to, if `folder` is a snapshot of huggingface_hub's cache and
+    `path` one of its links: there every file of snapshots/COMMIT/ is a link to a file of the
+    repository's blobs/ (a real folder, never a link). None for anything else."""
+    storage = folder.parent.parent
+    blobs = storage / "blobs"
+    if not (folder.parent.name == "snapshots" and HUB_COMMIT.fullmatch(folder.name)
+            and blobs.is_dir() and not blobs.is_symlink()):
+        return None
+    try:
+        target = path.resolve()  # every link on the way followed: a blob that links on is not in blobs/
+    except (OSError, RuntimeError):  # a loop of links
+        return None
+    return target if target.parent == blobs.resolve() else None
+
+
+def member_path(folder: Path, name: str) -> Path:
+    """The path of the file `name` of an artifact folder, if it is one the folder may offer: a
+    relative path without `..`, naming a regular file inside the folder, reached through no
+    symbolic link. So a README.md -> /etc/passwd is never read as the card, nor a
+    model.weights.h5 -> /dev/zero hashed forever. The one exception is huggingface_hub's cache,
+    whose snapshot folders hold links to the repository's blobs (see _hub_blob): there the
+    blob is the file. Raises IntegrityError (a bad name, a missing file) or UnsafeArtifactError
+    (a link, a device, a folder)."""
+    folder = Path(folder)
+    pure = PurePosixPath(name)
+    if not pure.parts or pure.is_absolute() or ".." in pure.parts or "\\" in name:
+        raise IntegrityError(f"artifact at {folder} lists an unsafe file path {name!r}")
+    path = folder.joinpath(*pure.parts)
+    for above in list(reversed(pure.parents))[1:]:  # the folders between `folder` and the file
+        if folder.joinpath(*above.parts).is_symlink():
+            raise UnsafeArtifactError(f"{above} in {folder} is a symbolic link; an artifact's files must be "
+                                      f"regular files inside its folder, so {name} was not read.")
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        raise IntegrityError(f"{name} is missing from {folder}; the artifact is incomplete. "
+                             "Re-download it, or retrain it with `zoo train`.") from None
+    if stat.S_ISLNK(mode):
+        blob = _hub_blob(folder, path)
+        if blob is None or not blob.is_file():
+            raise UnsafeArtifactError(f"{name} in {folder} is a symbolic link (to {os.readlink(path)!r}); an "
+                                      "artifact's files must be regular files inside its folder, so it was "
+                                      "not read.")
+        return blob
+    if not stat.S_ISREG(mode):
+        raise UnsafeArtifactError(f"{name} in {folder} is not a regular file (a folder, a device or a pipe); "
+                                  "the artifact was not read.")
+    return path
+
+
+def read_member(folder: Path, name: str, limit: int) -> bytes:
+    """The bytes of the file `name` of an artifact folder (see member_path: a regular file inside
+    it, no link but the Hub cache's), at most `limit` bytes: a larger file is refused with a
+    ZooError, never read whole. For everything a folder offers to be read or served: its card,
+    its plots, its vocabulary, its metadata."""
+    path = member_path(folder, name)
+    # O_NOFOLLOW: should the file become a link after the check, it is not followed.
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise UnsafeArtifactError(f"{name} in {folder} is not a regular file; it was not read.")
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise ZooError(f"{name} in {folder} is larger than the {limit:,} bytes the zoo reads of such a "
+                       "file; it was not read.")
+    return data
+
+
+def read_text_member(folder: Path, name: str, limit: int) -> str:
+    """read_member as UTF-8 text; a file that is not UTF-8 is a one-line ZooError."""
+    try:
+        return read_member(folder, name, limit).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ZooError(f"{name} in {folder} is not UTF-8 text (byte {error.start}); the artifact is "
+                       "damaged or was not written by the zoo, and was not loaded.") from None
+
+
+# A JSON string (with its escapes), or a bracket outside strings.
+_JSON_STRINGS_AND_BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def parse_json(text: str, where: str):
+    """json.loads, after a scan of the text for its nesting depth (MAX_JSON_DEPTH at most), so
+    that a hostile file nested 100,000 deep is a one-line ZooError, not a RecursionError. `where`
+    names the file in the messages."""
+    depth = 0
+    for token in _JSON_STRINGS_AND_BRACKETS.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise ZooError(f"{where} nests deeper than {MAX_JSON_DEPTH} levels, which no file the zoo "
+                               "or Keras writes does; the artifact was not loaded.")
+        elif bracket in ("]", "}"):
+            depth -= 1
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ZooError(f"{where} is not valid JSON ({error.msg} at line {error.lineno}); the "
+                       "artifact was not loaded.") from None
+    except ValueError as error:  # e.g. an integer of more digits than Python converts
+        raise ZooError(f"{where} is not JSON the zoo can read ({str(error)[:100]}); the artifact "
+                       "was not loaded.") from None
+
+
+def read_json_member(folder: Path, name: str, limit: int):
+    """read_text_member, parsed as JSON with parse_json's depth limit."""
+    return parse_json(read_text_member(folder, name, limit), f"{name} in {folder}")
+
+
 def verify_files(folder: Path, expected: dict[str, str]) -> None:
-    """Check every file against its sha256; raise IntegrityError naming the first bad one."""
+    """Check every file against its sha256; raise IntegrityError naming the first bad one. Each
+    must be a file the folder may offer (member_path): a regular file inside it."""
     folder = Path(folder)
     for relative, sha in expected.items():
-        pure = PurePosixPath(relative)
-        if pure.is_absolute() or ".." in pure.parts:
-            raise IntegrityError(f"artifact at {folder} lists an unsafe file path {relative!r}")
-        path = folder / relative
-        if not path.is_file():
-            raise IntegrityError(
-                f"{relative} is missing from {folder}; the artifact is incomplete. "
-                "Re-download it, or retrain it with `zoo train`.")
+        path = member_path(folder, relative)
         actual = io.sha256_file(path)
         if actual != sha:
             raise IntegrityError(
