@@ -330,39 +330,42 @@ def load_keras_model(folder: Path):
                            "damaged or was not written by Keras, and was not loaded.")
     try:
         return keras.saving.load_model(str(path), compile=False, safe_mode=True)
-    except (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile) as error:
-        message = str(error)
-        if "safe_mode" in message or "Lambda" in message or "lambda" in message:
-            raise UnsafeArtifactError(
-                f"{path} contains code that would run when loaded (a Lambda layer or similar), "
-                "and the zoo loads with Keras safe_mode on. Rebuild the model from the zoo's own "
-                "layers; never load artifacts from untrusted sources with safe_mode off."
-            ) from None
-        if "Could not locate" in message or "Unknown" in message:
-            raise UnsafeArtifactError(
-                f"{path} uses a class the zoo does not know ({message.splitlines()[0][:200]}); "
-                "only the zoo's registered architectures can be loaded.") from None
-        raise ZooError(f"could not load {path}: {message.splitlines()[0][:300]}") from None
+    except (ValueError, TypeError, KeyError, OSError, RecursionError, zipfile.BadZipFile) as error:
+        raise _keras_error(path, error) from None
+
+
+def _keras_error(path: Path, error: Exception) -> ZooError:
+    """What Keras's refusal to load or build a network means, as one line."""
+    message = str(error) or type(error).__name__
+    if "safe_mode" in message or "Lambda" in message or "lambda" in message:
+        return UnsafeArtifactError(
+            f"{path} contains code that would run when loaded (a Lambda layer or similar), "
+            "and the zoo loads with Keras safe_mode on. Rebuild the model from the zoo's own "
+            "layers; never load artifacts from untrusted sources with safe_mode off.")
+    if "Could not locate" in message or "Unknown" in message:
+        return UnsafeArtifactError(
+            f"{path} uses a class the zoo does not know ({message.splitlines()[0][:200]!r}); "
+            "only the zoo's registered architectures can be loaded.")
+    return ZooError(f"could not load {path}: {message.splitlines()[0][:300]!r}")
 
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def read_config(folder: Path) -> dict:
-    """An artifact's metadata (zoo.json, or config.json in the first layout), checked for the
-    shape the zoo relies on; anything else is a one-line ZooError (metadata can come from
-    anywhere: a download, a hand edit, a bad disk)."""
+    """An artifact's metadata (zoo.json, or config.json in the first layout), checked before
+    anything uses it; anything else is a one-line ZooError (metadata can come from anywhere: a
+    download, a hand edit, a bad disk). The file is read as read_member reads (a regular file in
+    the folder, at most METADATA_LIMIT bytes), parsed with a depth limit, must hold no control
+    character that would drive a terminal (outside a character model's vocabulary: newline and
+    tab), and must match its family's schema (zoo/schemas.py), as must the family's vocabulary
+    file. Returns the metadata as the file holds it."""
+    from zoo import schemas
+
     path = metadata_path(folder)
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():
         raise ZooError(f"{folder} is not an artifact folder: it has no {METADATA_FILE}.")
-    try:
-        config = json.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ZooError(f"{path} is not UTF-8 text, so it is not a config the zoo wrote; the "
-                       "artifact was not loaded.") from None
-    except json.JSONDecodeError as error:
-        raise ZooError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}); the "
-                       "artifact was not loaded.") from None
+    config = read_json_member(folder, path.name, METADATA_LIMIT)
     if not isinstance(config, dict):
         raise ZooError(f"{path} holds a JSON {type(config).__name__}, not an object; the "
                        "artifact was not loaded.")
@@ -377,7 +380,71 @@ def read_config(folder: Path) -> dict:
     if not isinstance(config.get("architecture"), str):
         raise ZooError(f"{path} names no architecture (a string such as \"mlp-xor\"); the "
                        "artifact was not loaded.")
+    _refuse_control_characters(config, path)
+    schema = schemas.schema_for(config["architecture"])
+    metadata = _validated(lambda: schema.model_validate(config), path, config["architecture"])
+    vocabulary = metadata.vocabulary_file()
+    if vocabulary is not None:
+        if vocabulary.endswith(".json"):
+            content = read_json_member(folder, vocabulary, VOCABULARY_LIMIT)
+        else:
+            content = read_text_member(folder, vocabulary, VOCABULARY_LIMIT)
+        _validated(lambda: metadata.check_vocabulary(content), path.with_name(vocabulary), config["architecture"])
     return config
+
+
+def _validated(check, path: Path, architecture: str):
+    """Run a schema check; its first complaint as a one-line ZooError naming the file and field."""
+    from pydantic import ValidationError
+
+    try:
+        return check()
+    except ValidationError as error:
+        problems = error.errors()
+        first = problems[0]
+        where = _field_path(first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise ZooError(f"{path} does not hold a {architecture} artifact's metadata: "
+                       f"{where + ': ' if where else ''}{message}{more}; the artifact was not loaded.") from None
+    except ValueError as error:
+        raise ZooError(f"{path} does not hold a {architecture} artifact's metadata: {error}; the artifact "
+                       "was not loaded.") from None
+
+
+def _field_path(location) -> str:
+    """A pydantic error location as hparams.units or kernels['blur'][0]; names from the file are
+    quoted with repr, so nothing in them reaches a terminal raw."""
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part.isidentifier() and part.isascii():
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part[:40]!r}]"
+    return text
+
+
+def _refuse_control_characters(config: dict, path: Path) -> None:
+    """Refuse metadata with a character that drives a terminal (ESC, BEL, NUL, ...; see
+    zoo.text.is_control) in any key or string: `zoo info` prints them, cards and the gallery show
+    them. Newline and tab are text (a description's line breaks, a character model's tokens)."""
+    from zoo.text import is_control
+
+    pending = [config]
+    while pending:  # the depth is bounded (parse_json), but a loop needs no recursion at all
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending += item.keys()
+            pending += item.values()
+        elif isinstance(item, list):
+            pending += item
+        elif isinstance(item, str):
+            control = next((c for c in item if is_control(c) and c not in "\n\t"), None)
+            if control is not None:
+                raise ZooError(f"{path} holds the control character U+{ord(control):04X} (in {item[:40]!r}), "
+                               "which would drive a terminal rather than print; the artifact was not loaded.")
 
 
 def resolve_folder(name_or_path) -> tuple[Path, dict]:

@@ -29,6 +29,8 @@ from zoo.language_model import LanguageModel, Score
 from zoo.samplers import log_softmax
 
 CELLS = ("lstm", "gru")
+# The control characters a character vocabulary may hold (see Vocabulary).
+CONTROL_CHARACTERS = "\n\t"
 
 
 def build_charrnn(vocab_size: int = 65, units: int = 512, layers: int = 2, cell: str = "lstm",
@@ -74,11 +76,17 @@ def hparams_of(model) -> dict:
 
 class Vocabulary(zoo.text.Vocabulary):
     """Characters <-> ids (zoo.text's API): the sorted set of the training text's characters. A
-    character model has no <UNK>: unknown characters are dropped first (`split_known`)."""
+    character model has no <UNK>: unknown characters are dropped first (`split_known`). Its
+    tokens are single characters; of the control characters, only newline and tab (a text's
+    line breaks and indents: tinyshakespeare has newlines), so a text with other control
+    characters is refused when it would add them, and so is a folder whose vocabulary has them."""
+
+    allowed_controls = CONTROL_CHARACTERS
 
     def __init__(self, chars):
-        if len(set(chars)) != len(chars):
-            raise InvalidInputError("a vocabulary lists each character once.")
+        chars = list(chars)
+        if not all(isinstance(c, str) and len(c) == 1 for c in chars):
+            raise InvalidInputError("a character vocabulary lists single characters.")
         super().__init__(chars)
 
     @property
