@@ -269,6 +269,8 @@ BAD_METADATA = [
     ("mlp-xor", lambda folder: _edit_config(folder, finetuned_on=[{"file": "t.csv", "sha256": "0", "bytes": "many"}]),
      "finetuned_on[0].bytes: Input should be a valid integer"),
     ("mlp-xor", lambda folder: _edit_config(folder, truth_table=[[0, 0, 0]]), "truth_table: List should have at least 4"),
+    ("mlp-xor", lambda folder: _edit_config(folder, training=None), "training: Input should be a valid dictionary"),
+    ("perceptron-and", _without("gate"), "gate: Field required (the recipe it names reads it)"),
 ]
 
 

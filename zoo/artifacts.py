@@ -430,7 +430,7 @@ def _refuse_control_characters(config: dict, path: Path) -> None:
     """Refuse metadata with a character that drives a terminal (ESC, BEL, NUL, ...; see
     zoo.text.is_control) in any key or string: `zoo info` prints them, cards and the gallery show
     them. Newline and tab are text (a description's line breaks, a character model's tokens)."""
-    from zoo.text import is_control
+    from zoo.text import TEXT_CONTROLS, is_control
 
     pending = [config]
     while pending:  # the depth is bounded (parse_json), but a loop needs no recursion at all
@@ -441,7 +441,7 @@ def _refuse_control_characters(config: dict, path: Path) -> None:
         elif isinstance(item, list):
             pending += item
         elif isinstance(item, str):
-            control = next((c for c in item if is_control(c) and c not in "\n\t"), None)
+            control = next((c for c in item if is_control(c) and c not in TEXT_CONTROLS), None)
             if control is not None:
                 raise ZooError(f"{path} holds the control character U+{ord(control):04X} (in {item[:40]!r}), "
                                "which would drive a terminal rather than print; the artifact was not loaded.")

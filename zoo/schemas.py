@@ -7,6 +7,10 @@ size its code relies on: a charrnn without `vocabulary`, a seq2seq whose max_sou
 line by zoo.artifacts.read_config (which runs these checks), instead of failing later with a
 traceback. Fields the zoo does not read pass as they are (extra="allow"). The checks are strict
 (no "3" for 3, no true for 1): read_config hands on the folder's own values, not converted ones.
+A field whose default is None may be absent but not null (pydantic does not check a default):
+the code reads it with config.get(key, default), which a null would defeat. What only a family's
+recipe reads (its evaluate and finetune: `training`, a perceptron's `gate`, ...) is required of a
+folder that names its recipe, the only kind `zoo eval` and `zoo finetune` take (recipe_reads).
 
 Every schema sits here, beside zoo/models/ rather than in it, because importing zoo.models
 brings Keras in, and `zoo info DIR` reads a folder's metadata without it. Each names the module
@@ -15,11 +19,11 @@ of its family's code; SCHEMAS maps every registered architecture to its schema.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from zoo.text import token_problem
+from zoo.text import TEXT_CONTROLS, token_problem
 
 
 class _Schema(BaseModel):
@@ -53,16 +57,16 @@ def _check_size(what: str, found: int, expected: int | None, where: str) -> None
 
 
 class CardRecord(_Schema):
-    tags: list[str] = []
+    tags: list[str] = None
 
 
 class BaseModelRecord(_Schema):
     """A fine-tuned artifact's base (zoo/lineage.py)."""
     name: str
     model_sha256: str | None = None
-    metrics: dict[str, Any] = {}
-    hub_repo: str | None = None
-    ancestors: list[str] = []
+    metrics: dict[str, Any] = None
+    hub_repo: str = None
+    ancestors: list[str] = None
 
 
 class DataRecord(_Schema):
@@ -73,10 +77,10 @@ class DataRecord(_Schema):
 
 
 class FinetuneRecord(_Schema):
-    command: str | None = None
-    summary: str | None = None
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
+    command: str = None
+    summary: str = None
+    before: dict[str, Any] = None
+    after: dict[str, Any] = None
 
 
 class Metadata(_Schema):
@@ -84,19 +88,30 @@ class Metadata(_Schema):
     adds what its code reads."""
     architecture: str
     files: dict[str, Sha256]
-    name: str | None = None
-    description: str | None = None
-    recipe: str | None = None
-    format_version: Literal[1, 2] | None = None
-    hparams: dict[str, Any] = {}
-    build: dict[str, Any] | None = None
-    metrics: dict[str, Any] = {}
-    dataset: dict[str, Any] = {}
-    training: dict[str, Any] = {}
-    card: CardRecord | None = None
-    base_model: BaseModelRecord | None = None
-    finetuned_on: list[DataRecord] = []
-    finetune: FinetuneRecord | None = None
+    name: str = None
+    description: str = None
+    recipe: str = None
+    format_version: Literal[1, 2] = None
+    hparams: dict[str, Any] = None
+    build: dict[str, Any] = None
+    metrics: dict[str, Any] = None
+    dataset: dict[str, Any] = None
+    training: dict[str, Any] = None
+    card: CardRecord = None
+    base_model: BaseModelRecord = None
+    finetuned_on: list[DataRecord] = None
+    finetune: FinetuneRecord = None
+
+    # The fields the family's recipe reads (see the module's docstring).
+    recipe_reads: ClassVar[tuple[str, ...]] = ("training",)
+
+    @model_validator(mode="after")
+    def _what_the_recipe_reads(self):
+        if self.recipe is not None:
+            missing = [field for field in self.recipe_reads if field not in self.model_fields_set]
+            if missing:
+                raise ValueError(f"{missing[0]}: Field required (the recipe it names reads it)")
+        return self
 
     def vocabulary_file(self) -> str | None:
         """The file that holds the family's vocabulary (checked by check_vocabulary), or None."""
@@ -115,27 +130,28 @@ TruthTable = Annotated[list[Annotated[list[Bit], Field(min_length=3, max_length=
 
 
 class MlpXorHparams(_Schema):
-    hidden_units: Count | None = None
-    activation: str | None = None
+    hidden_units: Count = None
+    activation: str = None
 
 
 class MlpXorMetadata(Metadata):
-    hparams: MlpXorHparams = MlpXorHparams()
-    truth_table: TruthTable | None = None  # a fine-tuned network's table: [[x1, x2, y], ...]
-    function: str | None = None
+    hparams: MlpXorHparams = None
+    truth_table: TruthTable = None  # a fine-tuned network's table: [[x1, x2, y], ...]
+    function: str = None
 
 
 # ----------------------------------------------------------------------------- zoo/models/perceptron.py
 
 
 class PerceptronHparams(_Schema):
-    inputs: Count | None = None
+    inputs: Count = None
 
 
 class PerceptronMetadata(Metadata):
-    hparams: PerceptronHparams = PerceptronHparams()
-    gate: str  # its recipe's evaluate reads it
-    truth_table: TruthTable | None = None
+    hparams: PerceptronHparams = None
+    gate: str = None
+    truth_table: TruthTable = None
+    recipe_reads: ClassVar[tuple[str, ...]] = ("training", "gate")
 
 
 # ----------------------------------------------------------------------------- zoo/models/conv.py
@@ -157,7 +173,7 @@ class CnnFiltersHparams(_Schema):
 class CnnFiltersMetadata(Metadata):
     hparams: CnnFiltersHparams
     kernels: dict[str, Kernel]  # name -> square kernel, one per filter of the bank, in order
-    learned_filters: dict[str, PairFiles] = {}
+    learned_filters: dict[str, PairFiles] = None
 
     @model_validator(mode="after")
     def _kernels_fill_the_bank(self):
@@ -168,7 +184,7 @@ class CnnFiltersMetadata(Metadata):
             if any(len(row) != len(kernel) for row in kernel) or len(kernel) > self.hparams.kernel_size:
                 raise ValueError(f"the kernel {name[:40]!r} is not a square of at most "
                                  f"{self.hparams.kernel_size} x {self.hparams.kernel_size} numbers")
-        unknown = [name for name in self.learned_filters if name not in self.kernels]
+        unknown = [name for name in self.learned_filters or {} if name not in self.kernels]
         if unknown:
             raise ValueError(f"learned_filters names {unknown[0][:40]!r}, which is not one of its kernels")
         return self
@@ -176,17 +192,13 @@ class CnnFiltersMetadata(Metadata):
 
 # ----------------------------------------------------------------------------- zoo/models/charrnn.py
 
-# The control characters a character vocabulary may hold (zoo/models/charrnn.py says why).
-CHARACTER_CONTROLS = "\n\t"
-
-
 class CharRNNHparams(_Schema):
     vocab_size: Count
-    units: Count | None = None
-    layers: Count | None = None
-    cell: Literal["lstm", "gru"] | None = None
-    dropout: Fraction | None = None
-    embedding_dim: Count | None = None
+    units: Count = None
+    layers: Count = None
+    cell: Literal["lstm", "gru"] = None
+    dropout: Fraction = None
+    embedding_dim: Count = None
 
 
 class CharRNNTraining(_Schema):
@@ -196,12 +208,12 @@ class CharRNNTraining(_Schema):
 class CharRNNMetadata(Metadata):
     hparams: CharRNNHparams
     vocabulary: list[Character]
-    training: CharRNNTraining
-    dataset: dict[str, Any]
+    training: CharRNNTraining = None
+    recipe_reads: ClassVar[tuple[str, ...]] = ("training", "dataset")
 
     @model_validator(mode="after")
     def _vocabulary_fits(self):
-        _check_tokens(self.vocabulary, CHARACTER_CONTROLS)
+        _check_tokens(self.vocabulary, TEXT_CONTROLS)
         _check_size("vocabulary", len(self.vocabulary), self.hparams.vocab_size, "hparams.vocab_size")
         return self
 
@@ -225,13 +237,13 @@ def check_words(words: list, vocab_size: int, where: str) -> None:
 
 
 class WordVocabularyRecord(_Schema):
-    words: list[str] | None = None  # else the words are in vocab.txt
-    size: Count | None = None
+    words: list[str] = None  # else the words are in vocab.txt
+    size: Count = None
 
 
 class WordModelMetadata(Metadata):
     vocabulary: WordVocabularyRecord
-    dataset: dict[str, Any]
+    recipe_reads: ClassVar[tuple[str, ...]] = ("training", "dataset")
 
     def vocabulary_file(self) -> str | None:
         return None if self.vocabulary.words is not None else WORD_VOCABULARY_FILE
@@ -248,13 +260,13 @@ class WordModelMetadata(Metadata):
 
 class RecurrentLMHparams(_Schema):
     vocab_size: Count
-    embedding_dim: Count | None = None
-    units: Count | None = None
-    layers: Count | None = None
-    dropout: Fraction | None = None
-    tie_embeddings: bool | None = None
-    locked_dropout: bool | None = None
-    recurrent_dropout: Fraction | None = None
+    embedding_dim: Count = None
+    units: Count = None
+    layers: Count = None
+    dropout: Fraction = None
+    tie_embeddings: bool = None
+    locked_dropout: bool = None
+    recurrent_dropout: Fraction = None
 
 
 class RecurrentLMMetadata(WordModelMetadata):
@@ -264,10 +276,10 @@ class RecurrentLMMetadata(WordModelMetadata):
 class NgramLMHparams(_Schema):
     vocab_size: Count
     context: Count  # NeuralNgramLM reads it
-    embedding_dim: Count | None = None
-    hidden_units: Count | None = None
-    dropout: Fraction | None = None
-    direct_connections: bool | None = None
+    embedding_dim: Count = None
+    hidden_units: Count = None
+    dropout: Fraction = None
+    direct_connections: bool = None
 
 
 class NgramLMMetadata(WordModelMetadata):
@@ -288,10 +300,10 @@ class Seq2SeqVocabularyFile(_Schema):
 class Seq2SeqHparams(_Schema):
     source_vocab_size: Count
     target_vocab_size: Count
-    embedding_dim: Count | None = None
-    units: Count | None = None
-    cell: Literal["lstm", "gru"] | None = None
-    attention: Literal["none", "bahdanau", "luong"] | None = None
+    embedding_dim: Count = None
+    units: Count = None
+    cell: Literal["lstm", "gru"] = None
+    attention: Literal["none", "bahdanau", "luong"] = None
 
 
 class Seq2SeqDataset(_Schema):
@@ -302,7 +314,8 @@ class Seq2SeqMetadata(Metadata):
     hparams: Seq2SeqHparams
     max_source_length: SequenceLength
     max_target_length: SequenceLength
-    dataset: Seq2SeqDataset
+    dataset: Seq2SeqDataset = None
+    recipe_reads: ClassVar[tuple[str, ...]] = ("training", "dataset")
 
     def vocabulary_file(self) -> str:
         return SEQ2SEQ_VOCABULARY_FILE
@@ -329,8 +342,8 @@ class Word2VecVocabularyFile(_Schema):
 class Word2VecBuild(_Schema):
     vocab_size: Count
     vector_size: Count
-    negative: Count | None = None
-    window: Count | None = None
+    negative: Count = None
+    window: Count = None
 
 
 class Word2VecHparams(_Schema):
@@ -346,13 +359,16 @@ class Word2VecHparams(_Schema):
     epochs: Count
 
 
+class TaggedCard(CardRecord):
+    tags: list[str]  # word2vec's fine-tune extends them
+
+
 class Word2VecMetadata(Metadata):
     hparams: Word2VecHparams
     build: Word2VecBuild
-    vocabulary: dict[str, Any]
-    dataset: dict[str, Any]
-    training: dict[str, Any]
-    card: CardRecord
+    vocabulary: dict[str, Any] = None
+    card: TaggedCard = None
+    recipe_reads: ClassVar[tuple[str, ...]] = ("training", "dataset", "card", "vocabulary")
 
     def vocabulary_file(self) -> str:
         return WORD2VEC_VOCABULARY_FILE

@@ -19,6 +19,12 @@ import numpy as np
 from zoo.errors import InvalidInputError
 
 
+# The control characters that are text rather than commands to a terminal: a line break and an
+# indent. A description may hold them, and so may a character model's vocabulary (tinyshakespeare
+# has newlines); no other control character may appear in what a folder offers.
+TEXT_CONTROLS = "\n\t"
+
+
 def is_control(character: str) -> bool:
     """Whether a character drives a terminal rather than printing: the C0 controls (NUL, BEL,
     ESC, which starts the escape sequences that retitle a window or clear the screen, ...), DEL

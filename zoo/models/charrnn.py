@@ -29,8 +29,6 @@ from zoo.language_model import LanguageModel, Score
 from zoo.samplers import log_softmax
 
 CELLS = ("lstm", "gru")
-# The control characters a character vocabulary may hold (see Vocabulary).
-CONTROL_CHARACTERS = "\n\t"
 
 
 def build_charrnn(vocab_size: int = 65, units: int = 512, layers: int = 2, cell: str = "lstm",
@@ -81,7 +79,7 @@ class Vocabulary(zoo.text.Vocabulary):
     line breaks and indents: tinyshakespeare has newlines), so a text with other control
     characters is refused when it would add them, and so is a folder whose vocabulary has them."""
 
-    allowed_controls = CONTROL_CHARACTERS
+    allowed_controls = zoo.text.TEXT_CONTROLS
 
     def __init__(self, chars):
         chars = list(chars)
