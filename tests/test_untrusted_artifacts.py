@@ -125,7 +125,7 @@ def test_a_broken_config_is_one_clear_error(xor_copy, content, message, cli):
 
 
 def test_another_familys_architecture_name_is_refused(xor_copy):
-    _edit_config(xor_copy, architecture="perceptron")
+    _edit_config(xor_copy, architecture="perceptron", gate="and")  # a perceptron's metadata, xor's network
     with pytest.raises(zoo.IntegrityError, match="not the perceptron network"):
         zoo.load(xor_copy)
 

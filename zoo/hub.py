@@ -507,7 +507,7 @@ def _verify_snapshot(snapshot: Path, source: str, repo_id: str, expected: dict |
                 raise TypeError
         except FileNotFoundError:
             problems.append((artifacts.METADATA_FILE, "is missing: this repository is not a keras-zoo artifact"))
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):  # nested too deep too
             problems.append((config_path.name, "does not list the files with their sha256"))
         else:
             problems += _mismatches(snapshot, files)

@@ -129,7 +129,7 @@ def not_an_artifact(path: str | os.PathLike) -> str | None:
     metadata = artifact_metadata_path(path)
     try:
         config = json.loads(metadata.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # missing, unreadable, not UTF-8, not JSON
+    except (OSError, ValueError, RecursionError):  # missing, unreadable, not UTF-8, not JSON, nested too deep
         return f"it has no readable {ARTIFACT_METADATA}"
     if not (isinstance(config, dict) and "architecture" in config and isinstance(config.get("files"), dict)):
         return f"its {metadata.name} is not an artifact's"

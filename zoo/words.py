@@ -68,8 +68,9 @@ class Vocabulary(zoo.text.Vocabulary):
     unknown_id = 0
 
     def __init__(self, words: list[str]):
+        words = list(words)
         if words[:3] != [UNK, BOS, EOS]:
-            raise ValueError("a vocabulary starts with <UNK>, <s>, </s>")
+            raise InvalidInputError(f"a word vocabulary starts with {UNK}, {BOS}, {EOS}.")
         super().__init__(words)
 
     @property
@@ -85,6 +86,17 @@ class Vocabulary(zoo.text.Vocabulary):
 
     def map_unknown(self, sentence: list[str]) -> list[str]:
         return [w if w in self.index else UNK for w in sentence]
+
+
+VOCABULARY_FILE = "vocab.txt"  # an artifact's words, one a line (line i is id i)
+
+
+def read_vocabulary_file(folder) -> list[str]:
+    """The words of an artifact's vocab.txt (read_config has checked them), read as every file
+    a folder offers is read (zoo.artifacts.read_member)."""
+    from zoo import artifacts
+
+    return artifacts.read_text_member(folder, VOCABULARY_FILE, artifacts.VOCABULARY_LIMIT).split("\n")
 
 
 def stream(sentences_: list[list[str]], vocab: Vocabulary) -> np.ndarray:

@@ -74,11 +74,17 @@ def hparams_of(model) -> dict:
 
 class Vocabulary(zoo.text.Vocabulary):
     """Characters <-> ids (zoo.text's API): the sorted set of the training text's characters. A
-    character model has no <UNK>: unknown characters are dropped first (`split_known`)."""
+    character model has no <UNK>: unknown characters are dropped first (`split_known`). Its
+    tokens are single characters; of the control characters, only newline and tab (a text's
+    line breaks and indents: tinyshakespeare has newlines), so a text with other control
+    characters is refused when it would add them, and so is a folder whose vocabulary has them."""
+
+    allowed_controls = zoo.text.TEXT_CONTROLS
 
     def __init__(self, chars):
-        if len(set(chars)) != len(chars):
-            raise InvalidInputError("a vocabulary lists each character once.")
+        chars = list(chars)
+        if not all(isinstance(c, str) and len(c) == 1 for c in chars):
+            raise InvalidInputError("a character vocabulary lists single characters.")
         super().__init__(chars)
 
     @property

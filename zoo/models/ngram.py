@@ -255,10 +255,7 @@ class NeuralNgramLM(words.WordLanguageModel):
 
     def __init__(self, model, config, folder):
         super().__init__(model, config, folder)
-        from pathlib import Path
-
-        vocab = config["vocabulary"].get("words") or \
-            (Path(folder) / "vocab.txt").read_text(encoding="utf-8").split("\n")
+        vocab = config["vocabulary"].get("words") or words.read_vocabulary_file(folder)
         self.vocab = words.Vocabulary(vocab)
         self.context = int(config["hparams"]["context"])
 

@@ -150,7 +150,7 @@ class RecurrentLanguageModel(words.WordLanguageModel):
     def __init__(self, model, config, folder):
         super().__init__(model, config, folder)
         self.vocab = words.Vocabulary(config["vocabulary"]["words"]) if "words" in config["vocabulary"] \
-            else words.Vocabulary(_read_vocab(folder))
+            else words.Vocabulary(words.read_vocabulary_file(folder))
 
     def _sentence_log_probs(self, sentences):
         return stream_log_probs(self.model, words.stream(sentences, self.vocab), self.vocab.index[words.EOS])
@@ -161,12 +161,6 @@ class RecurrentLanguageModel(words.WordLanguageModel):
         ids = self.vocab.encode([words.EOS] * (BURN_IN + WINDOW) + history)[-(BURN_IN + WINDOW):]
         logits = np.asarray(self.model.predict_on_batch(ids[None, :]))[0, -1]
         return log_softmax(logits)
-
-
-def _read_vocab(folder):
-    from pathlib import Path
-
-    return (Path(folder) / "vocab.txt").read_text(encoding="utf-8").split("\n")
 
 
 def vocab_asset(vocab: words.Vocabulary) -> str:

@@ -27,8 +27,6 @@ batched beam search run around them in numpy and stop at the end token or a maxi
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 import keras
@@ -53,7 +51,9 @@ class Vocabulary(zoo.text.Vocabulary):
 
     def __init__(self, chars):
         self.chars = list(chars)
-        super().__init__(SPECIALS + self.chars)
+        if not all(isinstance(c, str) and len(c) == 1 for c in self.chars):
+            raise InvalidInputError("a character vocabulary lists single characters.")
+        super().__init__(SPECIALS + self.chars)  # no control characters: a pair is one line of text
 
     @classmethod
     def from_texts(cls, texts):
@@ -269,8 +269,10 @@ class Seq2Seq(Artifact):
 
     def __init__(self, model, config: dict, folder, vocab: dict | None = None):
         super().__init__(model, config, folder)
-        if vocab is None:
-            vocab = json.loads((self.folder / VOCAB_FILE).read_text(encoding="utf-8"))
+        if vocab is None:  # read_config has checked it
+            from zoo import artifacts
+
+            vocab = artifacts.read_json_member(self.folder, VOCAB_FILE, artifacts.VOCABULARY_LIMIT)
         self.source_vocab = Vocabulary(vocab["source"])
         self.target_vocab = Vocabulary(vocab["target"])
         self.max_source_length = int(config["max_source_length"])

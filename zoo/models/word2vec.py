@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -297,10 +296,11 @@ class WordVectors(Artifact):
 
     @property
     def vocab(self) -> Vocabulary:
-        if not hasattr(self, "_vocab"):
-            path = self.folder / VOCAB_FILE
-            with open(path, encoding="utf-8") as f:
-                self._vocab = Vocabulary.from_json(json.load(f))
+        if not hasattr(self, "_vocab"):  # read_config has checked it
+            from zoo import artifacts
+
+            self._vocab = Vocabulary.from_json(
+                artifacts.read_json_member(self.folder, VOCAB_FILE, artifacts.VOCABULARY_LIMIT))
         return self._vocab
 
     @property
