@@ -14,5 +14,5 @@ from zoo._quiet import import_backend_quietly
 
 import_backend_quietly()
 
-# The families whose networks use layers of their own (registered when their module runs).
-from zoo.models import rnnlm, word2vec  # noqa: E402,F401
+# The zoo's own layers, registered with Keras when their module runs (it imports no family).
+from zoo.models import layers  # noqa: E402,F401

@@ -30,42 +30,13 @@ from __future__ import annotations
 import numpy as np
 
 import keras
-from keras import ops
 
 from zoo import words
+from zoo.models.layers import TiedEmbedding  # noqa: F401  (registered there; re-exported)
 from zoo.samplers import log_softmax
 
 WINDOW = 64      # tokens per training window
 BURN_IN = 64     # tokens of context read before each scored window at evaluation
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class TiedEmbedding(keras.layers.Layer):
-    """An embedding that also serves as the output layer: `layer(ids)` looks the rows of E up,
-    `layer(h, reverse=True)` gives the logits h E^T + b (Press & Wolf 2017: one matrix for
-    input and output words, half the parameters, and usually a lower perplexity)."""
-
-    def __init__(self, input_dim, output_dim, **kwargs):
-        super().__init__(**kwargs)
-        self.input_dim, self.output_dim = input_dim, output_dim
-
-    def build(self, input_shape=None):
-        self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim), name="embeddings",
-                                          initializer=keras.initializers.RandomUniform(-0.05, 0.05))
-        self.output_bias = self.add_weight(shape=(self.input_dim,), initializer="zeros", name="output_bias")
-
-    def call(self, inputs, reverse=False):
-        if reverse:
-            return ops.matmul(inputs, ops.transpose(self.embeddings)) + self.output_bias
-        return ops.take(self.embeddings, ops.cast(inputs, "int32"), axis=0)
-
-    def compute_output_spec(self, inputs, reverse=False):
-        if reverse:
-            return keras.KerasTensor((*inputs.shape[:-1], self.input_dim), dtype=self.compute_dtype)
-        return keras.KerasTensor((*inputs.shape, self.output_dim), dtype=self.compute_dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim}
 
 
 def build_rnn_lm(cell: str = "lstm", vocab_size: int = 6156, embedding_dim: int = 200, units: int = 256,
