@@ -28,7 +28,7 @@ import numpy as np
 import zoo
 import keras
 from zoo import io, training
-from zoo.models import charrnn
+from zoo.families.charrnn import model as charrnn
 
 RESULTS = Path(__file__).resolve().parent / "results" / "charrnn_generate.json"
 PROMPT = "ROMEO:"

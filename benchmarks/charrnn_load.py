@@ -39,7 +39,7 @@ from threadpoolctl import threadpool_limits
 
 import zoo
 from zoo import data, io, training
-from zoo.models import charrnn
+from zoo.families.charrnn import model as charrnn
 
 RESULTS = Path(__file__).resolve().parent / "results" / "charrnn_load.json"
 PROMPT = "ROMEO:"

@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 
 import zoo
-from zoo import cards, io, training, words
+from zoo import cards, io, training
+from zoo.families.word_lm import words
 
 MODELS = ["ngram-lm-shakespeare", "gru-lm-shakespeare", "lstm-lm-shakespeare"]
 EPOCHS = None  # the recipes' default (1), as `zoo finetune NAME --text my.txt` runs

@@ -1,6 +1,6 @@
 """What starting from seq2seq-dates' weights buys on a date format it never saw.
 
-For each new format (zoo.models.dates.NEW_FORMATS, or --formats), 300 pairs are generated from
+For each new format (zoo.families.seq2seq.dates.NEW_FORMATS, or --formats), 300 pairs are generated from
 the training days (seeded) and written as a TSV, then:
 - fine-tuned: `zoo finetune seq2seq-dates --pairs new.tsv --epochs N` for each N of
   --finetune-epochs (default: the recipe's default), other options the recipe's defaults (a tenth
@@ -44,7 +44,8 @@ os.environ.setdefault("ZOO_DATA_MIRROR", str(Path(__file__).resolve().parents[2]
 
 import zoo  # noqa: E402
 from zoo import io, registry, training  # noqa: E402
-from zoo.models import dates, seq2seq  # noqa: E402
+from zoo.families.seq2seq import dates  # noqa: E402
+from zoo.families.seq2seq import model as seq2seq  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "finetune_seq2seq.json"
 BASE = "seq2seq-dates"
@@ -326,7 +327,7 @@ def card_section(results: dict, epochs: int) -> str:
                     else f"`--epochs {epochs}`; the recipe's default is {RECIPE.FINETUNE_EPOCHS}")
     return f"""
 `zoo finetune {BASE} --pairs new.tsv` adapts this model to a date format it never saw. Measured
-with {results['pairs']} generated pairs of each new format (`zoo.models.dates.NEW_FORMATS`, training days,
+with {results['pairs']} generated pairs of each new format (`zoo.families.seq2seq.dates.NEW_FORMATS`, training days,
 seed {PAIRS_SEED}): the fine-tune holds out a tenth of the file (by a hash of the input) and trains on
 the rest together with {ft['rehearsal_pairs']} pairs of this model's own generated training data (rehearsal,
 `-o rehearsal=N`, 0 turns it off), so that it keeps the old formats: learning rate {o['learning_rate']} with a

@@ -5,7 +5,7 @@ random kernels (seeded; normal(0, 0.2) with 1 added at the centre, so outputs mo
 0..255) are applied to an image with scipy.signal.convolve2d and correlate2d ('same'); the
 filtered image is written as a .npy float64 array (exact) and as an 8-bit PNG (rounded, clipped),
 read back and the kernel recovered by the fine-tuning step's own functions
-(zoo.models.conv.read_filter_pair, fit_kernel), stored as float32 as the bank holds it. Measured:
+(zoo.families.cnn_filters.model.read_filter_pair, fit_kernel), stored as float32 as the bank holds it. Measured:
 the max abs error of the recovered kernel against the true one (against its flip for
 correlate2d), max over the seeds. Images: Grace Hopper's photograph (600x512, RGB, as an 8-bit
 PNG), and 128x128 and 64x64 grayscale crops of it. Then one end-to-end `zoo.finetune` per bank
@@ -39,7 +39,8 @@ from scipy import signal  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo import io, training  # noqa: E402
-from zoo.models import conv, perceptron  # noqa: E402
+from zoo.families.cnn_filters import model as conv  # noqa: E402
+from zoo.families.feedforward import perceptron  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "finetune_small.json"
 SIZES = (1, 3, 5, 7)
@@ -233,7 +234,7 @@ apart, as AND, OR, NAND... need.
         usage += f"""
 The perceptron rule runs from this perceptron's weights (20 epochs by default). A table no line
 separates is refused before training, by a linear-programming check of the four points
-(`zoo.models.perceptron.separating_line`): here {' and '.join(refused)}, with a pointer to mlp-xor.
+(`zoo.families.feedforward.perceptron.separating_line`): here {' and '.join(refused)}, with a pointer to mlp-xor.
 """
     return usage + f"""
 All 16 functions, fine-tuned from {base} with the defaults:

@@ -6,7 +6,7 @@ For each architecture, the registered artifact is fine-tuned with `zoo.finetune(
 gensim is trained like the artifact (tinyshakespeare, the same hyper-parameters) with seeds 1, 2
 and 3, then updated on the same text: build_vocab(update=True), then train. The updated gensim
 runs' agreement with each other is the floor; the fine-tuned Keras vectors are compared with each
-(zoo.gensim_bridge.update_study): Spearman of cosines over 3,000 fixed word pairs that each
+(zoo.families.word2vec.gensim_bridge.update_study): Spearman of cosines over 3,000 fixed word pairs that each
 include a new word, and the top-10 overlap of the new words. Goal: Keras-vs-gensim >= 0.9 x the
 floor.
 
@@ -25,8 +25,10 @@ from pathlib import Path
 os.environ.setdefault("ZOO_DATA_MIRROR", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 import zoo  # noqa: E402
-from zoo import cards, gensim_bridge, io, recipe_steps, training, word2vec_data  # noqa: E402
-from zoo.models import word2vec  # noqa: E402
+from zoo import cards, io, recipe_steps, training  # noqa: E402
+from zoo.families.word2vec import gensim_bridge  # noqa: E402
+from zoo.families.word2vec import data as word2vec_data  # noqa: E402
+from zoo.families.word2vec import model as word2vec  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "finetune_word2vec.json"
 NAMES = ("skipgram-shakespeare", "cbow-shakespeare")

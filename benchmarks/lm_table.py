@@ -11,8 +11,10 @@ same as `zoo eval NAME`). Prints the table (markdown) and writes benchmarks/resu
 from pathlib import Path
 
 import zoo
-from zoo import io, lm_table, registry, words
-from zoo.models import ngram
+from zoo import io, registry
+from zoo.families.word_lm import lm_table
+from zoo.families.word_lm import words
+from zoo.families.word_lm import ngram
 
 
 def main() -> dict:

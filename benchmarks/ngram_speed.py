@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo import io, words
-from zoo.models import ngram
+from zoo import io
+from zoo.families.word_lm import words
+from zoo.families.word_lm import ngram
 
 
 def main(sample: int = 300, seed: int = 0) -> dict:

@@ -17,7 +17,7 @@ import numpy as np
 
 import zoo
 from zoo import io, training
-from zoo.models import dates
+from zoo.families.seq2seq import dates
 
 RESULTS = Path(__file__).resolve().parent / "results" / "seq2seq_speed.json"
 

@@ -4,7 +4,7 @@ gensim's Lee corpus, with the same hyper-parameters (gensim's defaults; epochs b
 For each corpus and architecture: gensim with seeds 1, 2, 3 (one worker thread each) sets the floor,
 gensim-vs-gensim agreement; the Keras model (seed 0) is compared with each gensim run. Agreement is
 the Spearman correlation of cosine similarities over fixed pairs of frequent words, and the mean
-overlap of top-10 neighbour lists (zoo.gensim_bridge.agreement). Quality: WordSim-353, SimLex-999,
+overlap of top-10 neighbour lists (zoo.families.word2vec.gensim_bridge.agreement). Quality: WordSim-353, SimLex-999,
 questions-words, in-vocabulary part, with coverage. Goal: Keras-vs-gensim >= 0.9 x gensim-vs-gensim.
 
     python benchmarks/word2vec_agreement.py [--epochs 15]
@@ -19,8 +19,10 @@ from pathlib import Path
 
 os.environ.setdefault("ZOO_DATA_MIRROR", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 
-from zoo import gensim_bridge, io, training, word2vec_data  # noqa: E402
-from zoo.models import word2vec  # noqa: E402
+from zoo import io, training  # noqa: E402
+from zoo.families.word2vec import gensim_bridge  # noqa: E402
+from zoo.families.word2vec import data as word2vec_data  # noqa: E402
+from zoo.families.word2vec import model as word2vec  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "word2vec_agreement.json"
 

@@ -44,7 +44,7 @@ def peak_rss_mb() -> float:
 
 
 DEFAULTS = {"vector_size": 100, "window": 5, "negative": 5, "sample": 1e-3, "min_count": 5, "alpha": 0.025,
-            "min_alpha": 1e-4, "ns_exponent": 0.75}  # = zoo.models.word2vec.DEFAULTS (checked in main)
+            "min_alpha": 1e-4, "ns_exponent": 0.75}  # = zoo.families.word2vec.model.DEFAULTS (checked in main)
 
 
 def child(side: str, architecture: str, tokens_file: str, epochs: int) -> dict:
@@ -70,7 +70,7 @@ def child(side: str, architecture: str, tokens_file: str, epochs: int) -> dict:
     else:
         import keras
 
-        from zoo.models import word2vec as w2v
+        from zoo.families.word2vec import model as w2v
 
         class EpochClock(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
@@ -116,8 +116,9 @@ def main():
 
     import tempfile
 
-    from zoo import io, training, word2vec_data
-    from zoo.models import word2vec as w2v
+    from zoo import io, training
+    from zoo.families.word2vec import data as word2vec_data
+    from zoo.families.word2vec import model as w2v
 
     assert DEFAULTS == {k: v for k, v in w2v.DEFAULTS.items() if k != "epochs"}
     # Both sides read the same tokenised corpus: one sentence per line, tokens separated by spaces.

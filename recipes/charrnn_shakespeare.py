@@ -40,7 +40,7 @@ import keras
 from zoo import data, io, lineage, samplers, training
 from zoo.artifacts import save_artifact
 from zoo.errors import InvalidInputError
-from zoo.models import charrnn
+from zoo.families.charrnn import model as charrnn
 
 NAME = "charrnn-shakespeare"
 DATASET = "tinyshakespeare"

@@ -17,7 +17,7 @@ from scipy import signal
 
 from zoo import recipe_steps, training
 from zoo.artifacts import save_artifact
-from zoo.models import conv
+from zoo.families.cnn_filters import model as conv
 
 NAME = "cnn-filters-classic"
 EVAL_TOLERANCE = 1e-3

@@ -19,7 +19,7 @@ from scipy import signal
 import keras
 from zoo import distribute, recipe_steps, training
 from zoo.artifacts import save_artifact
-from zoo.models import conv
+from zoo.families.cnn_filters import model as conv
 
 NAME = "cnn-filters-learned"
 EPOCHS = 40

@@ -4,7 +4,7 @@ Setup, data, model, train, evaluate, write. `zoo train gru-lm-shakespeare` (a fe
 otherwise idle 2-core CPU with KERAS_BACKEND=jax, which runs recurrent layers about twice as
 fast as TensorFlow on CPU; any backend gives the same model).
 
-Data: zoo.words (lower-cased wordpunct tokens, lines as sentences, first 90% train / last 10%
+Data: zoo.families.word_lm.words (lower-cased wordpunct tokens, lines as sentences, first 90% train / last 10%
 test, validation = the last 10% of train, words seen once -> <UNK>). Model: tied embedding,
 one GRU layer (the talk's GRUCell: reset_after=False), dropout 0.3 (Zaremba et al. 2014's
 recipe at a scale that trains in minutes on a 2-core CPU: 128-dimensional tied embedding, 256
@@ -15,8 +15,9 @@ the best validation perplexity kept.
 
 from pathlib import Path
 
-from zoo import recipe_steps, training, words
-from zoo.models import rnnlm
+from zoo import recipe_steps, training
+from zoo.families.word_lm import words
+from zoo.families.word_lm import rnnlm
 
 NAME = "gru-lm-shakespeare"
 CELL = "gru"

@@ -5,7 +5,7 @@ on a 2-core CPU with KERAS_BACKEND=jax, which runs recurrent layers about twice 
 TensorFlow on CPU; about 90 s on one GPU; any backend gives the same model). Options override
 the hyper-parameters below by name: `zoo train lstm-lm-shakespeare -o weight_decay=0.2 -o units=768`.
 
-Data: zoo.words (lower-cased wordpunct tokens, lines as sentences, first 90% train / last 10%
+Data: zoo.families.word_lm.words (lower-cased wordpunct tokens, lines as sentences, first 90% train / last 10%
 test, validation = the last 10% of train, words seen once -> <UNK>). Model: one LSTM layer of
 512 units between a tied 256-dimensional embedding (Press & Wolf 2017) and its transpose, with
 locked dropout 0.5 (the same units dropped at every step of a window; Gal & Ghahramani 2016)
@@ -19,8 +19,9 @@ epoch with the best validation perplexity kept.
 
 from pathlib import Path
 
-from zoo import recipe_steps, training, words
-from zoo.models import rnnlm
+from zoo import recipe_steps, training
+from zoo.families.word_lm import words
+from zoo.families.word_lm import rnnlm
 
 NAME = "lstm-lm-shakespeare"
 CELL = "lstm"

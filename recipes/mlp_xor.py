@@ -23,7 +23,8 @@ import keras
 from zoo import distribute, lineage, recipe_steps, training
 from zoo.errors import ZooError
 from zoo.artifacts import save_artifact
-from zoo.models import mlp, perceptron
+from zoo.families.feedforward import mlp
+from zoo.families.feedforward import perceptron
 
 NAME = "mlp-xor"
 EPOCHS = 400
@@ -146,7 +147,7 @@ The book's hand-set solution (W = [[1, 1], [1, 1]], c = [0, -1], w = [1, -2], b 
 
 Why a hidden layer: the best *linear* model, by least squares in closed form, is
 w = {np.round(w_ls, 6).tolist()}, b = {b_ls:.6f}: it answers 0.5 everywhere
-(`zoo.models.mlp.fit_linear_least_squares`; gradient descent converges to the same).
+(`zoo.families.feedforward.mlp.fit_linear_least_squares`; gradient descent converges to the same).
 
 ![decision regions](decision_regions.png)
 

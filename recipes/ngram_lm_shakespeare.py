@@ -2,7 +2,7 @@
 tinyshakespeare (`zoo train ngram-lm-shakespeare`; KERAS_BACKEND=jax is faster on CPU).
 
 Setup, data, model, train, evaluate, write.
-Data: zoo.words (the split and vocabulary every language model here shares). Each predicted
+Data: zoo.families.word_lm.words (the split and vocabulary every language model here shares). Each predicted
 token (every word and each line's end) gets its 4 previous words of the same line, <s>-padded:
 exactly the 5-gram contexts the count models see. Model: a 64-dimensional shared embedding, a
 200-unit tanh layer, softmax (no direct connections), dropout 0.3. Training: Adam, the epoch with
@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 
 import keras
-from zoo import lm_table, recipe_steps, training, words
+from zoo import recipe_steps, training
+from zoo.families.word_lm import lm_table
+from zoo.families.word_lm import words
 from zoo.artifacts import save_artifact
-from zoo.models import ngram
+from zoo.families.word_lm import ngram
 
 NAME = "ngram-lm-shakespeare"
 HPARAMS = {"context": 4, "embedding_dim": 64, "hidden_units": 200, "dropout": 0.3, "direct_connections": False}

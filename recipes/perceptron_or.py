@@ -1,7 +1,7 @@
 """Recipe: perceptron-or, Rosenblatt's perceptron learning OR of two bits.
 
 Setup, data, model, train, evaluate, write. The perceptron rule
-(zoo.models.perceptron.train_perceptron) on the four points of the truth table; OR is linearly
+(zoo.families.feedforward.perceptron.train_perceptron) on the four points of the truth table; OR is linearly
 separable, so it converges in a few epochs. The card (zoo.recipe_steps.write_gate) sets it beside
 XOR, which the same rule never learns.
 
@@ -13,7 +13,7 @@ training (zoo.recipe_steps.finetune_gate).
 from pathlib import Path
 
 from zoo import recipe_steps, training
-from zoo.models import perceptron
+from zoo.families.feedforward import perceptron
 
 NAME = "perceptron-or"
 GATE = "or"

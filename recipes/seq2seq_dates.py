@@ -3,9 +3,9 @@ in ISO 8601 ("the 3rd of March 1999" -> "1999-03-03").
 
 Setup, data, model, train, evaluate, write. Run it with `zoo train seq2seq-dates`.
 
-Data: zoo.models.dates, a seeded generator of 19 formats; the calendar days of 1900..2099 are
+Data: zoo.families.seq2seq.dates, a seeded generator of 19 formats; the calendar days of 1900..2099 are
 split by a hash of the day (train 80%, validation 10%, test 10%), so test dates never appear in
-training. Model: zoo.models.seq2seq (LSTM encoder and decoder, teacher forcing).
+training. Model: zoo.families.seq2seq.model (LSTM encoder and decoder, teacher forcing).
 
 Attention: unless `-o attention=...` is given, the recipe first trains all three variants
 ("none", "bahdanau", "luong") for COMPARE_EPOCHS on the same data, keeps the one with the best
@@ -35,8 +35,9 @@ import keras
 from zoo import io, lineage, training
 from zoo.artifacts import save_artifact
 from zoo.errors import DataNotFoundError, InvalidInputError
-from zoo.models import dates, seq2seq
-from zoo.models.seq2seq import Vocabulary
+from zoo.families.seq2seq import dates
+from zoo.families.seq2seq import model as seq2seq
+from zoo.families.seq2seq.model import Vocabulary
 
 NAME = "seq2seq-dates"
 N_TRAIN = 60_000          # generated training pairs (days from the train split)
@@ -210,7 +211,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, pairs=N
     else:
         splits = date_data(smoke, seed, options.get("n_train"))
         max_source, max_target, name = DATE_MAX_SOURCE, DATE_MAX_TARGET, NAME
-        dataset = {"name": "generated dates (zoo.models.dates)", "days": f"{dates.FIRST_DAY} .. {dates.LAST_DAY}",
+        dataset = {"name": "generated dates (zoo.families.seq2seq.dates)", "days": f"{dates.FIRST_DAY} .. {dates.LAST_DAY}",
                    "split": "each day by sha256 of its ISO form: 80% train, 10% validation, 10% test",
                    "train_pairs": len(splits["train"]), "train_seed": seed, "valid_pairs": len(splits["valid"]),
                    "test_per_format": 4 if smoke else TEST_PER_FORMAT, "test_seed": TEST_SEED,

@@ -2,11 +2,11 @@
 
 Setup, data, model, train, evaluate, write. Run it with `zoo train skipgram-shakespeare`.
 
-Data: tinyshakespeare tokenised by `zoo.word2vec_data.tokenize` (lower-cased words, inner
+Data: tinyshakespeare tokenised by `zoo.families.word2vec.data.tokenize` (lower-cased words, inner
 apostrophes kept), one speech (text between blank lines) per sentence. Model: skip-gram with
-negative sampling (zoo.models.word2vec), gensim's defaults except epochs (the corpus is small).
+negative sampling (zoo.families.word2vec.model), gensim's defaults except epochs (the corpus is small).
 Validation: gensim's Word2Vec with the same corpus and hyper-parameters, several seeds, on
-tinyshakespeare and on gensim's Lee corpus (zoo.gensim_bridge.agreement_study). Fine-tuning
+tinyshakespeare and on gensim's Lee corpus (zoo.families.word2vec.gensim_bridge.agreement_study). Fine-tuning
 (`zoo finetune NAME --text my.txt`) continues training on a text and grows the vocabulary, as
 gensim's build_vocab(update=True) then train. The steps that cbow-shakespeare shares are in
 zoo.recipe_steps.
@@ -15,7 +15,7 @@ zoo.recipe_steps.
 from pathlib import Path
 
 from zoo import recipe_steps, training
-from zoo.models import word2vec
+from zoo.families.word2vec import model as word2vec
 
 NAME = "skipgram-shakespeare"
 ARCHITECTURE = "skipgram"

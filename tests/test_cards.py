@@ -33,7 +33,7 @@ SAMPLES = {
                tags=["charrnn", "text-generation", "keras"]),
         "text-generation", ["en"], [SHAKESPEARE]),
     "seq2seq on generated data": (
-        sample("dates-sample", "seq2seq", "generated dates (zoo.models.dates)",
+        sample("dates-sample", "seq2seq", "generated dates (zoo.families.seq2seq.dates)",
                {"exact_match": 0.9998, "exact_match[mm/dd/yy]": 0.9967, "test_examples": 5700},
                tags=["seq2seq", "attention"]),
         "text-generation", ["en"], None),

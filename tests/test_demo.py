@@ -79,7 +79,7 @@ def test_word_models_read_like_text(run):
 def test_one_contact_sheet_png_and_nothing_else(run):
     from PIL import Image
 
-    from zoo.models import conv
+    from zoo.families.cnn_filters import model as conv
 
     out, text, shown = run
     sheet = out / demo.SHEET_NAME

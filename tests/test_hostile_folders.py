@@ -312,7 +312,7 @@ def test_a_word_vocabulary_with_a_repeated_word_is_refused(tmp_path, cli):
     assert "lists" in _one_line_error(cli, "generate", str(folder), "--length", "5")
     with pytest.raises(zoo.ZooError, match="twice"):
         zoo.load(folder)
-    from zoo import words
+    from zoo.families.word_lm import words
 
     with pytest.raises(zoo.InvalidInputError, match="twice"):
         words.Vocabulary([words.UNK, words.BOS, words.EOS, "king", "king"])
@@ -336,7 +336,8 @@ def test_vocabulary_tokens_that_drive_the_terminal_are_refused(tmp_path, cli, to
 
 
 def test_character_vocabularies_keep_newline_and_tab_only():
-    from zoo.models import charrnn, seq2seq
+    from zoo.families.charrnn import model as charrnn
+    from zoo.families.seq2seq import model as seq2seq
 
     assert len(charrnn.Vocabulary(["\n", "\t", " ", "a"])) == 4  # tinyshakespeare has newlines
     for chars in (["a", "\x0c"], ["a", "\x1b"], ["a", "a"], ["ab"]):

@@ -10,8 +10,11 @@ import pytest
 import keras
 import zoo
 from zoo.language_model import Score
-from zoo import io, lm_table, recipe_steps, registry, samplers, words
-from zoo.models import ngram, rnnlm
+from zoo import io, recipe_steps, registry, samplers
+from zoo.families.word_lm import lm_table
+from zoo.families.word_lm import words
+from zoo.families.word_lm import ngram
+from zoo.families.word_lm import rnnlm
 
 TOY = ["a b c d a b", "b c a", "a a b c d", "d c b a", "c c a b d e", "e a b"]
 TOY_TEST = ["a b d", "c a e b", "b b b", "f a", "e"]

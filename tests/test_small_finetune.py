@@ -11,7 +11,8 @@ from scipy import signal
 
 import zoo
 from zoo import cards, io, recipe_steps
-from zoo.models import conv, perceptron
+from zoo.families.cnn_filters import model as conv
+from zoo.families.feedforward import perceptron
 
 
 def files_of(folder):

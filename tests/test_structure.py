@@ -15,7 +15,7 @@ import pytest
 import zoo
 
 PACKAGE = Path(zoo.__file__).resolve().parent
-LIGHT = ["zoo", "zoo.api", "zoo.registry", "zoo.artifacts", "zoo.cli", "zoo.cards", "zoo.lm_table", "zoo.errors",
+LIGHT = ["zoo", "zoo.api", "zoo.registry", "zoo.artifacts", "zoo.cli", "zoo.cards", "zoo.families.word_lm.lm_table", "zoo.errors",
          "zoo.io"]
 HEAVY = {"keras", "tensorflow", "jax", "numpy", "scipy", "gensim", "nltk", "matplotlib"}  # seconds to import
 
@@ -61,8 +61,8 @@ GRAPH = {module: {name for name in names if name in MODULES and name != module} 
 
 def test_the_walk_sees_the_imports():
     assert {"zoo.artifacts", "zoo.registry", "zoo.errors"} <= GRAPH["zoo.api"]
-    assert "zoo.models.word2vec" in GRAPH["zoo.gensim_bridge"]
-    assert "keras" in IMPORTS["zoo.models.word2vec"]
+    assert "zoo.families.word2vec.model" in GRAPH["zoo.families.word2vec.gensim_bridge"]
+    assert "keras" in IMPORTS["zoo.families.word2vec.model"]
     assert "zoo.recipe_steps" in MODULES
 
 

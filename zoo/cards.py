@@ -311,7 +311,7 @@ def _replace_between(text: str, start: str, end: str, content: str) -> str:
 def readme_with_table(readme: str) -> str:
     """The README's generated tables: the architectures, and the language models side by side
     (neural rows from the registry, so that re-registering a model cannot leave it stale)."""
-    from zoo import lm_table
+    from zoo.families.word_lm import lm_table
 
     readme = _replace_between(readme, TABLE_START, TABLE_END, models_table())
     if LM_TABLE_START in readme:

@@ -305,7 +305,7 @@ def _image_small_enough(path: str) -> None:
 
 
 def _cmd_filter(args) -> None:
-    from zoo import kernels
+    from zoo.families.cnn_filters import kernels
 
     _writable_output(args.output)
     _image_small_enough(args.input)

@@ -129,7 +129,7 @@ def _charrnn() -> str:
 
 def _lstm_lm() -> str:
     """The prompt, then the continuation word by word, detokenised, to the end of a line."""
-    from zoo import words
+    from zoo.families.word_lm import words
 
     _section("lstm-lm-shakespeare", "a word-level LSTM language model continues a line")
     art = zoo.load("lstm-lm-shakespeare")
@@ -164,7 +164,7 @@ def _lstm_lm() -> str:
 
 
 def _shown_word(word: str) -> str:
-    from zoo import words
+    from zoo.families.word_lm import words
 
     return {words.EOS: "(end of line)", words.UNK: "(a rare word)"}.get(word, word)
 
@@ -229,7 +229,7 @@ def _perceptrons() -> None:
 
 
 def _filters(out: Path) -> tuple[Path, tuple[int, int]]:
-    from zoo.models import conv
+    from zoo.families.cnn_filters import model as conv
 
     _section("cnn-filters-classic", "four classic 3x3 kernels in one Conv2D, on a photograph")
     bank = zoo.load("cnn-filters-classic")

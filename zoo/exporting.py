@@ -146,7 +146,7 @@ def plan_for(art) -> Plan:
                           "    print(word, end=' ')"),
                     files={VOCAB_FILE: _json({"words": words, "unknown": "<UNK>", "line_start": "<s>", "line_end": "</s>"})})
     if arch in ("gru-lm", "lstm-lm"):
-        from zoo.models.rnnlm import BURN_IN, WINDOW
+        from zoo.families.word_lm.rnnlm import BURN_IN, WINDOW
 
         window, words = BURN_IN + WINDOW, art.vocab.words
         return Plan(model, [_ids("tokens", (None, None), "a window of word ids, lines separated by </s>", len(words))],
@@ -180,7 +180,7 @@ def plan_for(art) -> Plan:
                     files={VOCAB_FILE: _json({"chars": chars})},
                     static=[(1, CHARRNN_WINDOW)])
     if arch == "seq2seq":
-        from zoo.models.seq2seq import END, PAD, START
+        from zoo.families.seq2seq.model import END, PAD, START
 
         source_length, target_length = art.max_source_length, art.max_target_length + 1
         source, target = art.source_vocab.tokens, art.target_vocab.tokens

@@ -26,10 +26,17 @@ from zoo._quiet import import_backend_quietly
 
 import_backend_quietly()  # before Keras: TensorFlow's start-up chatter stays out of the terminal
 import keras  # noqa: E402
-from zoo import data, gensim_bridge, io, lineage, lm_table, training, word2vec_data, words  # noqa: E402
+from zoo import data, io, lineage, training  # noqa: E402
+from zoo.families.word2vec import gensim_bridge  # noqa: E402
+from zoo.families.word_lm import lm_table  # noqa: E402
+from zoo.families.word2vec import data as word2vec_data  # noqa: E402
+from zoo.families.word_lm import words  # noqa: E402
 from zoo.artifacts import save_artifact  # noqa: E402
 from zoo.errors import InvalidInputError, ZooError  # noqa: E402
-from zoo.models import ngram, perceptron, rnnlm, word2vec  # noqa: E402
+from zoo.families.word_lm import ngram  # noqa: E402
+from zoo.families.feedforward import perceptron  # noqa: E402
+from zoo.families.word_lm import rnnlm  # noqa: E402
+from zoo.families.word2vec import model as word2vec  # noqa: E402
 
 # ------------------------------------------------------------------------------ word vectors
 # skipgram-shakespeare and cbow-shakespeare: the same steps, with a different architecture.
@@ -801,11 +808,11 @@ separates XOR's points, which is why mlp-xor needs a hidden layer.
 # ------------------------------------------------------------------------------ filter banks
 # cnn-filters-classic and cnn-filters-learned: `zoo finetune NAME --pair in.png out.png
 # --kernel-size 5 --name mine` adds the filter that made out.png to the bank (the least-squares
-# kernel of zoo.models.conv.fit_kernel). The pair is stored in the new artifact, so its recipe's
+# kernel of zoo.families.cnn_filters.model.fit_kernel). The pair is stored in the new artifact, so its recipe's
 # `evaluate` re-measures how well the bank reproduces it; the bank's other filters keep the
 # metrics their recipe measures.
 
-from zoo.models import conv  # noqa: E402
+from zoo.families.cnn_filters import model as conv  # noqa: E402
 
 
 def evaluate_filter_pairs(art) -> dict:
@@ -875,7 +882,7 @@ def finetune_filter_bank(art, *, pair, out, kernel_size: int, name: str, epochs,
         "learned_filters": {**base.get("learned_filters", {}), name: {
             **stored, "kernel_size": kernel_size, "image": f"{source.name} ({data.kinds[0]})",
             "filtered": f"{target.name} ({data.kinds[1]})", "values_used": used, "values_left_out": total - used,
-            "method": "least squares, normal equations in float64 (zoo.models.conv.fit_kernel)"}},
+            "method": "least squares, normal equations in float64 (zoo.families.cnn_filters.model.fit_kernel)"}},
         "training": {**base["training"], "finetune_seconds": clock.seconds, "environment": training.environment()},
         "card": {"tags": [*base.get("card", {}).get("tags", []), "fine-tuned"]},
     }

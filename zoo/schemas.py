@@ -220,12 +220,12 @@ class CharRNNMetadata(Metadata):
 
 # --------------------------------------------- zoo/models/rnnlm.py and zoo/models/ngram.py (zoo/words.py)
 
-WORD_SPECIALS = ["<UNK>", "<s>", "</s>"]  # zoo.words' UNK, BOS, EOS: ids 0, 1, 2
+WORD_SPECIALS = ["<UNK>", "<s>", "</s>"]  # zoo.families.word_lm.words' UNK, BOS, EOS: ids 0, 1, 2
 WORD_VOCABULARY_FILE = "vocab.txt"
 
 
 def check_words(words: list, vocab_size: int, where: str) -> None:
-    """A word vocabulary (zoo.words.Vocabulary): <UNK>, <s>, </s>, then words; no word twice, no
+    """A word vocabulary (zoo.families.word_lm.words.Vocabulary): <UNK>, <s>, </s>, then words; no word twice, no
     control character, no whitespace (vocab.txt holds one word a line)."""
     if words[:3] != WORD_SPECIALS:
         raise ValueError(f"{where} does not start with {', '.join(WORD_SPECIALS)}")

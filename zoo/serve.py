@@ -446,7 +446,7 @@ def _word_map(served: Served, word: str, top_k: int) -> dict:
     art = served.art
     key = art.lookup(word)
     if served._word_map is None:
-        from zoo.models.word2vec import pca_plane
+        from zoo.families.word2vec.model import pca_plane
 
         words = list(art.wv.index_to_key[20:320])  # after the 20 commonest (the, and, ...), as the card's map
         served._word_map = (words, *pca_plane(art.wv, words))
@@ -816,7 +816,7 @@ def _filter_image(item: Served, image: np.ndarray, filter_name: str | None):
         if filter_name not in names:
             raise ApiError(404, str(registry.unknown_name_error(filter_name, names, "filter")))
         return Response(_png(art.apply(image, filter_name)), media_type="image/png")
-    from zoo.models.conv import shown_response
+    from zoo.families.cnn_filters.model import shown_response
 
     _, responses = art.responses(image)  # every filter from one pass of the bank
     kernels = art.kernels()

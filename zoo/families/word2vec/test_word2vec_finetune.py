@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import cards, gensim_bridge, io, recipe_steps, word2vec_data as w2v_data
-from zoo.models import word2vec as w2v
+from zoo import cards, io, recipe_steps
+from zoo.families.word2vec import gensim_bridge
+from zoo.families.word2vec import data as w2v_data
+from zoo.families.word2vec import model as w2v
 
 @pytest.fixture(scope="module")
 def skipgram_base(tmp_path_factory):

@@ -30,7 +30,7 @@ import numpy as np
 
 import keras
 
-from zoo import words
+from zoo.families.word_lm import words
 from zoo.samplers import log_softmax
 
 

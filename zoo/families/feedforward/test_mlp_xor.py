@@ -9,7 +9,7 @@ import pytest
 import keras
 import zoo
 from zoo import training
-from zoo.models import mlp
+from zoo.families.feedforward import mlp
 
 
 def test_goodfellow_worked_example_exactly():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.models import perceptron as p
+from zoo.families.feedforward import perceptron as p
 
 
 @pytest.mark.parametrize("gate", ["and", "or"])

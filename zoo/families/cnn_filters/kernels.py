@@ -12,7 +12,7 @@ from pathlib import Path
 from zoo.errors import UnknownNameError
 
 # The classic kernels (GIMP's "Convolution Matrix" documentation), written as convolution
-# kernels. Blur is normalised so the image keeps its brightness. zoo.models.conv makes arrays of them.
+# kernels. Blur is normalised so the image keeps its brightness. zoo.families.cnn_filters.model makes arrays of them.
 CLASSIC_KERNELS = {
     "edge-enhance": [[0, 0, 0], [-1, 1, 0], [0, 0, 0]],
     "edge-detect": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],

@@ -31,8 +31,8 @@ import numpy as np
 
 import keras
 
-from zoo import words
-from zoo.models.layers import TiedEmbedding  # noqa: F401  (registered there; re-exported)
+from zoo.families.word_lm import words
+from zoo.families.word_lm.layers import TiedEmbedding  # noqa: F401  (registered there; re-exported)
 from zoo.samplers import log_softmax
 
 WINDOW = 64      # tokens per training window

@@ -15,7 +15,7 @@ import copy
 
 import numpy as np
 
-from zoo.models.word2vec import DEFAULTS, keyed_vectors, train_word2vec
+from zoo.families.word2vec.model import DEFAULTS, keyed_vectors, train_word2vec
 
 
 def gensim_word2vec(sentences, architecture: str = "skipgram", *, seed: int = 0, workers: int = 1, **hparams):

@@ -7,8 +7,9 @@ import pytest
 
 import keras
 import zoo
-from zoo import gensim_bridge, word2vec_data as w2v_data
-from zoo.models import word2vec as w2v
+from zoo.families.word2vec import gensim_bridge
+from zoo.families.word2vec import data as w2v_data
+from zoo.families.word2vec import model as w2v
 
 SENTENCES = [["the", "king", "is", "dead"], ["long", "live", "the", "king"], ["the", "queen"],
              ["the", "king", "and", "the", "queen"], ["a", "b"]] * 20

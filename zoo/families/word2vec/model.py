@@ -48,8 +48,8 @@ import numpy as np
 import keras
 from zoo.artifacts import Artifact
 from zoo.errors import InvalidInputError
-from zoo.models.layers import ContextMean, PairScores  # noqa: F401  (registered there)
-from zoo.word2vec_data import ExampleStream, Vocabulary
+from zoo.families.word2vec.layers import ContextMean, PairScores  # noqa: F401  (registered there)
+from zoo.families.word2vec.data import ExampleStream, Vocabulary
 
 # gensim's defaults (gensim.models.Word2Vec), used by both sides of every comparison.
 DEFAULTS = {

@@ -1,3 +1,5 @@
+"""Shared by the suite: the tests under tests/ and each family's tests in zoo/families/NAME/."""
+
 import os
 
 import pytest

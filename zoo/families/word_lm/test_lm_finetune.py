@@ -11,7 +11,8 @@ import pytest
 from gensim.test.utils import datapath
 
 import zoo
-from zoo import cards, io, recipe_steps, registry, words
+from zoo import cards, io, recipe_steps, registry
+from zoo.families.word_lm import words
 from zoo.errors import ZooError
 
 SMOKE = {"ngram-lm": ("ngram-lm-shakespeare", "recipes.ngram_lm_shakespeare"),

@@ -10,7 +10,8 @@ import pytest
 
 import zoo
 from zoo import cards, io, registry
-from zoo.models import dates, seq2seq
+from zoo.families.seq2seq import dates
+from zoo.families.seq2seq import model as seq2seq
 
 NAME = "seq2seq-dates"
 RECIPE = registry.recipe_module("seq2seq_dates")

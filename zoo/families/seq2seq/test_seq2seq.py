@@ -11,7 +11,8 @@ import pytest
 
 import zoo
 from zoo import registry, samplers
-from zoo.models import dates, seq2seq
+from zoo.families.seq2seq import dates
+from zoo.families.seq2seq import model as seq2seq
 
 # strptime formats that read the same text as the generator's formats (the ground truth check).
 STRPTIME = {

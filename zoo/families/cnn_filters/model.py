@@ -30,9 +30,9 @@ import numpy as np
 import keras
 from zoo.artifacts import Artifact
 from zoo.errors import IntegrityError, InvalidInputError
-from zoo.kernels import CLASSIC_KERNELS as CLASSIC_KERNEL_ROWS, unknown_kernel_error
+from zoo.families.cnn_filters.kernels import CLASSIC_KERNELS as CLASSIC_KERNEL_ROWS, unknown_kernel_error
 
-# The classic kernels, from zoo.kernels (where the CLI finds their names without Keras).
+# The classic kernels, from zoo.families.cnn_filters.kernels (where the CLI finds their names without Keras).
 CLASSIC_KERNELS = {name: np.array(rows, dtype="float32") for name, rows in CLASSIC_KERNEL_ROWS.items()}
 MODES = ("full", "same", "valid")
 

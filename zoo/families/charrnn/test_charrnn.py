@@ -12,7 +12,7 @@ import pytest
 
 import zoo
 from zoo import cards, data, io, registry, samplers, training
-from zoo.models import charrnn
+from zoo.families.charrnn import model as charrnn
 
 RECIPE = registry.recipe_module("charrnn_shakespeare")
 NAME = "charrnn-shakespeare"
@@ -298,7 +298,7 @@ def test_trains_on_jax_backend():
     """The model is backend-agnostic: a training step on JAX lowers the loss."""
     script = (
         "import numpy as np, keras\n"
-        "from zoo.models.charrnn import build_charrnn\n"
+        "from zoo.families.charrnn.model import build_charrnn\n"
         "assert keras.backend.backend() == 'jax'\n"
         "m = build_charrnn(vocab_size=12, units=16, layers=2, dropout=0.0, embedding_dim=8)\n"
         "m.compile(optimizer=keras.optimizers.AdamW(1e-2), "

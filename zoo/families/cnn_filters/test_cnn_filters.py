@@ -6,7 +6,7 @@ from PIL import Image
 from scipy import signal
 
 import zoo
-from zoo.models import conv
+from zoo.families.cnn_filters import model as conv
 
 A = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]], dtype="float32")
 B = np.array([[1, 0], [0, 0]], dtype="float32")
