@@ -144,7 +144,7 @@ class Batcher:
         rng = np.random.default_rng(check_seed(seed))
         self._check_room()  # before reading the prompt: a refusal should cost nothing
         with self.art.running():
-            state, previous = self.art._start(prompt, "prompt")
+            state, previous = self.art.read_prompt(prompt, "prompt")
         job = Job(state, previous, max_tokens, sampler, rng, emit)
         with self._lock:
             self._check_room()
@@ -257,7 +257,7 @@ class Batcher:
             return active
         tokens = []
         for job, log_probs in zip(active, art.next_log_probs_many([j.state for j in active])):
-            token = job.sampler(art._allowed(log_probs), job.rng)
+            token = job.sampler(art.allowed(log_probs), job.rng)
             job.emit(token, art.piece(job.previous, token))
             job.previous, job.remaining = token, job.remaining - 1
             tokens.append(token)

@@ -90,8 +90,9 @@ class LanguageModel(Artifact):
         raise NotImplementedError
 
     def next_log_probs(self, state) -> np.ndarray:
-        """Natural-log probabilities of the next token, one per vocabulary id (or logits: the
-        same up to a constant, which samplers and beam search do not see)."""
+        """Natural-log probabilities of the next token, one per vocabulary id: normalised (their
+        exponentials add up to 1), because beam search adds them up along a path and reports the
+        sum as the path's log-probability (`samplers.log_softmax` turns logits into them)."""
         raise NotImplementedError
 
     def advance(self, state, token: int):
@@ -133,7 +134,9 @@ class LanguageModel(Artifact):
 
     # ------------------------------------------------------------ the task, written once
 
-    def _start(self, prompt: str, what: str):
+    def read_prompt(self, prompt: str, what: str = "prompt"):
+        """(state after reading `prompt`, the last token read or None), with a warning that names
+        the prompt's unknown tokens. The batcher starts its streams here."""
         if not isinstance(prompt, str):
             raise InvalidInputError(f"give the {what} as a string, got {type(prompt).__name__}.")
         state, previous, unknown = self.prompt_state(prompt)
@@ -145,7 +148,10 @@ class LanguageModel(Artifact):
 
     unknown_handling = "skipped"
 
-    def _allowed(self, log_probs: np.ndarray) -> np.ndarray:
+    def allowed(self, log_probs: np.ndarray) -> np.ndarray:
+        """`log_probs` with the tokens the model must not produce (never_generated) at -inf. The
+        others keep their log-probabilities as they are (not renormalised): a beam's score is the
+        model's own log-probability of its tokens, as `next_tokens` reports them."""
         if not self.never_generated:  # charrnn: nothing to mask, and this runs once per token
             return log_probs
         log_probs = np.array(log_probs, dtype="float64")
@@ -165,9 +171,9 @@ class LanguageModel(Artifact):
         rng = np.random.default_rng(check_seed(seed))
         pieces = []
         with self.running():
-            state, previous = self._start(prompt, "prompt")
+            state, previous = self.read_prompt(prompt, "prompt")
             for _ in range(max_tokens):
-                token = sampler(self._allowed(self.next_log_probs(state)), rng)
+                token = sampler(self.allowed(self.next_log_probs(state)), rng)
                 pieces.append(self.piece(previous, token))
                 if stream is not None:
                     stream(pieces[-1])
@@ -176,16 +182,17 @@ class LanguageModel(Artifact):
 
     def beam_search(self, prompt: str = "", max_tokens: int = 20, beam_size: int = 4) -> list[tuple[str, float]]:
         """The `beam_size` likeliest continuations of exactly `max_tokens` tokens, with their
-        log-probabilities, best first (samplers.beam_search)."""
+        log-probabilities under the model (the sum of each token's `next_log_probs`), best first
+        (samplers.beam_search)."""
         max_tokens = check_length(max_tokens)
 
         def step(beam_state, token):
             beam_state = self.advance(self.copy_state(beam_state), token)
-            return self._allowed(self.next_log_probs(beam_state)), beam_state
+            return self.allowed(self.next_log_probs(beam_state)), beam_state
 
         with self.running():
-            state, previous = self._start(prompt, "prompt")
-            beams = samplers.beam_search(self._allowed(self.next_log_probs(state)), state, step, beam_size,
+            state, previous = self.read_prompt(prompt, "prompt")
+            beams = samplers.beam_search(self.allowed(self.next_log_probs(state)), state, step, beam_size,
                                          max_tokens)
         return [("".join(self.piece(p, t) for p, t in zip([previous] + tokens[:-1], tokens)), score)
                 for tokens, score in beams]
@@ -196,7 +203,7 @@ class LanguageModel(Artifact):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise InvalidInputError(f"k must be a positive integer, got {k!r}.")
         with self.running():
-            state, _ = self._start(context, "context")
+            state, _ = self.read_prompt(context, "context")
             log_probs = samplers.log_softmax(self.next_log_probs(state))  # normalised (logits -> log p)
         probs = np.exp(log_probs)
         top = np.argsort(-probs, kind="stable")[:k]

@@ -441,7 +441,7 @@ class CharRNN(LanguageModel):
         return blas_threads(threads)
 
     def next_log_probs(self, state) -> np.ndarray:
-        return state[1]  # logits: sampling and ranking need only differences, softmax is shift-free
+        return log_softmax(state[1])  # the step keeps logits; beam search adds log-probabilities
 
     def piece(self, previous, token: int) -> str:
         return self.vocab.tokens[token]
