@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Task:
     """A task `zoo serve` answers for the class's artifacts: POST /models/{name}/{task.name}
-    (the class's first task is also POST /models/{name})."""
+    (the class's first task is also POST /models/{name}).
+
+    `run` names a function `run(served, request, http)`: `served` the served model
+    (`served.art` loads it), `request` the body parsed by the `request` schema (the body's
+    bytes when there is none), `http` the HTTP request (headers, query string). It returns the
+    answer (JSON-able data, or a Response). A plain function runs on a worker thread; an
+    `async def` on the event loop. zoo/server_tasks.py says more, and holds ApiError and the
+    schemas' base, Strict."""
 
     name: str                   # the Hugging Face pipeline tag it answers as, e.g. "text-generation"
     run: str                    # "module:function" that answers one request
