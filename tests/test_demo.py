@@ -80,6 +80,7 @@ def test_one_contact_sheet_png_and_nothing_else(run):
     from PIL import Image
 
     from zoo.families.cnn_filters import model as conv
+    from zoo.families.cnn_filters.image_files import read_image
 
     out, text, shown = run
     sheet = out / demo.SHEET_NAME
@@ -87,7 +88,7 @@ def test_one_contact_sheet_png_and_nothing_else(run):
     assert (out / "mine.txt").read_text() == "a user's file"
     assert shown["sheet"] == sheet and str(sheet) in text
     assert sheet.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    original, _ = conv.read_image(conv.sample_image_path())
+    original, _ = read_image(conv.sample_image_path())
     height, width = original.shape[:2]
     panels = 1 + len(zoo.load("cnn-filters-classic").kernel_names)
     with Image.open(sheet) as img:

@@ -180,7 +180,7 @@ def plan_for(art) -> Plan:
                     files={VOCAB_FILE: _json({"chars": chars})},
                     static=[(1, CHARRNN_WINDOW)])
     if arch == "seq2seq":
-        from zoo.families.seq2seq.model import END, PAD, START
+        from zoo.families.seq2seq.vocab import END, PAD, START
 
         source_length, target_length = art.max_source_length, art.max_target_length + 1
         source, target = art.source_vocab.tokens, art.target_vocab.tokens
