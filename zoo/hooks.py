@@ -74,3 +74,14 @@ class Verb:
     description: str = ""       # the verb's own --help (help when empty)
     arguments: tuple[Argument, ...] = ()
     aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoSection:
+    """The class's part of `zoo demo`: a function that loads the class's pretrained artifacts
+    (by name: the family knows which it shows) and shows each at work, ending with the shell
+    line that does the same alone (zoo/demo.py holds the helpers it prints with)."""
+
+    run: str                    # "module:function", called as run(out) -> a dict of what it showed, or None
+    order: int                  # where it comes in the demo, lowest first (the zoo's own: 10, 20, ... 80)
+    writes: tuple[str, ...] = ()  # the files it writes in the demo's OUT folder, checked before any work
