@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.artifacts import Artifact
+from zoo.hooks import Task
 from zoo.errors import IntegrityError, InvalidInputError
 from zoo.families.cnn_filters.image_files import read_image, write_image
 from zoo.families.cnn_filters.kernels import unknown_kernel_error
@@ -18,6 +19,8 @@ class FilterBank(Artifact):
     (or a path), channel by channel, and returns the filtered (H, W, 3) array in 0..255."""
 
     config_schema = "zoo.families.cnn_filters.schema:CnnFiltersMetadata"
+    tasks = (Task("image-to-image", run="zoo.families.cnn_filters.serving:filter_image", widget="image-filters",
+                  description="a PNG or JPEG image (the body) through every filter; ?filter=NAME: that one, as image/png"),)
 
     @property
     def kernel_names(self) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.artifacts import Artifact
+from zoo.hooks import Task
 from zoo.errors import InvalidInputError
 from zoo.families.feedforward.gates import XOR_INPUTS, XOR_TARGETS, step
 
@@ -16,6 +17,9 @@ class XorNet(Artifact):
     """A trained XOR network. `predict([[0, 1]])` gives the real-valued output; `classify` the bit."""
 
     config_schema = "zoo.families.feedforward.schema:MlpXorMetadata"
+    tasks = (Task("tabular-classification", run="zoo.families.feedforward.serving:classify",
+                  request="zoo.families.feedforward.serving:ClassificationRequest", widget="two-bits",
+                  description="a pair of bits [x1, x2] (or a list of pairs) -> both labels, best first"),)
 
     def predict(self, x) -> np.ndarray:
         x = np.asarray(x, dtype="float32")
@@ -50,6 +54,9 @@ class Perceptron(Artifact):
     """A trained perceptron. `predict([[1, 1]])` gives the step output (0 or 1)."""
 
     config_schema = "zoo.families.feedforward.schema:PerceptronMetadata"
+    tasks = (Task("tabular-classification", run="zoo.families.feedforward.serving:classify",
+                  request="zoo.families.feedforward.serving:ClassificationRequest", widget="two-bits",
+                  description="a pair of bits [x1, x2] (or a list of pairs) -> both labels, best first"),)
 
     def predict(self, x) -> np.ndarray:
         x = np.asarray(x, dtype="float32")

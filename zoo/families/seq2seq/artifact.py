@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.artifacts import Artifact
+from zoo.hooks import Task
 from zoo.errors import InvalidInputError
 from zoo.families.seq2seq.vocab import END, PAD, START, VOCAB_FILE, Vocabulary, encode_sources
 from zoo.samplers import log_softmax
@@ -104,6 +105,10 @@ class Seq2Seq(Artifact):
     """
 
     config_schema = "zoo.families.seq2seq.schema:Seq2SeqMetadata"
+    tasks = (Task("text2text-generation", run="zoo.families.seq2seq.serving:translate",
+                  request="zoo.families.seq2seq.serving:Text2TextRequest", widget="text2text",
+                  description="a text (or a list) converted: a date in any form -> its ISO form; "
+                              "parameters num_beams, return_attention"),)
 
     def __init__(self, model, config: dict, folder, vocab: dict | None = None):
         super().__init__(model, config, folder)
