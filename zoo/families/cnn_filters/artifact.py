@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.artifacts import Artifact
-from zoo.hooks import Task
+from zoo.hooks import DemoSection, Task
 from zoo.errors import IntegrityError, InvalidInputError
 from zoo.families.cnn_filters.image_files import read_image, write_image
 from zoo.families.cnn_filters.kernels import unknown_kernel_error
@@ -21,6 +21,13 @@ class FilterBank(Artifact):
     config_schema = "zoo.families.cnn_filters.schema:CnnFiltersMetadata"
     tasks = (Task("image-to-image", run="zoo.families.cnn_filters.serving:filter_image", widget="image-filters",
                   description="a PNG or JPEG image (the body) through every filter; ?filter=NAME: that one, as image/png"),)
+
+    demo_section = DemoSection("zoo.families.cnn_filters.demo:section", order=80, writes=("contact_sheet.png",))
+
+    def export_plan(self):
+        from zoo.families.cnn_filters import export
+
+        return export.plan(self)
 
     @property
     def kernel_names(self) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.artifacts import Artifact
-from zoo.hooks import Task
+from zoo.hooks import DemoSection, Task
 from zoo.errors import InvalidInputError
 from zoo.families.feedforward.gates import XOR_INPUTS, XOR_TARGETS, step
 
@@ -20,6 +20,13 @@ class XorNet(Artifact):
     tasks = (Task("tabular-classification", run="zoo.families.feedforward.serving:classify",
                   request="zoo.families.feedforward.serving:ClassificationRequest", widget="two-bits",
                   description="a pair of bits [x1, x2] (or a list of pairs) -> both labels, best first"),)
+
+    demo_section = DemoSection("zoo.families.feedforward.demo:xor", order=60)
+
+    def export_plan(self):
+        from zoo.families.feedforward import export
+
+        return export.xor_plan(self)
 
     def predict(self, x) -> np.ndarray:
         x = np.asarray(x, dtype="float32")
@@ -57,6 +64,13 @@ class Perceptron(Artifact):
     tasks = (Task("tabular-classification", run="zoo.families.feedforward.serving:classify",
                   request="zoo.families.feedforward.serving:ClassificationRequest", widget="two-bits",
                   description="a pair of bits [x1, x2] (or a list of pairs) -> both labels, best first"),)
+
+    demo_section = DemoSection("zoo.families.feedforward.demo:perceptrons", order=70)
+
+    def export_plan(self):
+        from zoo.families.feedforward import export
+
+        return export.perceptron_plan(self)
 
     def predict(self, x) -> np.ndarray:
         x = np.asarray(x, dtype="float32")

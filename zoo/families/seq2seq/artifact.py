@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.artifacts import Artifact
-from zoo.hooks import Task
+from zoo.hooks import DemoSection, Task
 from zoo.errors import InvalidInputError
 from zoo.families.seq2seq.vocab import END, PAD, START, VOCAB_FILE, Vocabulary, encode_sources
 from zoo.samplers import log_softmax
@@ -109,6 +109,13 @@ class Seq2Seq(Artifact):
                   request="zoo.families.seq2seq.serving:Text2TextRequest", widget="text2text",
                   description="a text (or a list) converted: a date in any form -> its ISO form; "
                               "parameters num_beams, return_attention"),)
+
+    demo_section = DemoSection("zoo.families.seq2seq.demo:section", order=50)
+
+    def export_plan(self):
+        from zoo.families.seq2seq import export
+
+        return export.plan(self)
 
     def __init__(self, model, config: dict, folder, vocab: dict | None = None):
         super().__init__(model, config, folder)
