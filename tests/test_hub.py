@@ -370,7 +370,7 @@ def hub_only_registry(server, trained, tmp_path, monkeypatch):
     pinned Hub revision, with the registry's own sha256 list (config.json included)."""
     v1, _ = trained
     commit = zoo.publish(v1, repo_id="alice/xor-hub").rsplit("/", 1)[-1]
-    reg = registry.load_registry()
+    reg = registry.copy_registry()
     files = {**io.read_json(v1 / "zoo.json")["files"], "zoo.json": io.sha256_file(v1 / "zoo.json")}
     reg["artifacts"]["xor-hub"] = {**reg["artifacts"]["mlp-xor"], "files": files,
                                    "sources": [f"hf://alice/xor-hub@{commit}"]}

@@ -116,7 +116,7 @@ def test_a_failing_server_after_retries_is_named_too():
     answer = httpx2.Response(500, request=httpx2.Request("HEAD", url))
     wrapped = LocalEntryNotFoundError("An error happened while trying to locate the file on the Hub")
     wrapped.__cause__ = HfHubHTTPError("500 Server Error", response=answer)
-    with pytest.raises(hub.HubError) as error, hub._hub_errors("download", REPO):
+    with pytest.raises(hub.HubError) as error, hub.hub_errors("download", REPO):
         raise wrapped
     assert str(error.value).startswith("the Hub at http://127.0.0.1:9 answered 500 Internal Server Error for "
                                        "model.weights.h5 of alice/xor")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import os
 from pathlib import Path
 
 from zoo import artifacts, registry
@@ -13,27 +12,11 @@ from zoo.registry import list_models  # noqa: F401  (re-exported)
 
 
 def load(name_or_path):
-    """Load a pretrained artifact by registry name, folder path, or hf://owner/name[@revision]."""
-    text = os.fspath(name_or_path)
-    if not text.strip():
-        raise ZooError("empty model name: give a registry name (see `zoo list`), a folder, or hf://owner/name.")
-    if text.startswith("hf://"):
-        from zoo import hub
-        return hub.load_from_hub(text)
-    entry = registry.artifacts().get(text)  # the name is resolved once, here
-    if entry is None:
-        folder, expected = artifacts.resolve_folder(text)
-        return artifacts.load_folder(folder, expected)
-    folder = registry.installed_folder(text)
-    if folder is None:
-        # The weights package is not installed (or predates this name): download the registry's
-        # files from the artifact's Hub source (or take them from the cache), each checked
-        # against the registry's sha256 list.
-        from zoo import hub
-        return hub.load_registered(text, entry)
-    # A registered artifact's files match the registry's own sha256 list, and the test suite
-    # checks each of them against its architecture; anything else is checked on every load.
-    return artifacts.load_folder(folder, entry["files"], registered=True)
+    """Load a pretrained artifact by registry name, folder path, or hf://owner/name[@revision]
+    (zoo/resolver.py: every file checked against its sha256 before Keras reads it)."""
+    from zoo import resolver
+
+    return resolver.load(name_or_path)
 
 
 def info(name) -> dict:
@@ -60,15 +43,8 @@ def info(name) -> dict:
 
 def build(architecture: str, **hparams):
     """An untrained keras.Model of a registered architecture; hparams override the defaults."""
-    arch = registry.architecture(architecture)
-    build_function = registry.resolve(arch["build"])
-    accepted = inspect.signature(build_function).parameters
-    unknown = sorted(set(hparams) - set(accepted))
-    if unknown:
-        raise InvalidInputError(
-            f"{architecture} has no hyper-parameter {', '.join(unknown)}; it takes: "
-            f"{', '.join(accepted)}.")
-    return build_function(**{**arch.get("defaults", {}), **hparams})
+    build_function, arguments = registry.build_call(architecture, hparams)
+    return build_function(**arguments)
 
 
 def train(name: str, *, out=None, smoke: bool = False, epochs: int | None = None, seed: int = 0,
@@ -214,6 +190,6 @@ def export(name_or_path, *, format: str, out, overwrite: bool = False) -> Path: 
 
 def publish(name_or_folder, repo_id: str, **options) -> str:
     """Upload an artifact folder to the Hugging Face Hub; returns the commit URL."""
-    from zoo import hub
+    from zoo import publishing
 
-    return hub.publish(name_or_folder, repo_id=repo_id, **options)
+    return publishing.publish(name_or_folder, repo_id=repo_id, **options)

@@ -1,4 +1,6 @@
-"""Publish artifacts to the Hugging Face Hub and load them back, verified, pinned and cached.
+"""Load artifacts from the Hugging Face Hub, verified, pinned and cached (zoo/publishing.py
+publishes them; zoo/hub_cache.py keeps the cache's folders, lock and purge; zoo/resolver.py
+turns a name into a download and a load).
 
 An artifact folder is already shaped like a Hub model repository, in Keras's own layout
 (config.json, metadata.json, model.weights.h5: what `keras.saving.load_model("hf://...")` reads),
@@ -37,12 +39,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
-import uuid
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from zoo import artifacts, hub_http, io, registry
+from zoo import artifacts, hub_cache, hub_http, registry
 from zoo.errors import HubError, IntegrityError, InvalidInputError, ZooError
+from zoo.hub_cache import COMMIT, cache_dir  # noqa: F401  (cache_dir: `zoo cache` names the folder)
 
 PREFIX = "hf://"
 # The Hub's rule for a repository id: namespace/name, letters, digits, '-', '_', '.' (and
@@ -51,45 +52,31 @@ REPO_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?/[A-Za-z0-
 # A revision: a commit id or a branch or tag name. Fewer characters than git allows, and checked
 # part by part in _valid_revision, because huggingface_hub stores it as the path refs/<revision>.
 REVISION = re.compile(r"[A-Za-z0-9._+=/-]{1,200}")
-COMMIT = re.compile(r"[0-9a-f]{40}")
-SHA256 = re.compile(r"[0-9a-f]{64}")
-REQUIRED_CARD_KEYS = ("library_name", "license", "tags")
 
 
 # ----------------------------------------------------------------------------- settings
 
 
-def _endpoint() -> str:
+def endpoint() -> str:
     """HF_ENDPOINT as it is now (huggingface_hub reads it once, at import), else the library's."""
     from huggingface_hub import constants
 
     return (os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
 
 
-def cache_dir() -> Path:
-    """The Hub cache: HF_HUB_CACHE, else HF_HOME/hub, else huggingface_hub's default."""
-    from huggingface_hub import constants
-
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    if os.environ.get("HF_HOME"):
-        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
-    return Path(constants.HF_HUB_CACHE)
-
-
-def _offline() -> bool:
+def offline() -> bool:
     from huggingface_hub import constants
 
     return constants.is_offline_mode()
 
 
-def _library():
+def library():
     from zoo import __version__
 
     return {"library_name": "keras-zoo", "library_version": __version__}
 
 
-def _valid_repo_id(repo_id: str) -> bool:
+def valid_repo_id(repo_id: str) -> bool:
     """owner/name as the zoo writes it (an owner is required) and as huggingface_hub accepts it."""
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
@@ -116,7 +103,7 @@ def parse_source(text: str) -> tuple[str, str | None]:
         raise InvalidInputError(f"{text!r} is not a Hub address; write hf://owner/name or hf://owner/name@revision.")
     repo_id, _, revision = text[len(PREFIX):].partition("@")
     repo_id = repo_id.strip("/")
-    if not _valid_repo_id(repo_id):
+    if not valid_repo_id(repo_id):
         raise InvalidInputError(f"{text!r} does not name a Hub repository: write hf://owner/name (letters, digits, "
                                 "'-', '_', '.'; no '--' or '..'), optionally with @revision (a commit, branch or tag).")
     if "@" in text and not revision:
@@ -127,9 +114,9 @@ def parse_source(text: str) -> tuple[str, str | None]:
     return repo_id, revision or None
 
 
-def _check_repo_id(repo_id) -> str:
+def check_repo_id(repo_id) -> str:
     repo_id = str(repo_id or "").removeprefix(PREFIX)
-    if not _valid_repo_id(repo_id):
+    if not valid_repo_id(repo_id):
         raise InvalidInputError(f"repo_id must be 'owner/name' (letters, digits, '-', '_', '.'; no '--' or '..'), "
                                 f"got {repo_id!r}.")
     return repo_id
@@ -138,7 +125,7 @@ def _check_repo_id(repo_id) -> str:
 # ----------------------------------------------------------------------------- errors
 
 
-def _first_line(error) -> str:
+def first_line(error) -> str:
     text = str(error).strip()
     for line in text.splitlines():
         if line.strip() and not line.startswith(("(Request ID", "Request ID")):
@@ -148,18 +135,18 @@ def _first_line(error) -> str:
 
 
 @contextlib.contextmanager
-def _hub_errors(what: str, repo_id: str, *, user: list | None = None):
+def hub_errors(what: str, repo_id: str, *, user: list | None = None):
     """Turn huggingface_hub's and the network's exceptions into one-line ZooErrors."""
     import httpx2
     from huggingface_hub import errors as hf
 
-    endpoint = _endpoint()
+    address = endpoint()
     try:
         yield
     except ZooError:
         raise
     except hf.LocalTokenNotFoundError:
-        raise HubError(_NO_TOKEN) from None
+        raise HubError(NO_TOKEN) from None
     except hf.OfflineModeIsEnabled:
         raise HubError(f"cannot {what} {repo_id}: HF_HUB_OFFLINE is set, so the Hub is not contacted. "
                        "Unset it (or set HF_HUB_OFFLINE=0) to go online.") from None
@@ -170,14 +157,14 @@ def _hub_errors(what: str, repo_id: str, *, user: list | None = None):
         failure = hub_http.failure(error)  # what kept huggingface_hub from the Hub, if it was not the network
         if failure:
             raise HubError(f"{failure}, and the cache does not have it: nothing was loaded. Try again later.") from None
-        state = "HF_HUB_OFFLINE is set" if _offline() else f"the Hub at {endpoint} cannot be reached"
+        state = "HF_HUB_OFFLINE is set" if offline() else f"the Hub at {address} cannot be reached"
         raise HubError(f"{repo_id} is not in the cache ({cache_dir()}) and {state}: load it once "
                        "online (or run `zoo download`) before working offline.") from None
     except hf.RevisionNotFoundError:
-        raise HubError(f"{repo_id} has no such revision on {endpoint}: give an existing commit, "
+        raise HubError(f"{repo_id} has no such revision on {address}: give an existing commit, "
                        "branch or tag after '@'.") from None
     except hf.RepositoryNotFoundError:
-        raise HubError(f"there is no repository {repo_id} on {endpoint} that your token can see: check the "
+        raise HubError(f"there is no repository {repo_id} on {address} that your token can see: check the "
                        "name, and for a private repository set HF_TOKEN (or run `hf auth login`).") from None
     except hf.HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else None
@@ -185,7 +172,7 @@ def _hub_errors(what: str, repo_id: str, *, user: list | None = None):
         if failure:
             raise HubError(f"{failure}. Try again later.") from None
         if status == 401:
-            raise HubError(f"the Hub at {endpoint} rejected your token (401 Unauthorized): it is wrong, "
+            raise HubError(f"the Hub at {address} rejected your token (401 Unauthorized): it is wrong, "
                            "expired or revoked. Make a new one at https://huggingface.co/settings/tokens "
                            "and set HF_TOKEN (or run `hf auth login --force`).") from None
         if status == 400 and what.startswith("publish") and "README.md" in str(error):
@@ -197,31 +184,31 @@ def _hub_errors(what: str, repo_id: str, *, user: list | None = None):
                            "not yours, or your token cannot write. Publish under your own name "
                            "(repo_id='YOU/NAME') or use a write token of a member of "
                            f"{owner!r}.") from None
-        raise HubError(f"the Hub at {endpoint} refused to {what} {repo_id} ({status}): "
-                       f"{_first_line(error)}") from None
+        raise HubError(f"the Hub at {address} refused to {what} {repo_id} ({status}): "
+                       f"{first_line(error)}") from None
     except hf.FileMetadataError as error:
-        raise HubError(f"{endpoint} did not answer like a Hugging Face Hub ({_first_line(error)}); "
+        raise HubError(f"{address} did not answer like a Hugging Face Hub ({first_line(error)}); "
                        "check HF_ENDPOINT.") from None
     except hf.HFValidationError as error:  # parse_source checks names first; this is a safety net
-        raise InvalidInputError(f"cannot {what} {repo_id}: {_first_line(error)}") from None
+        raise InvalidInputError(f"cannot {what} {repo_id}: {first_line(error)}") from None
     except ValueError as error:
         if what.startswith("publish") and "README.md" in str(error):
             raise _card_refused(repo_id, str(error)) from None
         # e.g. a server's commit id that would put a file outside the snapshot folder
-        raise HubError(f"huggingface_hub refused what the Hub at {endpoint} answered (trying to {what} {repo_id}): "
-                       f"{_first_line(error)} Check HF_ENDPOINT; nothing was loaded.") from None
+        raise HubError(f"huggingface_hub refused what the Hub at {address} answered (trying to {what} {repo_id}): "
+                       f"{first_line(error)} Check HF_ENDPOINT; nothing was loaded.") from None
     except httpx2.TimeoutException as error:
         raise HubError(f"{hub_http.failure(error)}: it is slow, or not a Hub. Try again later, or raise that "
                        "limit.") from None
     except (httpx2.TransportError, ConnectionError, TimeoutError) as error:
-        raise HubError(f"network failure talking to the Hub at {endpoint} (trying to {what} {repo_id}): "
-                       f"{type(error).__name__}: {_first_line(error)}. Check your network, or HF_ENDPOINT "
+        raise HubError(f"network failure talking to the Hub at {address} (trying to {what} {repo_id}): "
+                       f"{type(error).__name__}: {first_line(error)}. Check your network, or HF_ENDPOINT "
                        "if you set it, and try again.") from None
     except Exception as error:
         if not type(error).__module__.startswith("huggingface_hub"):
             raise  # not the Hub's: a bug, to be seen with its traceback
         raise HubError(f"huggingface_hub could not {what} {repo_id} ({type(error).__name__}): "
-                       f"{_first_line(error)}") from None
+                       f"{first_line(error)}") from None
 
 
 def _card_refused(repo_id: str, answer: str) -> HubError:
@@ -235,161 +222,11 @@ def _card_refused(repo_id: str, answer: str) -> HubError:
                     "regenerates it) and publish again.")
 
 
-_NO_TOKEN = ("no Hugging Face token: publishing needs a token with write access. Pass token=..., "
+NO_TOKEN = ("no Hugging Face token: publishing needs a token with write access. Pass token=..., "
              "set HF_TOKEN, or run `hf auth login` (tokens: https://huggingface.co/settings/tokens).")
 
 
-# ----------------------------------------------------------------------------- publishing
-
-
-def check_card(folder: Path, config: dict) -> dict:
-    """The model card must exist, be hashed in zoo.json, and open with YAML front matter that
-    the Hub can read, naming library_name, license and tags. Returns the front matter."""
-    import yaml
-    from huggingface_hub import ModelCard
-    from huggingface_hub.repocard import REGEX_YAML_BLOCK
-
-    path = Path(folder) / artifacts.CARD_FILE
-    if not path.is_file():
-        raise ZooError(f"{folder} has no {artifacts.CARD_FILE} (the model card); write the artifact with "
-                       "zoo.artifacts.save_artifact, which renders it.")
-    if artifacts.CARD_FILE not in config.get("files", {}):
-        raise ZooError(f"{artifacts.CARD_FILE} in {folder} is not listed with its sha256 in {artifacts.metadata_path(folder).name}.")
-    text = path.read_text(encoding="utf-8")
-    if not REGEX_YAML_BLOCK.search(text):
-        raise ZooError(f"the model card {path} has no YAML front matter (a block between '---' lines "
-                       "at the top); the Hub needs it for library_name, license and tags.")
-    try:
-        meta = ModelCard(text).data.to_dict()
-    except (yaml.YAMLError, ValueError) as error:
-        raise ZooError(f"the front matter of {path} is not valid YAML: {_first_line(error)}") from None
-    missing = [key for key in REQUIRED_CARD_KEYS if not meta.get(key)]
-    if missing:
-        raise ZooError(f"the front matter of {path} lacks {', '.join(missing)}; regenerate the card "
-                       "(zoo.cards.render_card) before publishing.")
-    if meta["library_name"] != "keras":
-        raise ZooError(f"the front matter of {path} says library_name: {meta['library_name']}; a zoo "
-                       "artifact is a keras model.")
-    if not ModelCard(text).text.strip():
-        raise ZooError(f"the model card {path} has front matter but no text.")
-    return meta
-
-
-def _check_folder(name_or_folder) -> tuple[Path, dict]:
-    """Everything publish checks before it sends anything: the folder is an artifact, every file
-    matches its sha256 (the registry's list for a registry name, and zoo.json's own list),
-    and the card is valid. Returns (folder, config)."""
-    folder, expected = artifacts.resolve_folder(name_or_folder)
-    if folder is None:
-        raise ZooError(f"{name_or_folder} is not installed here (the keras-zoo-weights package is not "
-                       "installed), so there is nothing to publish; install it, or load it from its Hub source.")
-    config = artifacts.read_config(folder)
-    files = config["files"]
-    artifacts.verify_files(folder, expected)
-    artifacts.verify_files(folder, files)
-    model_files = ((artifacts.LEGACY_MODEL_FILE,) if artifacts.is_legacy(folder)
-                   else (artifacts.KERAS_CONFIG_FILE, artifacts.WEIGHTS_FILE))
-    missing = [name for name in model_files if name not in files]
-    if missing:
-        raise ZooError(f"{folder} has no {' or '.join(missing)} listed in {artifacts.metadata_path(folder).name}.")
-    registry.architecture(config.get("architecture"))  # others could not load it
-    check_card(folder, config)
-    return folder, config
-
-
-def publish(name_or_folder, repo_id: str, private: bool = False, revision: str | None = None,
-            token: str | None = None, commit_message: str | None = None) -> str:
-    """Upload an artifact folder (or a registry artifact) to the Hub; returns the commit's URL.
-
-    Creates the repository if needed (private=True for a private one; an existing repository
-    keeps its visibility) and commits the artifact's files to `revision` (a branch, created if
-    missing; default main). The repository then holds exactly the artifact: files of an earlier
-    upload that the artifact no longer has are deleted in the same commit. Nothing is sent
-    unless every file matches its sha256 and the card is valid.
-    """
-    from huggingface_hub import HfApi, get_token
-
-    repo_id = _check_repo_id(repo_id)
-    folder, config = _check_folder(name_or_folder)
-    token = token or get_token()
-    if not token:
-        raise HubError(_NO_TOKEN)
-    if _offline():
-        raise HubError(f"cannot publish to {repo_id}: HF_HUB_OFFLINE is set. Unset it to go online.")
-    api = HfApi(endpoint=_endpoint(), token=token, **_library())
-    user: list[str] = []
-    with hub_http.limits(f"publishing to {repo_id}", _endpoint()), _hub_errors("publish to", repo_id, user=user):
-        user.append(api.whoami()["name"])  # a rejected token fails here, before anything is written
-        api.create_repo(repo_id, private=private, exist_ok=True)
-        if revision and revision != "main":
-            api.create_branch(repo_id, branch=revision, exist_ok=True)
-        commit = api.upload_folder(
-            folder_path=folder, repo_id=repo_id, revision=revision,
-            commit_message=commit_message or f"Upload {config.get('name', folder.name)} with keras-zoo",
-            allow_patterns=sorted({*config["files"], artifacts.metadata_path(folder).name}),  # only the artifact's files
-            delete_patterns=["*"])  # ...and none left over from an earlier upload
-    return str(commit.commit_url)
-
-
 # ----------------------------------------------------------------------------- loading
-
-
-def _mismatches(folder: Path, expected: dict) -> list[tuple[str, str]]:
-    """[(file, what is wrong)] for every file that is missing or does not match its sha256."""
-    bad = []
-    for relative, sha in expected.items():
-        pure = PurePosixPath(relative)
-        if pure.is_absolute() or ".." in pure.parts or not isinstance(sha, str) or not SHA256.match(sha):
-            bad.append((relative, "is not a safe file name with a sha256"))
-            continue
-        path = folder / relative
-        if not path.is_file():
-            bad.append((relative, "is missing"))
-        elif io.sha256_file(path) != sha:
-            bad.append((relative, f"does not match its sha256 (expected {sha[:12]}...)"))
-    return bad
-
-
-def _repo_folder(repo_id: str) -> str:
-    """huggingface_hub's folder name for a model repository (repo_id is validated: no '--')."""
-    return "models--" + repo_id.replace("/", "--")
-
-
-def _storage(repo_id: str) -> Path:
-    """The repository's folder in the cache, resolved as snapshot_download resolves it."""
-    return cache_dir().expanduser().resolve() / _repo_folder(repo_id)
-
-
-@contextlib.contextmanager
-def _repo_lock(repo_id: str):
-    """Hold the repository's lock: one process (or thread) at a time downloads, checks, purges
-    and loads it, so that a purge never pulls files from under another load. The lock file sits
-    where huggingface_hub keeps its own per-repository locks (.locks/models--owner--name/), which
-    `hf cache scan` skips; a lock file in the repository's folder would make a never-downloaded
-    repository look like a damaged cache entry. Reentrant (is_singleton), so load_from_hub can
-    hold it around download(). The wait ends after ZOO_HUB_DEADLINE: a download holding the lock
-    ends by then (its own deadline), so a longer wait means a holder that is not downloading."""
-    from filelock import FileLock, Timeout
-
-    path = cache_dir().expanduser().resolve() / ".locks" / _repo_folder(repo_id) / "keras-zoo.lock"
-    wait = hub_http.deadline()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(path, is_singleton=True)
-        lock.acquire(timeout=wait)
-    except Timeout:  # an OSError too, so first
-        raise HubError(f"another process has been downloading or loading {repo_id} for over {wait:g} s "
-                       f"(ZOO_HUB_DEADLINE), holding {path}: let it finish and try again, or end it if it "
-                       "hangs.") from None
-    except OSError:
-        # A read-only cache (shared, mounted): nothing can be written or purged there, so there
-        # is nothing to guard, and loading from it must still work.
-        yield
-        return
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def _resolve_commit(repo_id: str, revision: str | None) -> tuple[str | None, Exception | None]:
@@ -407,10 +244,10 @@ def _resolve_commit(repo_id: str, revision: str | None) -> tuple[str | None, Exc
 
     if revision and COMMIT.fullmatch(revision):
         return revision, None
-    if _offline():
+    if offline():
         return None, None
     try:
-        sha = HfApi(endpoint=_endpoint(), **_library()).repo_info(repo_id, revision=revision).sha
+        sha = HfApi(endpoint=endpoint(), **library()).repo_info(repo_id, revision=revision).sha
     except (httpx2.NetworkError, httpx2.TimeoutException, httpx2.RemoteProtocolError) as error:
         return None, error
     except HfHubHTTPError as error:
@@ -418,150 +255,80 @@ def _resolve_commit(repo_id: str, revision: str | None) -> tuple[str | None, Exc
             raise  # the Hub answered: no such repository or revision, a rejected token...
         return None, error  # the Hub is failing
     if not isinstance(sha, str) or not COMMIT.fullmatch(sha):
-        raise HubError(f"the Hub at {_endpoint()} answered {str(sha)[:80]!r} as the commit of {repo_id}"
+        raise HubError(f"the Hub at {endpoint()} answered {str(sha)[:80]!r} as the commit of {repo_id}"
                        f"@{revision or 'main'}, which is not a commit id (40 hex digits); nothing was "
                        "downloaded. Check HF_ENDPOINT.")
-    _write_ref(repo_id, revision or "main", sha)
+    hub_cache.write_ref(repo_id, revision or "main", sha)
     return sha, None
 
 
-def _write_ref(repo_id: str, revision: str, commit: str) -> None:
-    """Record revision -> commit in the cache's refs/, as snapshot_download does for a branch or
-    tag, so that offline loads find it (revision is validated: a path inside refs/). Written under
-    a temporary name, then renamed, so a concurrent reader never sees half a ref. Best effort, as
-    in huggingface_hub: a read-only cache still serves what it holds."""
-    if revision == commit:
-        return
-    path = _storage(repo_id) / "refs" / revision
+# What a failed check of a download says after what it found.
+_NOT_LOADED = ("the files were corrupted on the Hub or on the way; the download was removed from the cache and "
+               "nothing was loaded. Try again later, or ask the publisher to upload the artifact again.")
+
+
+def _listed_files(snapshot: Path) -> dict:
+    """The file -> sha256 list of a snapshot's zoo.json (or config.json, the first layout), read
+    as every member is (members.read_json_member); IntegrityError if there is none."""
+    path = artifacts.metadata_path(snapshot)
+    if not os.path.lexists(path):
+        raise IntegrityError(f"{artifacts.METADATA_FILE} is missing: this repository is not a keras-zoo artifact.")
     try:
-        if path.is_file() and path.read_text() == commit:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        temporary.write_text(commit)
-        os.replace(temporary, path)
-    except OSError:
-        pass
-
-
-def _is_snapshot(folder: Path, repo_id: str) -> bool:
-    """Whether `folder` is a snapshots/<commit id> folder of the repository in the cache."""
-    return (folder.parent == _storage(repo_id) / "snapshots" and bool(COMMIT.fullmatch(folder.name))
-            and not folder.is_symlink())
-
-
-def _files_below(folder: Path):
-    """Every file (or link) below a folder, without following links to folders elsewhere."""
-    for root, _, files in os.walk(folder):
-        for name in files:
-            yield Path(root) / name
-
-
-def _blobs_linked(folder: Path, blobs: Path) -> set[str]:
-    """The names of the blobs that the files of a snapshot folder link to (one hop: a blob may
-    itself link into huggingface_hub's shared store, which is not the repository's to delete)."""
-    names = set()
-    for path in _files_below(folder):
-        if path.is_symlink():
-            target = Path(os.path.normpath(path.parent / os.readlink(path)))
-            if target.parent == blobs:
-                names.add(target.name)
-    return names
-
-
-def _purge(snapshot: Path, repo_id: str) -> None:
-    """Remove a snapshot that failed verification from the cache, with what belongs to it alone:
-    the blobs no other snapshot of the repository links to (blobs are content-addressed, so a
-    good pinned snapshot may share them) and the refs naming its commit. huggingface_hub then
-    treats the revision as not downloaded. Only a snapshots/<commit id> folder inside the cache
-    is ever touched. The caller holds the repository's lock."""
-    if not _is_snapshot(snapshot, repo_id):
-        return  # download() refuses such a folder before this; never delete anything else
-    storage = _storage(repo_id)
-    blobs = storage / "blobs"
-    shared = set()
-    for other in (storage / "snapshots").iterdir():
-        if other != snapshot:
-            shared |= _blobs_linked(other, blobs)
-    for name in _blobs_linked(snapshot, blobs) - shared:
-        (blobs / name).unlink(missing_ok=True)
-    for ref in _files_below(storage / "refs"):
-        if not ref.is_symlink() and ref.read_bytes().strip() == snapshot.name.encode():
-            ref.unlink()
-    shutil.rmtree(snapshot, ignore_errors=True)
+        files = artifacts.read_json_member(snapshot, path.name, artifacts.METADATA_LIMIT)["files"]
+    except (ZooError, KeyError, TypeError):
+        files = None
+    if not isinstance(files, dict) or not files or not all(isinstance(sha, str) for sha in files.values()):
+        raise IntegrityError(f"{path.name} does not list the files with their sha256.")
+    return files
 
 
 def _verify_snapshot(snapshot: Path, source: str, repo_id: str, expected: dict | None) -> dict:
-    """Check a downloaded snapshot; on failure purge it and raise IntegrityError. Returns the
-    file list to load with."""
-    problems: list[tuple[str, str]] = []
-    config = None
-    if expected:
-        problems += _mismatches(snapshot, expected)
-    if not problems:
-        config_path = artifacts.metadata_path(snapshot)
-        try:
-            config = io.read_json(config_path)
-            files = config["files"]
-            if not isinstance(files, dict) or not files:
-                raise TypeError
-        except FileNotFoundError:
-            problems.append((artifacts.METADATA_FILE, "is missing: this repository is not a keras-zoo artifact"))
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):  # nested too deep too
-            problems.append((config_path.name, "does not list the files with their sha256"))
-        else:
-            problems += _mismatches(snapshot, files)
-    if problems:
-        _purge(snapshot, repo_id)
-        listing = "; ".join(f"{name} {what}" for name, what in problems[:3])
-        raise IntegrityError(
-            f"{source} failed verification: {listing}. The files were corrupted on the Hub or on the "
-            "way; the download was removed from the cache and nothing was loaded. Try again later, "
-            "or ask the publisher to upload the artifact again.")
-    return {**config["files"], **(expected or {})}
+    """Check every file of a downloaded snapshot, each hashed once: against `expected` (the
+    registry's list, which pins zoo.json too) first, then against zoo.json's own list. On
+    failure purge the snapshot and raise IntegrityError. Returns the file list to load with."""
+    try:
+        hashed = artifacts.verify_files(snapshot, expected or {}, advice=_NOT_LOADED)
+        files = _listed_files(snapshot)
+        artifacts.verify_files(snapshot, files, hashed=hashed, advice=_NOT_LOADED)
+    except ZooError as error:  # a file missing, changed, unsafe (a link out of the cache's blobs)
+        hub_cache.purge(snapshot, repo_id)
+        raise IntegrityError(f"{source} failed verification: {error}") from None
+    return {**files, **(expected or {})}
 
 
 def download(source: str, expected: dict | None = None) -> Path:
     """Download hf://owner/name[@revision] into the Hub cache (or find it there) and verify every
     file; returns the snapshot folder. `expected` (file -> sha256, e.g. a registry entry's
     list) is checked as well as zoo.json's own list."""
+    return fetch(source, expected)[0]
+
+
+def fetch(source: str, expected: dict | None = None) -> tuple[Path, dict]:
+    """download, returning (the snapshot folder, every file's sha256 as verified): what
+    zoo/resolver.py loads, with no file hashed twice."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     repo_id, revision = parse_source(source)
-    with _repo_lock(repo_id), hub_http.limits(f"the download of {repo_id}", _endpoint()):
-        with _hub_errors("download", repo_id):
+    with hub_cache.repo_lock(repo_id), hub_http.limits(f"the download of {repo_id}", endpoint()):
+        with hub_errors("download", repo_id):
             commit, unanswered = _resolve_commit(repo_id, revision)
             try:
                 folder = Path(snapshot_download(repo_id, revision=commit or revision, cache_dir=cache_dir(),
-                                                endpoint=_endpoint(), local_files_only=_offline() or commit is None,
+                                                endpoint=endpoint(), local_files_only=offline() or commit is None,
                                                 # a registry artifact: only the files the registry lists
                                                 allow_patterns=sorted(expected) if expected else None,
-                                                **_library()))
+                                                **library()))
             except LocalEntryNotFoundError as error:
                 error.__cause__ = error.__cause__ or unanswered  # not cached: say why the Hub was not asked
                 raise
-        if not _is_snapshot(folder, repo_id):
+        if not hub_cache.is_snapshot(folder, repo_id):
             # Only a ref in the cache can lead elsewhere (the commit above is checked): one that
             # an older tool wrote from a server's answer. Refused, and nothing is deleted.
-            ref = _storage(repo_id) / "refs" / (revision or "main")
+            ref = hub_cache.storage(repo_id) / "refs" / (revision or "main")
             raise HubError(f"the cache's record of {repo_id}@{revision or 'main'} ({ref}) names {folder}, "
                            f"which is not a snapshot in the cache: delete {ref} and load it again online.")
-        _verify_snapshot(folder, source, repo_id, expected)
-    return folder
-
-
-def load_from_hub(source: str, expected: dict | None = None):
-    """zoo.load("hf://owner/name[@revision]"): download (or take from the cache), verify, load.
-    The lock is held while Keras reads the files, so no other process purges them meanwhile."""
-    repo_id, _ = parse_source(source)
-    with _repo_lock(repo_id):
-        folder = download(source, expected)
-        config = artifacts.read_config(folder)
-        # A registry artifact whose files all match the registry is the one the tests check.
-        art = artifacts.load_folder(folder, {**config["files"], **(expected or {})}, registered=bool(expected))
-        art.hub_repo = repo_id  # a model fine-tuned from it names this repo as its base_model
-        return art
+        return folder, _verify_snapshot(folder, source, repo_id, expected)
 
 
 def registry_source(name: str, entry: dict | None = None) -> str:
@@ -580,63 +347,6 @@ def registry_source(name: str, entry: dict | None = None) -> str:
         source = f"{PREFIX}{org}/{repo}"
         parse_source(source)  # a clear error for an org name the Hub would refuse
     return source
-
-
-def load_registered(name: str, entry: dict | None = None):
-    """zoo.load(NAME) for a registry artifact that is not installed: download only the files the
-    registry lists from its Hub source into the Hugging Face cache (or find them there), check
-    each against the registry's sha256, and load. Offline afterwards, from the cache."""
-    entry = entry or registry.artifact(name)
-    return load_from_hub(registry_source(name, entry), expected=entry["files"])
-
-
-def download_artifact(name: str) -> tuple[Path, str]:
-    """`zoo download NAME`: fetch a registry artifact from its Hub source into the cache, checked
-    against the registry's sha256 list. Returns (snapshot folder, source)."""
-    entry = registry.artifact(name)
-    source = registry_source(name, entry)
-    return download(source, expected=entry["files"]), source
-
-
-# ----------------------------------------------------------------------------- the registry's Hub copies
-
-
-def publish_all(org: str, *, record: bool = False, token: str | None = None, progress=print) -> dict[str, str]:
-    """`zoo publish --all`: publish every installed registry artifact to ORG/NAME; returns
-    {name: commit id}. record=True writes each pinned source (hf://ORG/NAME@commit) into
-    registry.json: a maintainer's step against the real Hub, in a source checkout only (see
-    CONTRIBUTING.md), so that no commit that no Hub holds is ever recorded."""
-    if record:
-        registry.require_source_checkout("`zoo publish --all --record`")
-    if not _valid_repo_id(f"{org}/x"):
-        raise InvalidInputError(f"{org!r} is not a Hub organisation or user name (letters, digits, '-', '_', '.').")
-    names = sorted(registry.artifacts())
-    missing = [name for name in names if registry.installed_folder(name) is None]
-    if missing:
-        raise ZooError(f"{', '.join(missing)} not installed here (the keras-zoo-weights package), so "
-                       "there is nothing to publish for them; publish from a source checkout.")
-    commits = {}
-    for number, name in enumerate(names, 1):
-        url = publish(name, repo_id=f"{org}/{name}", token=token,
-                      commit_message=f"{name}: keras-zoo's pretrained artifact")
-        commits[name] = url.rstrip("/").rsplit("/", 1)[-1]
-        progress(f"[{number}/{len(names)}] {name} -> hf://{org}/{name}@{commits[name]}")
-    if record:
-        record_sources(org, commits)
-    return commits
-
-
-def record_sources(org: str, commits: dict[str, str]) -> None:
-    """Pin each artifact's Hub source to hf://ORG/NAME@commit in registry.json (atomically)."""
-    reg = registry.load_registry()
-    for name, commit in commits.items():
-        if not COMMIT.fullmatch(commit):
-            raise HubError(f"the Hub answered {commit[:80]!r} as the commit of {org}/{name}, which is not a "
-                           "commit id; registry.json was not changed.")
-        entry = reg["artifacts"][name]
-        others = [s for s in entry["sources"] if not s.startswith(PREFIX)]
-        entry["sources"] = [*others, f"{PREFIX}{org}/{name}@{commit}"]
-    io.write_json(registry.REGISTRY_PATH, reg)
 
 
 def _repo_of(name_or_source: str) -> str:
@@ -676,7 +386,7 @@ def remove_cached(name_or_source: str) -> tuple[str, str]:
     from huggingface_hub.errors import CacheNotFound
 
     repo_id = _repo_of(name_or_source)
-    with _repo_lock(repo_id):
+    with hub_cache.repo_lock(repo_id):
         try:
             scan = scan_cache_dir(cache_dir())
         except CacheNotFound:

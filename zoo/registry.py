@@ -15,6 +15,7 @@ import difflib
 import fnmatch
 import importlib
 import importlib.util
+import inspect
 import os
 import re
 import sys
@@ -68,13 +69,52 @@ DEFAULT_HUB_ORG = "keras-zoo"
 _registry_cache: dict = {}
 
 
+def _refuse_change(*args, **kwargs):
+    raise TypeError("the registry is shared and read-only: change a copy (registry.copy_registry())")
+
+
+class _ReadOnlyDict(dict):
+    """A dict of the cached registry: reading works as on any dict (json.dumps, `{**entry}`,
+    iteration), changing it raises, so that no caller changes what the next one reads. A
+    writer takes its own copy with copy_registry() (or copy.deepcopy, which gives plain dicts)."""
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse_change
+
+    def __deepcopy__(self, memo):
+        return {key: copy.deepcopy(value, memo) for key, value in self.items()}
+
+
+class _ReadOnlyList(list):
+    """A list of the cached registry (see _ReadOnlyDict)."""
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = append = extend = insert = pop = remove = _refuse_change
+    clear = sort = reverse = _refuse_change
+
+    def __deepcopy__(self, memo):
+        return [copy.deepcopy(value, memo) for value in self]
+
+
+def _read_only(value):
+    if isinstance(value, dict):
+        return _ReadOnlyDict((key, _read_only(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return _ReadOnlyList(_read_only(item) for item in value)
+    return value
+
+
 def load_registry() -> dict:
-    """registry.json, read once per process (and again only if the file changed on disk). Each
-    caller gets its own copy, so that changing it changes nothing for the next one."""
-    stamp = REGISTRY_PATH.stat().st_mtime_ns
+    """registry.json, read once per process (and again only if the file changed on disk), shared
+    by every caller as a read-only view: nothing is copied on the way to a reader."""
+    info = REGISTRY_PATH.stat()
+    stamp = (str(REGISTRY_PATH), info.st_mtime_ns, info.st_size)
     if _registry_cache.get("stamp") != stamp:
-        _registry_cache.update(stamp=stamp, data=io.read_json(REGISTRY_PATH))
-    return copy.deepcopy(_registry_cache["data"])
+        _registry_cache.update(stamp=stamp, data=_read_only(io.read_json(REGISTRY_PATH)))
+    return _registry_cache["data"]
+
+
+def copy_registry() -> dict:
+    """A copy of registry.json's content, plain dicts and lists, for a writer to change."""
+    return copy.deepcopy(load_registry())
 
 
 def architectures() -> dict:
@@ -150,6 +190,24 @@ def artifact_class(architecture_name: str):
     `artifact_class`), with its hooks (zoo.hooks): its tasks, its verbs ... Imported from its
     family's light module, without Keras."""
     return resolve(architecture(architecture_name)["artifact_class"])
+
+
+def build_call(name: str, hparams: dict, *, strict: bool = True):
+    """(build function, its arguments) for a network of the architecture `name`: the
+    architecture's defaults, overridden by `hparams`. The one place where defaults meet
+    hyper-parameters, for zoo.build and for the check of a loaded network (which passes
+    strict=False: an artifact records hyper-parameters its build function does not take, such as
+    its epochs, and those are left out). strict=True refuses a name the build function lacks."""
+    from zoo.errors import InvalidInputError
+
+    arch = architecture(name)
+    build_function = resolve(arch["build"])
+    accepted = inspect.signature(build_function).parameters
+    unknown = sorted(set(hparams) - set(accepted))
+    if unknown and strict:
+        raise InvalidInputError(f"{name} has no hyper-parameter {', '.join(unknown)}; it takes: "
+                                f"{', '.join(accepted)}.")
+    return build_function, {**arch.get("defaults", {}), **{k: v for k, v in hparams.items() if k in accepted}}
 
 
 def list_models(pattern: str = "*", pretrained: bool | None = None) -> list[str]:
@@ -254,7 +312,7 @@ def register_artifact(name: str, folder: Path) -> dict:
     require_source_checkout("`zoo train NAME --register`")
     metadata = io.artifact_metadata_path(folder)
     config = io.read_json(metadata)
-    reg = load_registry()
+    reg = copy_registry()
     entry = dict(reg["artifacts"].get(name, {}))
     files = dict(config["files"])
     files[metadata.name] = io.sha256_file(metadata)  # the registry pins the metadata file too
