@@ -9,6 +9,7 @@ Keras is imported here too, once, so that a backend that is not installed (KERAS
 without JAX) is one line that says what to install, not Keras's traceback of thirty lines.
 """
 
+import contextlib
 import os
 import sys
 
@@ -44,19 +45,50 @@ def _import_tensorflow_quietly() -> None:
 
     if "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None:
         return
+    with stderr_silenced():
+        try:
+            import tensorflow  # noqa: F401
+        except ImportError:
+            pass  # keras reports a missing backend itself, with the real error
+
+
+@contextlib.contextmanager
+def stderr_silenced():
+    """Within the block, the process's stderr (file descriptor 2, where C++ libraries write) goes
+    to /dev/null; Python exceptions still raise. The zoo's one silencer: the backend's import
+    above, and the exporters' converters (zoo/exporting.py, through `silenced`)."""
     try:
         saved = os.dup(2)
     except OSError:  # no usable stderr: nothing to hide
+        yield
         return
     try:
         sys.stderr.flush()
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
         os.close(devnull)
-        try:
-            import tensorflow  # noqa: F401
-        except ImportError:
-            pass  # keras reports a missing backend itself, with the real error
+        yield
     finally:
+        sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
+
+
+@contextlib.contextmanager
+def silenced(*loggers: str):
+    """stderr_silenced, and Python's warnings and the named loggers (below ERROR) quiet too: for a
+    library that chatters through all three (tf2onnx, TensorFlow's converters)."""
+    import logging
+    import warnings
+
+    named = [logging.getLogger(name) for name in loggers]
+    levels = [logger.level for logger in named]
+    for logger in named:
+        logger.setLevel(logging.ERROR)
+    try:
+        with stderr_silenced(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(named, levels):
+            logger.setLevel(level)

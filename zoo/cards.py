@@ -14,7 +14,6 @@ MODEL_CARDS_PATH = registry.REPO_ROOT / "MODEL_CARDS.md"
 WEIGHTS_LINK = registry.CHECKOUT_WEIGHTS_DIR.relative_to(registry.REPO_ROOT).as_posix()  # the plots' folder
 README_PATH = registry.REPO_ROOT / "README.md"
 TABLE_START, TABLE_END = "<!-- models:start -->", "<!-- models:end -->"
-LM_TABLE_START, LM_TABLE_END = "<!-- lm-table:start -->", "<!-- lm-table:end -->"
 
 
 # The Hub's pipeline tags: the keys of PIPELINE_DATA in huggingface.js,
@@ -217,11 +216,36 @@ def format_metric(value) -> str:
     return str(value)
 
 
+def finetuned_section(config: dict) -> str:
+    """The card's "Fine-tuned from" section (empty for an artifact that was trained, not fine-tuned)."""
+    base = config.get("base_model")
+    if not isinstance(base, dict):
+        return ""
+    run = config.get("finetune", {})
+    lines = ["## Fine-tuned from\n\n"]
+    chain = " <- ".join(f"**{name}**" for name in lineage.ancestry(config))
+    lines.append(f"- base model: {chain} (weights sha256 `{base.get('model_sha256')}`)\n")
+    for item in config.get("finetuned_on", []):
+        lines.append(f"- fine-tuned on: `{item['file']}` (sha256 `{item['sha256']}`, {item['bytes']:,} bytes)\n")
+    if run.get("command"):
+        lines.append(f"- command: `{run['command']}`\n")
+    if run.get("summary"):
+        lines.append(f"- {run['summary']}\n")
+    before, after = run.get("before", {}), run.get("after", {})
+    keys = [k for k in after if k in before] + [k for k in after if k not in before] + [k for k in before if k not in after]
+    if keys:
+        lines.append("\n| metric | base model | fine-tuned |\n| --- | ---: | ---: |\n")
+        for key in keys:
+            lines.append(f"| {key} | {format_metric(before.get(key, '-'))} | {format_metric(after.get(key, '-'))} |\n")
+    lines.append("\n")
+    return "".join(lines)
+
+
 def render_card(config: dict, body: str) -> str:
     """The card: front matter, title, the recipe's own text, then the facts every card has."""
     name = config["name"]
     parts = [front_matter(config), f"\n# {name}\n\n", config.get("description", "").strip() + "\n\n",
-             body.strip() + "\n\n", lineage.card_section(config)]
+             body.strip() + "\n\n", finetuned_section(config)]
     if config.get("metrics"):
         parts.append("## Metrics\n\n| metric | value |\n| --- | --- |\n")
         parts += [f"| {k} | {format_metric(v)} |\n" for k, v in sorted(config["metrics"].items())]
@@ -309,14 +333,17 @@ def _replace_between(text: str, start: str, end: str, content: str) -> str:
 
 
 def readme_with_table(readme: str) -> str:
-    """The README's generated tables: the architectures, and the language models side by side
-    (neural rows from the registry, so that re-registering a model cannot leave it stale)."""
-    from zoo.families.word_lm import lm_table
+    """The README's generated tables: the architectures, and each section a family generates
+    between its <!-- NAME:start --> and <!-- NAME:end --> markers (families.readme_sections; e.g.
+    the word models' table of language models, whose neural rows come from the registry, so
+    that re-registering a model cannot leave it stale)."""
+    from zoo import families
 
     readme = _replace_between(readme, TABLE_START, TABLE_END, models_table())
-    if LM_TABLE_START in readme:
-        readme = _replace_between(readme, LM_TABLE_START, LM_TABLE_END,
-                                  lm_table.readme_table_markdown() + "\n")
+    for marker, render in families.readme_sections().items():
+        start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+        if start in readme:
+            readme = _replace_between(readme, start, end, render() + "\n")
     return readme
 
 

@@ -263,7 +263,7 @@ def _resolve_commit(repo_id: str, revision: str | None) -> tuple[str | None, Exc
 
 
 # What a failed check of a download says after what it found.
-_NOT_LOADED = ("the files were corrupted on the Hub or on the way; the download was removed from the cache and "
+_NOT_LOADED = ("The file was corrupted on the Hub or on the way; the download was removed from the cache and "
                "nothing was loaded. Try again later, or ask the publisher to upload the artifact again.")
 
 
@@ -292,7 +292,8 @@ def _verify_snapshot(snapshot: Path, source: str, repo_id: str, expected: dict |
         artifacts.verify_files(snapshot, files, hashed=hashed, advice=_NOT_LOADED)
     except ZooError as error:  # a file missing, changed, unsafe (a link out of the cache's blobs)
         hub_cache.purge(snapshot, repo_id)
-        raise IntegrityError(f"{source} failed verification: {error}") from None
+        ending = "" if str(error).endswith(_NOT_LOADED) else " The download was removed from the cache; nothing was loaded."
+        raise IntegrityError(f"{source} failed verification: {error}{ending}") from None
     return {**files, **(expected or {})}
 
 

@@ -4,8 +4,9 @@ A fine-tuning recipe calls `record(...)` and merges what it returns into the new
 metadata (zoo.json): the base artifact (its name and the sha256 of its weights file, and the base's own
 ancestors), the files it was fine-tuned on (name, sha256, size), the command that redoes it, and
 the metrics before and after. `cards.render_card` turns that into the card's "Fine-tuned from"
-section and, for a base loaded from the Hub, its `base_model:` front matter (the Hub's
-convention); `zoo info DIR` prints it.
+section (cards.finetuned_section) and, for a base loaded from the Hub, its `base_model:` front
+matter (the Hub's convention); `zoo info DIR` prints it. This module imports no other of the
+zoo's but io, so that cards, the server and the API can all read lineage.
 
 No Keras here: `zoo info` reads lineage without importing TensorFlow.
 """
@@ -100,33 +101,6 @@ def hub_base_model(config: dict) -> str | None:
     base = config.get("base_model")
     repo = base.get("hub_repo") if isinstance(base, dict) else None
     return repo if isinstance(repo, str) and repo.count("/") == 1 else None
-
-
-def card_section(config: dict) -> str:
-    """The card's "Fine-tuned from" section (empty for an artifact that was trained, not fine-tuned)."""
-    base = config.get("base_model")
-    if not isinstance(base, dict):
-        return ""
-    run = config.get("finetune", {})
-    lines = ["## Fine-tuned from\n\n"]
-    chain = " <- ".join(f"**{name}**" for name in ancestry(config))
-    lines.append(f"- base model: {chain} (weights sha256 `{base.get('model_sha256')}`)\n")
-    for item in config.get("finetuned_on", []):
-        lines.append(f"- fine-tuned on: `{item['file']}` (sha256 `{item['sha256']}`, {item['bytes']:,} bytes)\n")
-    if run.get("command"):
-        lines.append(f"- command: `{run['command']}`\n")
-    if run.get("summary"):
-        lines.append(f"- {run['summary']}\n")
-    before, after = run.get("before", {}), run.get("after", {})
-    keys = [k for k in after if k in before] + [k for k in after if k not in before] + [k for k in before if k not in after]
-    if keys:
-        from zoo.cards import format_metric  # cards imports this module at the top
-
-        lines.append("\n| metric | base model | fine-tuned |\n| --- | ---: | ---: |\n")
-        for key in keys:
-            lines.append(f"| {key} | {format_metric(before.get(key, '-'))} | {format_metric(after.get(key, '-'))} |\n")
-    lines.append("\n")
-    return "".join(lines)
 
 
 def describe(config: dict) -> str | None:

@@ -157,7 +157,8 @@ def read_json_member(folder: Path, name: str, limit: int):
 
 
 def verify_files(folder: Path, expected: dict[str, str], *, hashed: dict[str, str] | None = None,
-                 advice: str = "Re-download it, or retrain it with `zoo train`; the model was not loaded.") -> dict:
+                 advice: str = "The file is corrupted or was changed. Re-download it, or retrain it with "
+                               "`zoo train`; the model was not loaded.") -> dict:
     """Check every file against its sha256: the one place where the zoo checks an artifact's
     files. Each must be a file the folder may offer (member_path: a regular file inside it);
     the first that is missing, unsafe or different raises (IntegrityError, UnsafeArtifactError),
@@ -171,8 +172,8 @@ def verify_files(folder: Path, expected: dict[str, str], *, hashed: dict[str, st
         digests[relative] = actual
         if actual != sha:
             raise IntegrityError(
-                f"{relative} in {folder} does not match its sha256 (expected {sha[:12]}..., found "
-                f"{actual[:12]}...): the file is corrupted or was changed. {advice}")
+                f"{relative} does not match its sha256 (expected {sha[:12]}..., found {actual[:12]}...) in "
+                f"{folder}. {advice}")
     return digests
 
 

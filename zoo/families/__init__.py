@@ -7,6 +7,7 @@
                          machinery looks up (tasks served, fine-tuning data, export, demo, verbs)
         layers.py        custom Keras layers, if any (imports nothing of the zoo)
         steps.py         training, evaluation and fine-tuning steps that the recipes call
+        readme.py        the README sections the family generates, if any (SECTIONS)
         test_*.py        the family's tests
 
 The recipes stay in the top-level `recipes/` (one per artifact), and registry.json names each
@@ -33,3 +34,14 @@ def import_layers() -> None:
     for family in family_names():
         if (FAMILIES_DIR / family / "layers.py").is_file():
             importlib.import_module(f"zoo.families.{family}.layers")
+
+
+def readme_sections() -> dict:
+    """The README sections the families generate (`zoo cards` writes them, a test checks them):
+    marker name -> a function that returns the section's markdown, from each family's
+    readme.py (its SECTIONS), which must be light: no Keras."""
+    sections = {}
+    for family in family_names():
+        if (FAMILIES_DIR / family / "readme.py").is_file():
+            sections.update(importlib.import_module(f"zoo.families.{family}.readme").SECTIONS)
+    return sections
