@@ -309,8 +309,7 @@ def load_folder(folder: Path, expected: dict[str, str], registered: bool = False
     if not verified:
         verify_files(folder, expected)
     config = config if config is not None else read_config(folder)
-    arch = registry.architecture(config["architecture"])  # only architectures the registry knows
-    artifact_class = registry.resolve(arch["artifact_class"])  # imports the family: its layers
+    artifact_class = registry.artifact_class(config["architecture"])  # only architectures the registry knows
     reference = None if registered else check_weights(folder, config)
     model = load_keras_model(folder)
     if not registered:
