@@ -181,6 +181,16 @@ def test_server_down_without_offline_mode_falls_back_to_the_cache(server, traine
 # ----------------------------------------------------------------------------- integrity
 
 
+def test_a_hub_load_hashes_every_file_once(server, trained, monkeypatch):
+    v1, _ = trained
+    zoo.publish(v1, repo_id="alice/xor")
+    real, hashed = io.sha256_file, []
+    monkeypatch.setattr(io, "sha256_file", lambda path, *args: hashed.append(str(path)) or real(path, *args))
+    zoo.load("hf://alice/xor")
+    listed = io.read_json(v1 / "zoo.json")["files"]
+    assert len(hashed) == len(set(hashed)) == len(listed), hashed  # each listed file, once
+
+
 def test_corrupted_file_on_the_server_is_caught_and_not_cached(server, trained, tmp_path, monkeypatch):
     v1, _ = trained
     zoo.publish(v1, repo_id="alice/xor")
