@@ -46,7 +46,7 @@ def repo_lock(repo_id: str):
     and loads it, so that a purge never pulls files from under another load. The lock file sits
     where huggingface_hub keeps its own per-repository locks (.locks/models--owner--name/), which
     `hf cache scan` skips; a lock file in the repository's folder would make a never-downloaded
-    repository look like a damaged cache entry. Reentrant (is_singleton), so load_from_hub can
+    repository look like a damaged cache entry. Reentrant (is_singleton), so resolver.load can
     hold it around download(). The wait ends after ZOO_HUB_DEADLINE: a download holding the lock
     ends by then (its own deadline), so a longer wait means a holder that is not downloading."""
     from filelock import FileLock, Timeout
