@@ -319,12 +319,12 @@ def _cmd_filter(args) -> None:
 
 
 def _cmd_publish(args) -> None:
-    from zoo import hub
+    from zoo import publishing
 
     if args.all:
         if args.artifact or args.repo_id:
             raise InvalidInputError("give either --all or an ARTIFACT and a REPO_ID, not both.")
-        commits = hub.publish_all(args.org, record=args.record, token=args.token)
+        commits = publishing.publish_all(args.org, record=args.record, token=args.token)
         print(f"published {len(commits)} artifacts to hf://{args.org}/"
               + ("; registry.json records their commits" if args.record else ""))
         return
@@ -333,7 +333,7 @@ def _cmd_publish(args) -> None:
     if not (args.artifact and args.repo_id):
         raise InvalidInputError("give the ARTIFACT (a folder or registry name) and the REPO_ID (owner/name) "
                                 "to publish to, or --all for every registry artifact.")
-    url = hub.publish(args.artifact, repo_id=args.repo_id, private=args.private,
+    url = publishing.publish(args.artifact, repo_id=args.repo_id, private=args.private,
                       revision=args.revision, token=args.token, commit_message=args.message)
     commit = url.rstrip("/").rsplit("/", 1)[-1]
     print(f"published {args.artifact} to {url}")
@@ -378,14 +378,11 @@ def _cmd_export(args) -> None:
 
 
 def _cmd_download(args) -> None:
-    from zoo import artifacts, hub
+    from zoo import resolver
 
-    if args.name.startswith("hf://"):
-        folder, source = hub.download(args.name), args.name
-    else:
-        folder, source = hub.download_artifact(args.name)
-    count = len(artifacts.read_config(folder)["files"]) + 1  # and the metadata file itself
-    print(f"{source}: {count} files verified in {folder}")
+    resolved = resolver.fetch(args.name)
+    count = len(resolved.read_config()["files"]) + 1  # and the metadata file itself
+    print(f"{resolved.source}: {count} files verified in {resolved.folder}")
 
 
 # ----------------------------------------------------------------------------- the table of verbs

@@ -340,31 +340,7 @@ def _quietly(work):
     """Run an exporter without its chatter: tf2onnx logs every pass, TensorFlow's converter and
     the LiteRT interpreter print from C++ straight to the process's stderr (file descriptor 2),
     and Keras's tf2onnx patch warns about numpy. Errors still raise, as exceptions."""
-    import logging
-    import sys
-    import warnings
+    from zoo import _quiet
 
-    loggers = [logging.getLogger(n) for n in ("tf2onnx", "absl")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.ERROR)
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable stderr: nothing to hide
-        saved = None
-    try:
-        if saved is not None:
-            sys.stderr.flush()
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)
-            os.close(devnull)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return work()
-    finally:
-        if saved is not None:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-        for lg, level in zip(loggers, levels):
-            lg.setLevel(level)
+    with _quiet.silenced("tf2onnx", "absl"):
+        return work()

@@ -68,7 +68,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from zoo import artifacts, images, lineage, registry
+from zoo import artifacts, images, lineage, registry, resolver
 from zoo.batching import MAX_BATCH, MAX_WAITING, BatcherFull
 from zoo.errors import ZooError
 from zoo.hooks import Task
@@ -105,19 +105,11 @@ class Served:
     def __init__(self, name: str, source: str, max_batch: int = MAX_BATCH, max_waiting: int = MAX_WAITING):
         self.name, self.source = name, source
         self.max_batch, self.max_waiting = max_batch, max_waiting
-        entry = registry.artifacts().get(source)
         # A registry artifact's files were checked against the registry's hashes (in a Hub
         # download, they are links into its cache); a folder the user names is untrusted.
-        self.links_allowed = entry is not None
-        if entry is not None:
-            self.folder, self.expected = registry.installed_folder(source), entry["files"]
-            if self.folder is None:  # the weights package is not installed: fetch it now
-                from zoo import hub
-
-                self.folder, _ = hub.download_artifact(source)
-        else:
-            self.folder, self.expected = artifacts.resolve_folder(source)
-        self.config = artifacts.read_config(self.folder)
+        self.resolved = resolver.resolve(source)  # a registry artifact not installed is downloaded now
+        self.folder, self.links_allowed = self.resolved.folder, self.resolved.links_allowed
+        self.config = self.resolved.read_config()
         self.architecture = self.config["architecture"]
         # The tasks are the artifact class's: read from the class, the model not loaded.
         self.artifact_class = registry.artifact_class(self.architecture)
@@ -135,10 +127,9 @@ class Served:
         # on several threads at once, which deadlocks its imports.
         with _LOADING:
             if self._art is None:
-                from zoo import api
                 from zoo.language_model import LanguageModel
 
-                self._art = api.load(self.source)
+                self._art = resolver.load(self.resolved)
                 if isinstance(self._art, LanguageModel):  # concurrent streams share its steps
                     from zoo.batching import Batcher
 
