@@ -146,7 +146,7 @@ def plan_for(art) -> Plan:
                           "    print(word, end=' ')"),
                     files={VOCAB_FILE: _json({"words": words, "unknown": "<UNK>", "line_start": "<s>", "line_end": "</s>"})})
     if arch in ("gru-lm", "lstm-lm"):
-        from zoo.families.word_lm.rnnlm import BURN_IN, WINDOW
+        from zoo.families.word_lm.artifact import BURN_IN, WINDOW
 
         window, words = BURN_IN + WINDOW, art.vocab.words
         return Plan(model, [_ids("tokens", (None, None), "a window of word ids, lines separated by </s>", len(words))],
