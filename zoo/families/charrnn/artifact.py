@@ -73,6 +73,7 @@ class CharRNN(LanguageModel):
     is `config["vocabulary"]` (a JSON list of characters). Characters it has never seen are
     skipped, and counted."""
 
+    config_schema = "zoo.families.charrnn.schema:CharRNNMetadata"
     unit = "character"
     unknown_handling = "skipped"
 

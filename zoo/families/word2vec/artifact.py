@@ -48,6 +48,8 @@ class WordVectors(Artifact):
     """A trained skip-gram or CBOW model. `.wv` is a gensim KeyedVectors of the input vectors:
     most_similar, similarity, analogies (most_similar(positive=, negative=)), evaluate_word_pairs."""
 
+    config_schema = "zoo.families.word2vec.schema:Word2VecMetadata"
+
     @property
     def vocab(self) -> Vocabulary:
         if not hasattr(self, "_vocab"):  # read_config has checked it

@@ -94,6 +94,8 @@ def neural_log_probs(model, contexts, targets, batch_size: int = 1024) -> np.nda
 class NeuralNgramLM(WordLanguageModel):
     """A trained ngram-lm: the language-model task (generate, score, next_tokens)."""
 
+    config_schema = "zoo.families.word_lm.schema:NgramLMMetadata"
+
     def __init__(self, model, config, folder):
         super().__init__(model, config, folder)
         vocab = config["vocabulary"].get("words") or words.read_vocabulary_file(folder)
@@ -138,6 +140,8 @@ def stream_log_probs(model, stream: np.ndarray, start_token: int, window: int = 
 
 class RecurrentLanguageModel(WordLanguageModel):
     """A trained gru-lm or lstm-lm: the language-model task (generate, score, next_tokens)."""
+
+    config_schema = "zoo.families.word_lm.schema:RecurrentLMMetadata"
 
     def __init__(self, model, config, folder):
         super().__init__(model, config, folder)
