@@ -48,7 +48,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.names.split(","):
-            plan = exporting.plan_for(zoo.load(name))
+            plan = zoo.load(name).export_plan()
             for fmt in exporting.FORMATS:
                 folder = zoo.export(name, format=fmt, out=Path(tmp) / f"{name}-{fmt}")
                 inputs = exporting.sample_inputs(plan, fmt)

@@ -45,7 +45,8 @@ os.environ.setdefault("ZOO_DATA_MIRROR", str(Path(__file__).resolve().parents[2]
 import zoo  # noqa: E402
 from zoo import io, registry, training  # noqa: E402
 from zoo.families.seq2seq import dates  # noqa: E402
-from zoo.families.seq2seq import model as seq2seq  # noqa: E402
+from zoo.families.seq2seq.artifact import Seq2Seq  # noqa: E402
+from zoo.families.seq2seq.vocab import Vocabulary  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "finetune_seq2seq.json"
 BASE = "seq2seq-dates"
@@ -77,7 +78,7 @@ def scratch_model(base, tsv: Path, epochs: int, seed: int = 0):
     splits = RECIPE.split_pairs(every)
     train = splits["train"] + splits["valid"]
     new_chars = sorted(set("".join(s for s, _ in every)) - set(base.source_vocab.chars))
-    vocabs = (seq2seq.Vocabulary(base.source_vocab.chars + new_chars), base.target_vocab)
+    vocabs = (Vocabulary(base.source_vocab.chars + new_chars), base.target_vocab)
     limits = (max(base.max_source_length, *(len(s) for s, _ in every)),
               max(base.max_target_length, *(len(t) for _, t in every)))
     config = {**base.config, "hparams": {**base.config["hparams"], "source_vocab_size": len(vocabs[0])},
@@ -90,7 +91,7 @@ def scratch_model(base, tsv: Path, epochs: int, seed: int = 0):
                                       batch_size=SCRATCH_BATCH_SIZE, learning_rate=SCRATCH_LEARNING_RATE,
                                       total_epochs=epochs, checkpoint=Path(tmp) / "scratch")
     vocab = {"source": "".join(vocabs[0].chars), "target": "".join(vocabs[1].chars)}
-    return seq2seq.Seq2Seq(model, config, base.folder, vocab=vocab), len(train)
+    return Seq2Seq(model, config, base.folder, vocab=vocab), len(train)
 
 
 def format_data(name: str, n_pairs: int, work: Path):

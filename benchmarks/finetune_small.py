@@ -5,7 +5,7 @@ random kernels (seeded; normal(0, 0.2) with 1 added at the centre, so outputs mo
 0..255) are applied to an image with scipy.signal.convolve2d and correlate2d ('same'); the
 filtered image is written as a .npy float64 array (exact) and as an 8-bit PNG (rounded, clipped),
 read back and the kernel recovered by the fine-tuning step's own functions
-(zoo.families.cnn_filters.model.read_filter_pair, fit_kernel), stored as float32 as the bank holds it. Measured:
+(zoo.families.cnn_filters.pairs.read_filter_pair, fit_kernel), stored as float32 as the bank holds it. Measured:
 the max abs error of the recovered kernel against the true one (against its flip for
 correlate2d), max over the seeds. Images: Grace Hopper's photograph (600x512, RGB, as an 8-bit
 PNG), and 128x128 and 64x64 grayscale crops of it. Then one end-to-end `zoo.finetune` per bank
@@ -40,7 +40,9 @@ from scipy import signal  # noqa: E402
 import zoo  # noqa: E402
 from zoo import io, training  # noqa: E402
 from zoo.families.cnn_filters import model as conv  # noqa: E402
-from zoo.families.feedforward import perceptron  # noqa: E402
+from zoo.families.cnn_filters import pairs  # noqa: E402
+from zoo.families.cnn_filters.image_files import read_image  # noqa: E402
+from zoo.families.feedforward import gates  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "finetune_small.json"
 SIZES = (1, 3, 5, 7)
@@ -55,7 +57,7 @@ def random_kernel(size: int, seed: int) -> np.ndarray:
 
 
 def test_images() -> dict[str, np.ndarray]:
-    photo, _ = conv.read_image(conv.sample_image_path())
+    photo, _ = read_image(conv.sample_image_path())
     photo = photo.astype("uint8")
     gray = np.rint(photo.astype("float64").mean(axis=2)).astype("uint8")
     return {"photo 600x512 RGB": photo, "crop 128x128 gray": gray[100:228, 200:328],
@@ -86,8 +88,8 @@ def measure_filters(seeds: int, folder: Path) -> list[dict]:
                     truth = kernel if operation == "convolve" else kernel[::-1, ::-1]
                     source, targets = filter_pair_files(folder, image, kernel, operation)
                     for kind, target in targets.items():
-                        pair = conv.read_filter_pair(source, target)
-                        found = conv.fit_kernel(pair, size).astype("float32")  # as the bank stores it
+                        pair = pairs.read_filter_pair(source, target)
+                        found = pairs.fit_kernel(pair, size).astype("float32")  # as the bank stores it
                         errors[kind] = max(errors.get(kind, 0.0), float(np.max(np.abs(found - truth))))
                         left_out[kind] = max(left_out.get(kind, 0.0), 1 - float(pair.used.mean()))
                 for kind in errors:
@@ -122,10 +124,10 @@ def end_to_end_filters(folder: Path) -> list[dict]:
 
 def measure_tables(folder: Path) -> list[dict]:
     rows = []
-    for function, outputs in perceptron.TWO_INPUT_FUNCTIONS.items():
+    for function, outputs in gates.TWO_INPUT_FUNCTIONS.items():
         path = folder / f"{function}.csv"
         path.write_text("x1,x2,y\n" + "".join(f"{int(a)},{int(b)},{y}\n" for (a, b), y in
-                                              zip(perceptron.TRUTH_INPUTS, outputs)), encoding="utf-8")
+                                              zip(gates.TRUTH_INPUTS, outputs)), encoding="utf-8")
         for base in ("mlp-xor", "perceptron-and", "perceptron-or"):
             out = folder / f"{base}-{function}"
             start = time.perf_counter()
@@ -202,7 +204,7 @@ def tables_markdown(rows: list[dict], base: str) -> str:
     mine = [r for r in rows if r["base"] == base]
     lines = ["| function | outputs 00 01 10 11 | result |", "| --- | --- | --- |"]
     for r in mine:
-        outputs = " ".join(str(v) for v in perceptron.TWO_INPUT_FUNCTIONS[r["function"]])
+        outputs = " ".join(str(v) for v in gates.TWO_INPUT_FUNCTIONS[r["function"]])
         if r["refused"]:
             result = "refused before training: not linearly separable"
         elif base == "mlp-xor":
@@ -234,7 +236,7 @@ apart, as AND, OR, NAND... need.
         usage += f"""
 The perceptron rule runs from this perceptron's weights (20 epochs by default). A table no line
 separates is refused before training, by a linear-programming check of the four points
-(`zoo.families.feedforward.perceptron.separating_line`): here {' and '.join(refused)}, with a pointer to mlp-xor.
+(`zoo.families.feedforward.gates.separating_line`): here {' and '.join(refused)}, with a pointer to mlp-xor.
 """
     return usage + f"""
 All 16 functions, fine-tuned from {base} with the defaults:

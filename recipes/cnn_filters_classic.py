@@ -7,7 +7,7 @@ the same kernels back from examples.
 
 Fine-tuning (`zoo finetune cnn-filters-classic --pair in.png out.png --kernel-size 5 --name mine`)
 adds the kernel that made out.png from in.png to the bank, as cnn-filters-learned's does (the
-step is zoo.recipe_steps.finetune_filter_bank).
+step is zoo.families.cnn_filters.steps.finetune_filter_bank).
 """
 
 from pathlib import Path
@@ -15,9 +15,12 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from zoo import recipe_steps, training
+from zoo import training
 from zoo.artifacts import save_artifact
 from zoo.families.cnn_filters import model as conv
+from zoo.families.cnn_filters import steps
+from zoo.families.cnn_filters.artifact import FilterBank
+from zoo.families.cnn_filters.image_files import read_image
 
 NAME = "cnn-filters-classic"
 EVAL_TOLERANCE = 1e-3
@@ -25,7 +28,7 @@ FINETUNE_DATA = "pair"  # zoo finetune cnn-filters-classic --pair in.png out.png
 
 
 def grayscale_sample(smoke=False) -> np.ndarray:
-    image, _ = conv.read_image(conv.sample_image_path())
+    image, _ = read_image(conv.sample_image_path())
     gray = image.mean(axis=2)
     return gray[:64, :64] if smoke else gray
 
@@ -38,7 +41,7 @@ def evaluate(art, data_dir=None) -> dict:
     out = np.asarray(art.model(gray[None, :, :, None]))[0]
     errors = [np.max(np.abs(out[:, :, i] - signal.convolve2d(gray, np.asarray(art.config["kernels"][name], dtype="float32"), mode="same")))
               for i, name in enumerate(art.kernel_names)]
-    return {"max_abs_error_vs_scipy": float(max(errors)), **recipe_steps.evaluate_filter_pairs(art)}
+    return {"max_abs_error_vs_scipy": float(max(errors)), **steps.evaluate_filter_pairs(art)}
 
 
 def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path:
@@ -60,9 +63,9 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path
                      "environment": training.environment()},
         "card": {"tags": ["convolution", "image-filtering"]},
     }
-    art = conv.FilterBank(model, config, out)
+    art = FilterBank(model, config, out)
     config["metrics"] = evaluate(art)
-    image, _ = conv.read_image(conv.sample_image_path())
+    image, _ = read_image(conv.sample_image_path())
     rows = "\n".join(f"| {n} | `{np.round(k, 4).tolist()}` |" for n, k in conv.CLASSIC_KERNELS.items())
     body = f"""
 Keras's Conv2D computes a cross-correlation; the bank stores each kernel flipped so that it
@@ -89,5 +92,5 @@ or `zoo filter cnn-filters-classic --kernel sharpen in.png out.png`.
 
 
 def finetune(art, *, pair, out, kernel_size: int = 3, name: str = "learned", epochs=None) -> Path:
-    return recipe_steps.finetune_filter_bank(art, pair=pair, out=out, kernel_size=kernel_size, name=name,
-                                             epochs=epochs, evaluate=evaluate)
+    return steps.finetune_filter_bank(art, pair=pair, out=out, kernel_size=kernel_size, name=name,
+                                      epochs=epochs, evaluate=evaluate)

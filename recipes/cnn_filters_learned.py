@@ -8,7 +8,7 @@ finds it: the recipe checks every learned weight is within 1e-3 of the truth.
 
 Fine-tuning (`zoo finetune cnn-filters-learned --pair in.png out.png --kernel-size 5 --name mine`)
 learns one more kernel, the one that made out.png from in.png, and adds it to the bank
-(zoo.recipe_steps.finetune_filter_bank, shared with cnn-filters-classic).
+(zoo.families.cnn_filters.steps.finetune_filter_bank, shared with cnn-filters-classic).
 """
 
 from pathlib import Path
@@ -17,9 +17,13 @@ import numpy as np
 from scipy import signal
 
 import keras
-from zoo import distribute, recipe_steps, training
+from zoo import distribute, training
 from zoo.artifacts import save_artifact
 from zoo.families.cnn_filters import model as conv
+from zoo.families.cnn_filters import steps
+from zoo.families.cnn_filters.artifact import FilterBank
+from zoo.families.cnn_filters.image_files import read_image
+from zoo.families.cnn_filters.pairs import pad_kernel
 
 NAME = "cnn-filters-learned"
 EPOCHS = 40
@@ -35,7 +39,7 @@ def make_pairs(n_patches: int, seed: int):
     nearly equal, which makes the least-squares problem ill-conditioned (the kernels' *sums*
     are learned fast, their shapes slowly); noise pins every weight down.
     """
-    image, _ = conv.read_image(conv.sample_image_path())
+    image, _ = read_image(conv.sample_image_path())
     gray = image.mean(axis=2) / 255.0
     rng = np.random.default_rng(seed)
     n_photo = n_patches // 2
@@ -52,7 +56,7 @@ def make_pairs(n_patches: int, seed: int):
 def kernel_errors(learned: dict) -> dict:
     """Max |learned - true| of each classic kernel, from {name: learned kernel}; in a bank grown
     to a larger kernel size by fine-tuning, the padding around the 3x3 kernels must stay 0."""
-    return {name: float(np.max(np.abs(k - conv.pad_kernel(conv.CLASSIC_KERNELS[name], k.shape[0]))))
+    return {name: float(np.max(np.abs(k - pad_kernel(conv.CLASSIC_KERNELS[name], k.shape[0]))))
             for name, k in learned.items() if name in conv.CLASSIC_KERNELS}
 
 
@@ -63,7 +67,7 @@ def evaluate(art, data_dir=None) -> dict:
     classic = [art.kernel_names.index(name) for name in conv.CLASSIC_KERNELS]
     mse = float(np.mean((np.asarray(art.model(x))[..., classic] - y) ** 2))
     return {"max_abs_kernel_error": max(kernel_errors(art.kernels()).values()), "test_mse": mse,
-            **recipe_steps.evaluate_filter_pairs(art)}
+            **steps.evaluate_filter_pairs(art)}
 
 
 def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path:
@@ -100,11 +104,11 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path
                      "environment": training.environment()},
         "card": {"tags": ["convolution", "image-filtering"]},
     }
-    art = conv.FilterBank(model, config, out)
+    art = FilterBank(model, config, out)
     config["metrics"] = {**evaluate(art), **{f"error_{k}": v for k, v in errors.items()}}
     rows = "\n".join(f"| {k} | {v:.2e} |" for k, v in errors.items())
     learned = dict(zip(names, conv.get_kernels(model)))
-    image, _ = conv.read_image(conv.sample_image_path())
+    image, _ = read_image(conv.sample_image_path())
     body = f"""
 A Conv2D bank started from random weights and trained with mean squared error to reproduce
 `scipy.signal.convolve2d(patch, kernel, "same")` for each classic kernel. It recovers every kernel:
@@ -127,5 +131,5 @@ A Conv2D bank started from random weights and trained with mean squared error to
 
 
 def finetune(art, *, pair, out, kernel_size: int = 3, name: str = "learned", epochs=None) -> Path:
-    return recipe_steps.finetune_filter_bank(art, pair=pair, out=out, kernel_size=kernel_size, name=name,
-                                             epochs=epochs, evaluate=evaluate)
+    return steps.finetune_filter_bank(art, pair=pair, out=out, kernel_size=kernel_size, name=name,
+                                      epochs=epochs, evaluate=evaluate)

@@ -20,11 +20,13 @@ from pathlib import Path
 import numpy as np
 
 import keras
-from zoo import distribute, lineage, recipe_steps, training
+from zoo import distribute, lineage, training
 from zoo.errors import ZooError
 from zoo.artifacts import save_artifact
 from zoo.families.feedforward import mlp
-from zoo.families.feedforward import perceptron
+from zoo.families.feedforward.artifact import XorNet
+from zoo.families.feedforward.gates import XOR_INPUTS, XOR_TARGETS, function_name
+from zoo.families.feedforward.steps import read_truth_table, table_rows
 
 NAME = "mlp-xor"
 EPOCHS = 400
@@ -38,7 +40,7 @@ MAX_STARTS = 20
 PASSES_PER_FIT_EPOCH = 20
 
 
-def fit_once(seed: int, epochs: int, out: Path, label: str, targets=mlp.XOR_TARGETS, weights=None):
+def fit_once(seed: int, epochs: int, out: Path, label: str, targets=XOR_TARGETS, weights=None):
     """One start: `epochs` full-batch passes of Adam from the initialisation of `seed` (or from
     `weights`, a base artifact's, when fine-tuning). Returns the model, the history (one entry
     per fit epoch) and the passes in a fit epoch."""
@@ -54,7 +56,7 @@ def fit_once(seed: int, epochs: int, out: Path, label: str, targets=mlp.XOR_TARG
     # would change only the order of a sum, and its random order would differ after a resume.
     # All the passes are one array (1,600 rows for 400), read through one data iterator for the
     # whole fit (steps_per_epoch): a new iterator each fit epoch cost as much as the training.
-    x, y = np.tile(mlp.XOR_INPUTS, (epochs, 1)), np.tile(targets, epochs)
+    x, y = np.tile(XOR_INPUTS, (epochs, 1)), np.tile(targets, epochs)
     history = model.fit(distribute.local_shard(x), distribute.local_shard(y),
                         batch_size=distribute.local_batch_size(4), shuffle=False, verbose=0,
                         epochs=epochs // passes, steps_per_epoch=passes,
@@ -63,7 +65,7 @@ def fit_once(seed: int, epochs: int, out: Path, label: str, targets=mlp.XOR_TARG
 
 
 def fit_with_restarts(out: Path, *, epochs: int, seed: int, starts: int, smoke: bool = False,
-                      targets=mlp.XOR_TARGETS, base_weights=None, settings=None):
+                      targets=XOR_TARGETS, base_weights=None, settings=None):
     """Starts until one classifies all four points: start k from the initialisation of seed + k,
     except that a fine-tuning run's first start is from the base's weights. Returns the model,
     its history, the passes in a fit epoch, and the starts made.
@@ -77,7 +79,7 @@ def fit_with_restarts(out: Path, *, epochs: int, seed: int, starts: int, smoke: 
         weights = base_weights if start == 0 else None
         label = f"start {start + 1}" + (" (from the base's weights)" if weights is not None else "")
         model, history, passes = fit_once(seed + start, epochs, out, label, targets, weights)
-        outputs = np.asarray(model(mlp.XOR_INPUTS))[:, 0]
+        outputs = np.asarray(model(XOR_INPUTS))[:, 0]
         solved = np.all((outputs > 0.5) == (targets > 0.5))
         if solved:
             outcome = "all four points right"
@@ -101,7 +103,7 @@ def evaluate(art, data_dir=None) -> dict:
     """Accuracy and mean squared error on the four points of XOR (of the truth table a fine-tuned
     network was given, which its config stores)."""
     targets, _ = art.targets()
-    predictions = art.predict(mlp.XOR_INPUTS)
+    predictions = art.predict(XOR_INPUTS)
     return {"accuracy": float(np.mean((predictions > 0.5) == (targets > 0.5))),
             "mse": float(np.mean((predictions - targets) ** 2))}
 
@@ -113,7 +115,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path
         model, history, passes, starts_made = fit_with_restarts(out, epochs=epochs, seed=seed, starts=starts,
                                                                 smoke=smoke)
 
-    art = mlp.XorNet(model, {}, out)
+    art = XorNet(model, {}, out)
     metrics = {**evaluate(art), "starts": starts_made}
     hidden_w, hidden_c = model.get_layer("hidden").get_weights()
     out_w, out_b = model.get_layer("output").get_weights()
@@ -131,7 +133,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path
         "card": {"tags": ["xor", "mlp", "goodfellow"]},
     }
     w_ls, b_ls = mlp.fit_linear_least_squares()
-    table = mlp.XorNet(model, config, out).truth_table()
+    table = XorNet(model, config, out).truth_table()
     body = f"""
 The network of section 6.1 of the Deep Learning book: `h = relu(x W + c)`, `y = h w + b`, trained
 with mean squared error until it classifies all four XOR points ({metrics['starts']} start(s)).
@@ -163,16 +165,16 @@ def finetune(art, *, table, epochs: int = EPOCHS, out, seed: int = 0) -> Path:
     """Learn the two-input boolean function of a truth table (CSV rows x1,x2,y) and write a new
     artifact folder at `out`; the first start is from `art`'s weights (the base is not changed)."""
     path = Path(table)
-    targets = recipe_steps.read_truth_table(path)
-    rows, function = recipe_steps.table_rows(targets), perceptron.function_name(targets)
-    before = evaluate(mlp.XorNet(art.model, {**art.config, "truth_table": rows}, art.folder))
+    targets = read_truth_table(path)
+    rows, function = table_rows(targets), function_name(targets)
+    before = evaluate(XorNet(art.model, {**art.config, "truth_table": rows}, art.folder))
     with training.Stopwatch() as clock:
         model, history, passes, starts_made = fit_with_restarts(
             out, epochs=epochs, seed=seed, starts=MAX_STARTS, targets=targets, base_weights=art.model.get_weights(),
             settings={"truth_table": rows, "base": art.config.get("files", {}).get("model.weights.h5")})
     base = art.config
     config = {
-        **{k: v for k, v in base.items() if k not in recipe_steps.NOT_INHERITED},
+        **{k: v for k, v in base.items() if k not in lineage.NOT_INHERITED},
         "name": Path(out).name,
         "description": f"{base['name']} fine-tuned to compute {function.upper()} of two bits, from its truth table.",
         "function": function,
@@ -184,7 +186,7 @@ def finetune(art, *, table, epochs: int = EPOCHS, out, seed: int = 0) -> Path:
                      "environment": training.environment()},
         "card": {"tags": ["mlp", "boolean-function", "fine-tuned"]},
     }
-    tuned = mlp.XorNet(model, config, out)
+    tuned = XorNet(model, config, out)
     config["metrics"] = {**evaluate(tuned), "starts": starts_made}
     if config["metrics"]["accuracy"] < 1:
         raise ZooError(f"the network did not learn {function.upper()} in {starts_made} starts of {epochs} epochs; "

@@ -2,18 +2,20 @@
 
 Setup, data, model, train, evaluate, write. The perceptron rule
 (zoo.families.feedforward.perceptron.train_perceptron) on the four points of the truth table; OR is linearly
-separable, so it converges in a few epochs. The card (zoo.recipe_steps.write_gate) sets it beside
-XOR, which the same rule never learns.
+separable, so it converges in a few epochs. The card (zoo.families.feedforward.steps.write_gate)
+sets it beside XOR, which the same rule never learns.
 
 Fine-tuning (`zoo finetune perceptron-or --table nand.csv`) runs the same rule on the user's truth
 table, from this artifact's weights; a table no line separates (XOR, XNOR) is refused before
-training (zoo.recipe_steps.finetune_gate).
+training (zoo.families.feedforward.steps.finetune_gate).
 """
 
 from pathlib import Path
 
-from zoo import recipe_steps, training
-from zoo.families.feedforward import perceptron
+from zoo import training
+from zoo.families.feedforward import perceptron, steps
+from zoo.families.feedforward.artifact import Perceptron
+from zoo.families.feedforward.gates import GATES, TRUTH_INPUTS
 
 NAME = "perceptron-or"
 GATE = "or"
@@ -22,13 +24,13 @@ FINETUNE_DATA = "table"  # zoo finetune perceptron-or --table gate.csv
 
 
 def evaluate(art, data_dir=None) -> dict:
-    return recipe_steps.evaluate_gate(art)
+    return steps.evaluate_gate(art)
 
 
 def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path:
     # setup and data: the truth table's four rows
     epochs = epochs or (2 if smoke else EPOCHS)
-    x, y = perceptron.TRUTH_INPUTS, perceptron.GATES[GATE]
+    x, y = TRUTH_INPUTS, GATES[GATE]
 
     # model and training
     model = perceptron.build_perceptron()
@@ -36,13 +38,13 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path
         mistakes = perceptron.train_perceptron(model, x, y, epochs=epochs, seed=seed)
 
     # evaluate
-    metrics = {**evaluate(perceptron.Perceptron(model, {"gate": GATE}, out)),
+    metrics = {**evaluate(Perceptron(model, {"gate": GATE}, out)),
                "epochs_to_converge": perceptron.epochs_to_converge(mistakes)}
 
     # write
-    return recipe_steps.write_gate(out, model, mistakes, metrics, name=NAME, gate=GATE, epochs=epochs, seed=seed,
-                                   seconds=clock.seconds, recipe=f"recipes/{Path(__file__).name}")
+    return steps.write_gate(out, model, mistakes, metrics, name=NAME, gate=GATE, epochs=epochs, seed=seed,
+                            seconds=clock.seconds, recipe=f"recipes/{Path(__file__).name}")
 
 
 def finetune(art, *, table, epochs: int = EPOCHS, out, seed: int = 0) -> Path:
-    return recipe_steps.finetune_gate(art, table=table, epochs=epochs, out=out, seed=seed)
+    return steps.finetune_gate(art, table=table, epochs=epochs, out=out, seed=seed)

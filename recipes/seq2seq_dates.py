@@ -37,7 +37,8 @@ from zoo.artifacts import save_artifact
 from zoo.errors import DataNotFoundError, InvalidInputError
 from zoo.families.seq2seq import dates
 from zoo.families.seq2seq import model as seq2seq
-from zoo.families.seq2seq.model import Vocabulary
+from zoo.families.seq2seq.artifact import Seq2Seq
+from zoo.families.seq2seq.vocab import VOCAB_FILE, Vocabulary, encode_sources, encode_targets
 
 NAME = "seq2seq-dates"
 N_TRAIN = 60_000          # generated training pairs (days from the train split)
@@ -110,8 +111,8 @@ def date_data(smoke: bool, seed: int, n_train: int | None):
 
 
 def arrays(examples, source_vocab, target_vocab, max_source, max_target):
-    x = seq2seq.encode_sources([s for s, _, _ in examples], source_vocab, max_source)
-    target_in, labels, weights = seq2seq.encode_targets([t for _, t, _ in examples], target_vocab, max_target)
+    x = encode_sources([s for s, _, _ in examples], source_vocab, max_source)
+    target_in, labels, weights = encode_targets([t for _, t, _ in examples], target_vocab, max_target)
     return (x, target_in), labels, weights
 
 
@@ -217,8 +218,8 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, pairs=N
                    "test_per_format": 4 if smoke else TEST_PER_FORMAT, "test_seed": TEST_SEED,
                    "formats": len(dates.FORMATS)}
     # Vocabularies from the training side only: a character never trained on is an error, not noise.
-    source_vocab = seq2seq.Vocabulary.from_texts([s for s, _, _ in splits["train"]])
-    target_vocab = seq2seq.Vocabulary.from_texts([t for _, t, _ in splits["train"]])
+    source_vocab = Vocabulary.from_texts([s for s, _, _ in splits["train"]])
+    target_vocab = Vocabulary.from_texts([t for _, t, _ in splits["train"]])
     known = lambda ex: not source_vocab.unknown(ex[0]) and not target_vocab.unknown(ex[1])  # noqa: E731
     dropped = {k: sum(not known(e) for e in v) for k, v in splits.items() if k != "train"}
     splits = {k: [e for e in v if known(e)] for k, v in splits.items()}
@@ -248,7 +249,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, pairs=N
                 model, history = fit_variant(variant, data, vocabs, limits, hparams, epochs=COMPARE_EPOCHS,
                                              checkpoint=out.with_name(f"{out.name}-{variant}"), **fit)
                 seconds = time.perf_counter() - start
-                probe = seq2seq.Seq2Seq(model, config_common, out, vocab=vocab_json)
+                probe = Seq2Seq(model, config_common, out, vocab=vocab_json)
                 valid_em, _ = exact_match(probe, splits["valid"])
                 comparison[variant] = {"params": model.count_params(), "valid_exact_match": valid_em,
                                        "valid_loss": history["val_loss"][-1], "seconds": seconds}
@@ -292,7 +293,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, pairs=N
         config["attention_comparison"] = comparison
     if any(dropped.values()):
         config["dataset"]["dropped_unknown_characters"] = dropped
-    art = seq2seq.Seq2Seq(model, config, out, vocab=vocab_json)
+    art = Seq2Seq(model, config, out, vocab=vocab_json)
     config["metrics"] = evaluate_examples(art, splits["test"], per_format=pairs is None)
     training.log(f"test exact match: greedy {config['metrics']['exact_match']:.4f}, "
                  f"beam 3 {config['metrics']['exact_match_beam3']:.4f}")
@@ -307,7 +308,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, pairs=N
         plots["attention.png"] = seq2seq.plot_attention(art, samples, f"{name}: attention weights")
     body = card_body(art, config, splits["test"], comparison, pairs is None)
     return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
-                         assets={seq2seq.VOCAB_FILE: vocab_json})
+                         assets={VOCAB_FILE: vocab_json})
 
 
 # ----------------------------------------------------------------------------- card
@@ -513,7 +514,7 @@ def finetune(art, *, pairs, epochs: int = FINETUNE_EPOCHS, out, seed: int = 0, l
         "card": {"tags": [*base.get("card", {}).get("tags", []), "fine-tuned"]},
     }
     vocab_json = {"source": "".join(source_vocab.chars), "target": "".join(target_vocab.chars)}
-    tuned = seq2seq.Seq2Seq(model, config, out, vocab=vocab_json)
+    tuned = Seq2Seq(model, config, out, vocab=vocab_json)
     config["metrics"] = evaluate(tuned)
     after = {**held_out_scores(tuned, held_out), "base_test_exact_match": config["metrics"]["exact_match"]}
     options = {"seed": seed, "learning_rate": learning_rate, "batch_size": batch_size, "rehearsal": rehearsal}
@@ -550,4 +551,4 @@ Load it from its folder: `zoo.load("{out}")`; `art.translate([...])`.
         samples = [s for s in samples if not tuned.source_vocab.unknown(s)]
         plots["attention.png"] = seq2seq.plot_attention(tuned, samples[:3], f"{config['name']}: attention weights")
     return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
-                         assets={seq2seq.VOCAB_FILE: vocab_json})
+                         assets={VOCAB_FILE: vocab_json})

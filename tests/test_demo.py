@@ -11,6 +11,8 @@ import pytest
 
 import zoo
 from zoo import demo, registry
+from zoo.families.cnn_filters import demo as filters_demo
+from zoo.families.word_lm import demo as word_lm_demo
 
 SHOWN = ["charrnn-shakespeare", "lstm-lm-shakespeare", "gru-lm-shakespeare", "ngram-lm-shakespeare",
          "skipgram-shakespeare", "cbow-shakespeare", "seq2seq-dates", "mlp-xor", "perceptron-and",
@@ -69,10 +71,10 @@ def test_charrnn_text_ends_on_a_line_and_its_shell_line_reproduces_it(run):
 def test_word_models_read_like_text(run):
     _, text, shown = run
     continuation = shown["lstm-lm"]
-    assert continuation.startswith(demo.LSTM_PROMPT) and continuation.endswith("\n")
+    assert continuation.startswith(word_lm_demo.LSTM_PROMPT) and continuation.endswith("\n")
     assert continuation.rstrip("\n") in text
     assert not re.search(r" [,.;:!?]", continuation)  # `my lord,` not `my lord ,`
-    assert f"{demo.GRU_CONTEXT} -> " in text
+    assert f"{word_lm_demo.GRU_CONTEXT} -> " in text
     assert "juliet" in text.split("== skipgram-shakespeare")[1].split("\n")[1]  # romeo -> juliet, ...
 
 
@@ -80,14 +82,15 @@ def test_one_contact_sheet_png_and_nothing_else(run):
     from PIL import Image
 
     from zoo.families.cnn_filters import model as conv
+    from zoo.families.cnn_filters.image_files import read_image
 
     out, text, shown = run
-    sheet = out / demo.SHEET_NAME
-    assert sorted(p.name for p in out.iterdir()) == [demo.SHEET_NAME, "mine.txt"]
+    sheet = out / filters_demo.SHEET_NAME
+    assert sorted(p.name for p in out.iterdir()) == [filters_demo.SHEET_NAME, "mine.txt"]
     assert (out / "mine.txt").read_text() == "a user's file"
     assert shown["sheet"] == sheet and str(sheet) in text
     assert sheet.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    original, _ = conv.read_image(conv.sample_image_path())
+    original, _ = read_image(conv.sample_image_path())
     height, width = original.shape[:2]
     panels = 1 + len(zoo.load("cnn-filters-classic").kernel_names)
     with Image.open(sheet) as img:
@@ -107,3 +110,12 @@ def test_one_contact_sheet_png_and_nothing_else(run):
     # Normalised, not the almost black picture that clipping gives (mean 8 of 255, 2.4% of pixels
     # over 64): here about 27 and 10%.
     assert edges.mean() > 15 and (edges.max(axis=2) > 64).mean() > 0.05
+
+
+def test_a_sections_file_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys):
+    from zoo.errors import InvalidInputError
+
+    (tmp_path / filters_demo.SHEET_NAME).mkdir()  # the contact sheet's name, taken by a folder
+    with pytest.raises(InvalidInputError, match="is a folder; give another --out"):
+        demo.main(out=tmp_path)
+    assert capsys.readouterr().out == ""

@@ -214,3 +214,16 @@ def test_the_cli_exports(cli, tmp_path):
     code, out, err = cli("export", "perceptron-or", "--format", "litert", "--out", str(tmp_path / "or"))
     assert code == 0, err
     assert "written to" in out and (tmp_path / "or" / "model.tflite").is_file()
+
+
+def test_a_class_without_its_own_plan_exports_the_network_as_it_is(artifacts):
+    """The base Artifact's export_plan: the network's own inputs (ids checked in 0..1)."""
+    from zoo.artifacts import Artifact
+
+    art = artifacts("seq2seq")
+    plan = Artifact(art.model, art.config, art.folder).export_plan()
+    assert plan.model is art.model and plan.what == "the seq2seq network itself" and not plan.files
+    assert [(s["name"], s["dtype"], s["ids_below"]) for s in plan.inputs] == [
+        (t.name, "int32", 2) for t in art.model.inputs]
+    assert plan.outputs == [{"name": "output", "shape": [None, None, len(art.target_vocab)],
+                             "what": "the network's output"}]

@@ -341,7 +341,7 @@ def test_vocabulary_tokens_that_drive_the_terminal_are_refused(tmp_path, cli, to
 
 def test_character_vocabularies_keep_newline_and_tab_only():
     from zoo.families.charrnn import artifact as charrnn
-    from zoo.families.seq2seq import model as seq2seq
+    from zoo.families.seq2seq import vocab as seq2seq
 
     assert len(charrnn.Vocabulary(["\n", "\t", " ", "a"])) == 4  # tinyshakespeare has newlines
     for chars in (["a", "\x0c"], ["a", "\x1b"], ["a", "a"], ["ab"]):

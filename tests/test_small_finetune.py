@@ -10,9 +10,11 @@ from PIL import Image
 from scipy import signal
 
 import zoo
-from zoo import cards, io, recipe_steps
+from zoo import cards, io
 from zoo.families.cnn_filters import model as conv
-from zoo.families.feedforward import perceptron
+from zoo.families.cnn_filters import pairs
+from zoo.families.feedforward import gates
+from zoo.families.feedforward.steps import read_truth_table
 
 
 def files_of(folder):
@@ -58,13 +60,13 @@ def test_filter_recovered_from_convolve_and_correlate():
         for operation, truth in (("convolve", kernel), ("correlate", kernel[::-1, ::-1])):
             apply = getattr(signal, f"{operation}2d")
             y = np.stack([apply(image[:, :, c], kernel, mode="same") for c in range(3)], -1)
-            exact = conv.FilterPair(image, y, np.ones(y.shape, bool), ("8-bit PNG", "float64 .npy"))
-            assert np.max(np.abs(conv.fit_kernel(exact, size) - truth)) < 1e-9, (size, operation)
+            exact = pairs.FilterPair(image, y, np.ones(y.shape, bool), ("8-bit PNG", "float64 .npy"))
+            assert np.max(np.abs(pairs.fit_kernel(exact, size) - truth)) < 1e-9, (size, operation)
             rounded = np.clip(np.rint(y), 0, 255)
-            eight_bit = conv.FilterPair(image, rounded, (rounded > 0) & (rounded < 255), ("8-bit PNG", "8-bit PNG"))
-            assert np.max(np.abs(conv.fit_kernel(eight_bit, size) - truth)) < 1e-3, (size, operation)
+            eight_bit = pairs.FilterPair(image, rounded, (rounded > 0) & (rounded < 255), ("8-bit PNG", "8-bit PNG"))
+            assert np.max(np.abs(pairs.fit_kernel(eight_bit, size) - truth)) < 1e-3, (size, operation)
     # A 3x3 kernel padded to 7x7 filters alike in 'same' mode (the bank grows to its largest kernel).
-    np.testing.assert_allclose(signal.convolve2d(image[:, :, 0], conv.pad_kernel(kernel[2:5, 2:5], 7), "same"),
+    np.testing.assert_allclose(signal.convolve2d(image[:, :, 0], pairs.pad_kernel(kernel[2:5, 2:5], 7), "same"),
                                signal.convolve2d(image[:, :, 0], kernel[2:5, 2:5], "same"), atol=1e-9)
 
 
@@ -80,7 +82,7 @@ def test_filter_finetune_adds_the_filter_and_leaves_base_alone(tmp_path):
     assert bank.config["hparams"] == {"kernel_size": 5, "filters": 5}
     assert np.max(np.abs(bank.kernels()["mine"] - kernel[::-1, ::-1])) < 1e-6  # correlate2d: the flipped kernel
     for name, old in base.kernels().items():  # the old filters, padded to 5x5, unchanged
-        np.testing.assert_array_equal(bank.kernels()[name], conv.pad_kernel(old, 5).astype("float32"))
+        np.testing.assert_array_equal(bank.kernels()[name], pairs.pad_kernel(old, 5).astype("float32"))
     run = bank.config["finetune"]
     assert run["after"]["pair_rmse"] < 1e-3 < run["before"]["pair_rmse"]
     assert run["command"] == (f"zoo finetune cnn-filters-learned --pair in.png out.npy --out {tmp_path / 'mine'} "
@@ -99,7 +101,7 @@ def test_filter_finetune_adds_the_filter_and_leaves_base_alone(tmp_path):
     source, target = write_pair(tmp_path / "rgb", noise_image((36, 40, 3), seed=1), kernel3, "convolve", "png")
     again = zoo.load(zoo.finetune(out, pair=(source, target), name="sharp3", out=tmp_path / "again"))
     assert again.config["hparams"] == {"kernel_size": 5, "filters": 6}
-    assert np.max(np.abs(again.kernels()["sharp3"] - conv.pad_kernel(kernel3, 5))) < 1e-3
+    assert np.max(np.abs(again.kernels()["sharp3"] - pairs.pad_kernel(kernel3, 5))) < 1e-3
     assert sorted(again.config["learned_filters"]) == ["mine", "sharp3"]
     assert again.config["base_model"]["ancestors"] == ["cnn-filters-learned"]
     assert all(r["ok"] for r in zoo.evaluate(again.folder).values())
@@ -160,19 +162,19 @@ def test_filter_pair_bad_data_one_line_errors(tmp_path):
 
 
 def write_table(path, outputs, header=True):
-    rows = "".join(f"{int(a)},{int(b)},{y}\n" for (a, b), y in zip(perceptron.TRUTH_INPUTS, outputs))
+    rows = "".join(f"{int(a)},{int(b)},{y}\n" for (a, b), y in zip(gates.TRUTH_INPUTS, outputs))
     path.write_text(("x1,x2,y\n" if header else "") + rows, encoding="utf-8")
     return path
 
 
 def test_linear_separability_of_all_sixteen_functions():
-    for name, outputs in perceptron.TWO_INPUT_FUNCTIONS.items():
-        line = perceptron.separating_line(perceptron.TRUTH_INPUTS, outputs)
+    for name, outputs in gates.TWO_INPUT_FUNCTIONS.items():
+        line = gates.separating_line(gates.TRUTH_INPUTS, outputs)
         assert (line is None) == (name in ("xor", "xnor")), name
         if line is not None:
             w, b = line
-            np.testing.assert_array_equal(perceptron.step(perceptron.TRUTH_INPUTS @ w + b), outputs)
-        assert perceptron.function_name(outputs) == name
+            np.testing.assert_array_equal(gates.step(gates.TRUTH_INPUTS @ w + b), outputs)
+        assert gates.function_name(outputs) == name
 
 
 @pytest.mark.parametrize("content, message", [
@@ -188,26 +190,26 @@ def test_truth_table_errors(tmp_path, content, message):
     path = tmp_path / "t.csv"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(zoo.InvalidInputError, match=message) as error:
-        recipe_steps.read_truth_table(path)
+        read_truth_table(path)
     assert "\n" not in str(error.value)
 
 
 def test_truth_table_reading(tmp_path):
     path = tmp_path / "nand.csv"
     path.write_text("\n1,1,0\n0,0,1\n 1 , 0 , 1 \n0,1,1\n\n", encoding="utf-8")  # any order, no header
-    np.testing.assert_array_equal(recipe_steps.read_truth_table(path), [1, 1, 1, 0])
+    np.testing.assert_array_equal(read_truth_table(path), [1, 1, 1, 0])
     path.write_bytes(b"\xff\xfe0,0,1")
     with pytest.raises(zoo.InvalidInputError, match="not UTF-8"):
-        recipe_steps.read_truth_table(path)
+        read_truth_table(path)
 
 
 def test_mlp_xor_learns_nand_then_xnor(tmp_path):
     base = zoo.load("mlp-xor")
     base_files = files_of(base.folder)
-    nand = write_table(tmp_path / "nand.csv", perceptron.TWO_INPUT_FUNCTIONS["nand"])
+    nand = write_table(tmp_path / "nand.csv", gates.TWO_INPUT_FUNCTIONS["nand"])
     out = zoo.finetune("mlp-xor", table=nand, epochs=200, out=tmp_path / "nand")
     net = zoo.load(out)
-    np.testing.assert_array_equal(net.classify(perceptron.TRUTH_INPUTS), [1, 1, 1, 0])
+    np.testing.assert_array_equal(net.classify(gates.TRUTH_INPUTS), [1, 1, 1, 0])
     assert net.config["truth_table"] == [[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 0]]
     assert "| NAND" in net.truth_table()
     run = net.config["finetune"]
@@ -220,32 +222,32 @@ def test_mlp_xor_learns_nand_then_xnor(tmp_path):
     assert all(r["ok"] for r in zoo.evaluate(out).values())
     assert files_of(base.folder) == base_files
 
-    xnor = write_table(tmp_path / "xnor.csv", perceptron.TWO_INPUT_FUNCTIONS["xnor"], header=False)
+    xnor = write_table(tmp_path / "xnor.csv", gates.TWO_INPUT_FUNCTIONS["xnor"], header=False)
     again = zoo.load(zoo.finetune(out, table=xnor, epochs=200, out=tmp_path / "xnor"))
-    np.testing.assert_array_equal(again.classify(perceptron.TRUTH_INPUTS), [1, 0, 0, 1])
+    np.testing.assert_array_equal(again.classify(gates.TRUTH_INPUTS), [1, 0, 0, 1])
     assert again.config["base_model"]["ancestors"] == ["mlp-xor"]
     assert all(r["ok"] for r in zoo.evaluate(again.folder).values())
 
 
 def test_perceptron_learns_nand_and_refuses_xnor(tmp_path):
     base_files = files_of(zoo.load("perceptron-and").folder)
-    nand = write_table(tmp_path / "nand.csv", perceptron.TWO_INPUT_FUNCTIONS["nand"])
+    nand = write_table(tmp_path / "nand.csv", gates.TWO_INPUT_FUNCTIONS["nand"])
     out = zoo.finetune("perceptron-and", table=nand, out=tmp_path / "nand")
     unit = zoo.load(out)
-    np.testing.assert_array_equal(unit.predict(perceptron.TRUTH_INPUTS), [1, 1, 1, 0])
+    np.testing.assert_array_equal(unit.predict(gates.TRUTH_INPUTS), [1, 1, 1, 0])
     assert unit.config["gate"] == "nand" and unit.config["finetune"]["after"] == {"table_accuracy": 1.0}
     assert all(r["ok"] for r in zoo.evaluate(out).values())
     assert files_of(zoo.load("perceptron-and").folder) == base_files
 
-    xnor = write_table(tmp_path / "xnor.csv", perceptron.TWO_INPUT_FUNCTIONS["xnor"])
+    xnor = write_table(tmp_path / "xnor.csv", gates.TWO_INPUT_FUNCTIONS["xnor"])
     for base in ("perceptron-and", "perceptron-or", out):
         with pytest.raises(zoo.InvalidInputError, match="not linearly separable") as error:
             zoo.finetune(base, table=xnor, out=tmp_path / "x")
         assert "\n" not in str(error.value) and "mlp-xor" in str(error.value)
         assert not (tmp_path / "x").exists()
-    orr = write_table(tmp_path / "or.csv", perceptron.TWO_INPUT_FUNCTIONS["or"])
+    orr = write_table(tmp_path / "or.csv", gates.TWO_INPUT_FUNCTIONS["or"])
     again = zoo.load(zoo.finetune(out, table=orr, out=tmp_path / "or"))  # a fine-tuned one, fine-tuned again
-    np.testing.assert_array_equal(again.predict(perceptron.TRUTH_INPUTS), [0, 1, 1, 1])
+    np.testing.assert_array_equal(again.predict(gates.TRUTH_INPUTS), [0, 1, 1, 1])
     assert all(r["ok"] for r in zoo.evaluate(again.folder).values())
 
 
@@ -261,7 +263,7 @@ def test_cli_finetune_filter_and_tables(cli, tmp_path):
     code, _, err = cli("finetune", "cnn-filters-classic", "--pair", str(source), str(target), "--name", "blur",
                        "--out", str(tmp_path / "x"))
     assert code != 0 and len(err.strip().splitlines()) == 1 and "already has a filter named 'blur'" in err
-    xnor = write_table(tmp_path / "xnor.csv", perceptron.TWO_INPUT_FUNCTIONS["xnor"])
+    xnor = write_table(tmp_path / "xnor.csv", gates.TWO_INPUT_FUNCTIONS["xnor"])
     code, _, err = cli("finetune", "perceptron-and", "--table", str(xnor), "--out", str(tmp_path / "x"))
     assert code != 0 and len(err.strip().splitlines()) == 1 and "not linearly separable" in err
     assert not (tmp_path / "x").exists()

@@ -207,7 +207,9 @@ def export(name_or_path, *, format: str, out, overwrite: bool = False) -> Path: 
     overwrite=True. Needs `pip install 'keras-zoo[export]'` (zoo/exporting.py says what is exported)."""
     from zoo import exporting
 
-    return exporting.export(name_or_path, format=format, out=out, overwrite=overwrite)
+    exporting.check_requirements(format)  # a wrong format or a missing package: said before loading
+    exporting.check_out(out, overwrite)
+    return exporting.export(load(name_or_path), format=format, out=out, overwrite=overwrite)
 
 
 def publish(name_or_folder, repo_id: str, **options) -> str:

@@ -86,6 +86,13 @@ class Artifact:
     def metrics(self) -> dict:
         return self.config.get("metrics", {})
 
+    def export_plan(self):
+        """What `zoo export` exports (a zoo.exporting.Plan): here the network as it is, described
+        from its own inputs. A family overrides it where its task loops around the network."""
+        from zoo import exporting
+
+        return exporting.network_plan(self)
+
     def __repr__(self):
         return (f"<{type(self).__name__} {self.name!r} architecture={self.config['architecture']!r}"
                 f" params={self.model.count_params():,} from {self.folder}>")

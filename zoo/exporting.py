@@ -11,19 +11,14 @@ and writes, next to the model file, what a program needs to drive it:
     README.md     the same for a person, with the loop in a few lines of Python
     vocab.json    the tokens, where the model reads or writes token ids
 
-What is exported is one call of the network. Where the zoo's task runs a loop around the network
-(generation for the language models, greedy or beam decoding for seq2seq), the loop stays with
-the caller and README.md spells it out:
-- charrnn, gru-lm, lstm-lm: the forward model, a window of token ids -> next-token logits at
-  every position; generation feeds the window, samples from the last position, slides on.
-- ngram-lm: the network as trained, n-1 context ids -> next-token logits.
-- seq2seq: the teacher-forced forward model, (source ids, decoder input ids) -> logits; greedy
-  decoding calls it once per output character. (One call is cheap: outputs are ~10 characters.)
-- skipgram, cbow: the input-vector table, word ids -> vectors (what `similar` and `.wv` use;
-  the negative-sampling scorer is only for training).
-- mlp-xor, perceptron, cnn-filters: the network itself.
+What is exported is one call of the network: `art.export_plan()` says which (a `Plan`). The
+base Artifact's plan is the network as it is, described from its own inputs (`network_plan`); a
+family whose task runs a loop around the network (generation for the language models, decoding
+for seq2seq) or serves only part of it (word2vec's vectors) gives its own plan in its
+`zoo/families/NAME/export.py`, and the loop stays with the caller: README.md spells it out.
 
-LiteRT gets fixed shapes for the recurrent families (batch 1, a fixed window): with a dynamic
+LiteRT gets fixed shapes where a plan gives them (`Plan.static`: the recurrent families use
+batch 1 and a fixed window): with a dynamic
 time axis TensorFlow's converter keeps the recurrence's TensorList ops as "Select TF ops", which
 the LiteRT interpreter runs only with the Flex delegate (absent from the pip interpreters and
 from most devices); with static shapes the converter lowers them to built-in ops.
@@ -52,7 +47,6 @@ INSTALL_HINT = "pip install 'keras-zoo[export]'"
 EXPORT_FILE = "export.json"
 VOCAB_FILE = "vocab.json"
 TOLERANCE = 1e-5      # largest |exported - Keras|, as a fraction of the largest |Keras output| (>= 1)
-CHARRNN_WINDOW = 128  # charrnn's suggested window (any length for ONNX and SavedModel)
 
 
 # ----------------------------------------------------------------------------- what is exported
@@ -71,153 +65,36 @@ class Plan:
     static: list | None = None         # LiteRT's fixed shapes, per input (None: the dynamic ones)
 
 
-def _ids(name, shape, what, below):
+def ids_input(name, shape, what, below) -> dict:
+    """An input of token ids, each in 0..below-1 (the check feeds ids in that range)."""
     return {"name": name, "dtype": "int32", "shape": list(shape), "what": what, "ids_below": int(below)}
 
 
-def _floats(name, shape, what, low=0.0, high=1.0, whole=False):
+def floats_input(name, shape, what, low=0.0, high=1.0, whole=False) -> dict:
+    """An input of numbers in low..high (whole numbers only, such as bits, with whole=True)."""
     return {"name": name, "dtype": "float32", "shape": list(shape), "what": what,
             "values": [low, high], **({"whole_numbers": True} if whole else {})}
 
 
-def _json(obj) -> str:
+def json_text(obj) -> str:
+    """A file of Plan.files holding JSON, written as every export writes it."""
     return json.dumps(obj, ensure_ascii=False, indent=1) + "\n"
 
 
-def plan_for(art) -> Plan:
-    """The network call to export for an artifact of any of the zoo's architectures."""
-    import keras
-
-    arch = art.config["architecture"]
+def network_plan(art) -> Plan:
+    """The network as it is, described from its own inputs: what `Artifact.export_plan` gives
+    unless a family says more (ids are checked in 0..1, which every embedding has). A family
+    whose task loops outside the network overrides export_plan in its export.py, with the loop."""
     model = art.model
-    if arch == "mlp-xor":
-        return Plan(model, [_floats("x", (None, 2), "pairs of bits x1, x2 (0.0 or 1.0)", whole=True)],
-                    [{"name": "output", "shape": [None, 1], "what": "the network's real output; XOR is output > 0.5"}],
-                    "the 2-2-1 network itself",
-                    loop="y = run(x=np.array([[0, 1]], 'float32'))[:, 0]\nprint(int(y[0] > 0.5))  # 1")
-    if arch == "perceptron":
-        n = int(model.inputs[0].shape[-1])
-        return Plan(model, [_floats("x", (None, n), "rows of 0/1 inputs", whole=True)],
-                    [{"name": "output", "shape": [None, 1], "what": "w . x + b; the perceptron's output is 1 where it is > 0"}],
-                    "the linear unit w . x + b (the step is applied after)",
-                    loop="z = run(x=np.array([[1, 1]], 'float32'))[:, 0]\nprint((z > 0).astype(int))")
-    if arch == "cnn-filters":
-        names = list(art.config["kernels"])
-        return Plan(model, [_floats("image", (None, None, None, 1), "one colour channel, 0..255; put R, G, B in the batch", 0, 255)],
-                    [{"name": "output", "shape": [None, None, None, len(names)],
-                      "what": f"the channel filtered by each kernel, in this order: {', '.join(names)}; clip to 0..255"}],
-                    "the bank of kernels: one bias-free Conv2D, 'same' padding",
-                    loop=("from PIL import Image\n"
-                          "rgb = np.asarray(Image.open('photo.png').convert('RGB'), 'float32')  # your image, (H, W, 3)\n"
-                          "channels = np.moveaxis(rgb, 2, 0)[..., None]  # the colours as a batch: (3, H, W, 1)\n"
-                          f"out = run(image=channels)[..., {names!r}.index('sharpen')]\n"
-                          "filtered = np.clip(np.moveaxis(out, 0, 2), 0, 255).astype('uint8')"),
-                    files={"kernels.json": _json({"kernels": names})})
-    if arch in ("skipgram", "cbow"):
-        # The serving use of word2vec is its vectors; the negative-sampling scorer it was trained
-        # with needs noise words and says nothing alone.
-        word = keras.Input(shape=(), dtype="int32", name="word")
-        vectors = keras.Model(word, model.get_layer("input_vectors")(word), name=f"{arch}_vectors")
-        words = art.vocab.words
-        return Plan(vectors, [_ids("word", (None,), "word ids (vocab.json: words[i] is id i)", len(words))],
-                    [{"name": "vectors", "shape": [None, int(vectors.outputs[0].shape[-1])],
-                      "what": "each word's input vector (what gensim calls wv)"}],
-                    "the word-vector table: word ids -> vectors",
-                    loop=("words = vocab['words']\n"
-                          "table = run(word=np.arange(len(words), dtype='int32'))\n"
-                          "table /= np.linalg.norm(table, axis=1, keepdims=True)\n"
-                          "sims = table @ table[words.index('king')]\n"
-                          "print([words[i] for i in np.argsort(-sims)[1:11]])  # the 10 nearest"),
-                    files={VOCAB_FILE: _json({"words": words})})
-    if arch == "ngram-lm":
-        context, words = int(art.config["hparams"]["context"]), art.vocab.words
-        return Plan(model, [_ids("context", (None, context), f"the {context} previous word ids of the line, <s>-padded", len(words))],
-                    [{"name": "logits", "shape": [None, len(words)], "what": "next-word logits (softmax for probabilities)"}],
-                    "the network as trained: n-1 context words -> next-word logits",
-                    loop=(f"ids = {{w: i for i, w in enumerate(vocab['words'])}}\n"
-                          f"line = ['<s>'] * {context} + 'to be or'.split()  # the line so far (lower-case words)\n"
-                          "for _ in range(20):\n"
-                          f"    context = np.array([[ids.get(w, 0) for w in line[-{context}:]]], 'int32')  # 0 is <UNK>\n"
-                          "    logits = run(context=context)[0].astype('float64')\n"
-                          "    logits[[0, 1]] = -np.inf  # never <UNK> or <s>\n"
-                          "    p = np.exp(logits - logits.max()); p /= p.sum()\n"
-                          "    word = vocab['words'][rng.choice(len(p), p=p)]\n"
-                          f"    line = ['<s>'] * {context} if word == '</s>' else line + [word]  # </s>: a new line\n"
-                          "    print(word, end=' ')"),
-                    files={VOCAB_FILE: _json({"words": words, "unknown": "<UNK>", "line_start": "<s>", "line_end": "</s>"})})
-    if arch in ("gru-lm", "lstm-lm"):
-        from zoo.families.word_lm.artifact import BURN_IN, WINDOW
 
-        window, words = BURN_IN + WINDOW, art.vocab.words
-        return Plan(model, [_ids("tokens", (None, None), "a window of word ids, lines separated by </s>", len(words))],
-                    [{"name": "logits", "shape": [None, None, len(words)], "what": "next-word logits after each position"}],
-                    "the forward model: a window of word ids -> next-word logits at every position",
-                    loop=(f"ids = {{w: i for i, w in enumerate(vocab['words'])}}\n"
-                          "history = [ids.get(w, 0) for w in 'to be or'.split()]  # lines end with </s> (id 2)\n"
-                          "for _ in range(20):\n"
-                          f"    window = ([2] * {window} + history)[-{window}:]  # as the zoo does: {window} ids, </s>-padded\n"
-                          "    logits = run(tokens=np.array([window], 'int32'))[0, -1].astype('float64')\n"
-                          "    logits[[0, 1]] = -np.inf  # never <UNK> or <s>\n"
-                          "    p = np.exp(logits - logits.max()); p /= p.sum()\n"
-                          "    history.append(int(rng.choice(len(p), p=p)))\n"
-                          "    print(vocab['words'][history[-1]], end=' ')"),
-                    files={VOCAB_FILE: _json({"words": words, "unknown": "<UNK>", "line_end": "</s>"})},
-                    static=[(1, window)])
-    if arch == "charrnn":
-        chars = art.vocab.tokens
-        pad = chars.index("\n") if "\n" in chars else 0
-        return Plan(model, [_ids("chars", (None, None), "a window of character ids", len(chars))],
-                    [{"name": "logits", "shape": [None, None, len(chars)], "what": "next-character logits after each position"}],
-                    "the forward model: a window of character ids -> next-character logits at every position",
-                    loop=("ids = {c: i for i, c in enumerate(vocab['chars'])}\n"
-                          "text = 'ROMEO:'\n"
-                          "for _ in range(200):\n"
-                          f"    window = ([{pad}] * {CHARRNN_WINDOW} + [ids[c] for c in text if c in ids])[-{CHARRNN_WINDOW}:]\n"
-                          "    logits = run(chars=np.array([window], 'int32'))[0, -1].astype('float64') / 0.8  # temperature\n"
-                          "    p = np.exp(logits - logits.max()); p /= p.sum()\n"
-                          "    text += vocab['chars'][rng.choice(len(p), p=p)]\n"
-                          "print(text)"),
-                    files={VOCAB_FILE: _json({"chars": chars})},
-                    static=[(1, CHARRNN_WINDOW)])
-    if arch == "seq2seq":
-        from zoo.families.seq2seq.model import END, PAD, START
-
-        source_length, target_length = art.max_source_length, art.max_target_length + 1
-        source, target = art.source_vocab.tokens, art.target_vocab.tokens
-        return Plan(model, [_ids("source", (None, None), f"input character ids, left-padded with <pad> (0) to {source_length}", len(source)),
-                            _ids("target_in", (None, None), "<start> (1), then the output so far; <pad> (0) after", len(target))],
-                    [{"name": "logits", "shape": [None, None, len(target)],
-                      "what": "the next output character's logits after each decoder position"}],
-                    "the teacher-forced forward model: (source ids, decoder input ids) -> next-character logits",
-                    loop=("src = {c: i for i, c in enumerate(vocab['source'])}\n"
-                          "text = '25 Nov 2026'\n"
-                          f"source = np.array([[{PAD}] * ({source_length} - len(text)) + [src[c] for c in text]], 'int32')\n"
-                          f"target_in = np.full((1, {target_length}), {PAD}, 'int32'); target_in[0, 0] = {START}\n"
-                          "out = []\n"
-                          f"for t in range({target_length}):  # greedy; the decoder is causal: padding after t is not read\n"
-                          "    logits = run(source=source, target_in=target_in)[0, t]\n"
-                          f"    logits[[{PAD}, {START}]] = -np.inf\n"
-                          "    token = int(logits.argmax())\n"
-                          f"    if token == {END}:\n"
-                          "        break\n"
-                          "    out.append(vocab['target'][token])\n"
-                          f"    if t + 1 < {target_length}:\n"
-                          "        target_in[0, t + 1] = token\n"
-                          "print(''.join(out))  # 2026-11-25"),
-                    files={VOCAB_FILE: _json({"source": source, "target": target, "pad": PAD, "start": START, "end": END,
-                                              "max_source_length": source_length})},
-                    static=[(1, source_length), (1, target_length)])
-    # Any other family: the network as it is, described from its own inputs (ids are checked in
-    # 0..1, which every embedding has). A family whose task loops outside the network adds its
-    # own entry above, with the loop.
     def spec(tensor):
         shape = [None if d is None else int(d) for d in tensor.shape]
         if "int" in str(tensor.dtype):
-            return _ids(tensor.name, shape, "ids", 2)
-        return _floats(tensor.name, shape, "values")
+            return ids_input(tensor.name, shape, "ids", 2)
+        return floats_input(tensor.name, shape, "values")
     return Plan(model, [spec(t) for t in model.inputs],
                 [{"name": "output", "shape": [None if d is None else int(d) for d in model.outputs[0].shape],
-                  "what": "the network's output"}], f"the {arch} network itself")
+                  "what": "the network's output"}], f"the {art.config['architecture']} network itself")
 
 
 def sample_inputs(plan: Plan, fmt: str, seed: int = 0) -> dict:
@@ -392,7 +269,8 @@ def check_requirements(fmt: str) -> None:
                        "unset KERAS_BACKEND or set it to tensorflow.")
 
 
-def _check_out(out, overwrite: bool) -> Path:
+def check_out(out, overwrite: bool) -> Path:
+    """The output folder as a Path; refused if it exists (unless overwrite) or cannot be one."""
     from zoo import io
 
     if out is None or not str(os.fspath(out)).strip():
@@ -405,19 +283,19 @@ def _check_out(out, overwrite: bool) -> Path:
     return path
 
 
-def export(name_or_path, *, format: str, out, overwrite: bool = False) -> Path:  # noqa: A002
-    """Export an artifact's network (see the module's docstring) into the folder `out`."""
-    from zoo import api, io
+def export(art, *, format: str, out, overwrite: bool = False) -> Path:  # noqa: A002
+    """Export a loaded artifact's network (see the module's docstring) into the folder `out`.
+    (`zoo.export` takes a name: it checks the format and `out` before loading, then calls this.)"""
+    from zoo import io
 
     check_requirements(format)
-    path = _check_out(out, overwrite)
-    art = api.load(name_or_path)
+    path = check_out(out, overwrite)
     source = art.folder.resolve()
     target = path.resolve()
     if target == source or target in source.parents or source in target.parents:
         raise InvalidInputError(f"--out {out} would replace the artifact being exported, or write into it; "
                                 "choose another folder.")
-    plan = plan_for(art)
+    plan = art.export_plan()
     import keras
 
     import zoo

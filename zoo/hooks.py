@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Task:
     """A task `zoo serve` answers for the class's artifacts: POST /models/{name}/{task.name}
-    (the class's first task is also POST /models/{name})."""
+    (the class's first task is also POST /models/{name}).
+
+    `run` names a function `run(served, request, http)`: `served` the served model
+    (`served.art` loads it), `request` the body parsed by the `request` schema (the body's
+    bytes when there is none), `http` the HTTP request (headers, query string). It returns the
+    answer (JSON-able data, or a Response). A plain function runs on a worker thread; an
+    `async def` on the event loop. zoo/server_tasks.py says more, and holds ApiError and the
+    schemas' base, Strict."""
 
     name: str                   # the Hugging Face pipeline tag it answers as, e.g. "text-generation"
     run: str                    # "module:function" that answers one request
@@ -67,3 +74,14 @@ class Verb:
     description: str = ""       # the verb's own --help (help when empty)
     arguments: tuple[Argument, ...] = ()
     aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoSection:
+    """The class's part of `zoo demo`: a function that loads the class's pretrained artifacts
+    (by name: the family knows which it shows) and shows each at work, ending with the shell
+    line that does the same alone (zoo/demo.py holds the helpers it prints with)."""
+
+    run: str                    # "module:function", called as run(out) -> a dict of what it showed, or None
+    order: int                  # where it comes in the demo, lowest first (the zoo's own: 10, 20, ... 80)
+    writes: tuple[str, ...] = ()  # the files it writes in the demo's OUT folder, checked before any work

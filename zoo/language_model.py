@@ -24,6 +24,7 @@ import numpy as np
 from zoo import samplers
 from zoo.artifacts import Artifact
 from zoo.errors import InvalidInputError
+from zoo.hooks import Task
 
 MAX_SEED = 2**32 - 1
 
@@ -81,6 +82,12 @@ class LanguageModel(Artifact):
     """An artifact that predicts the next token. See the module docstring."""
 
     unit = "token"
+
+    # What `zoo serve` answers for every language model (the code: zoo/server_generation.py).
+    tasks = (Task("text-generation", run="zoo.server_generation:generate",
+                  request="zoo.server_generation:GenerationRequest", widget="text-generation",
+                  description="the prompt, continued: sampled (temperature, top_k, top_p, seed) or greedy; "
+                              "streamed as server-sent events with \"stream\": true"),)
 
     # ------------------------------------------------------------ a family supplies
 

@@ -17,6 +17,10 @@ from pathlib import Path
 
 from zoo import io
 
+# What a fine-tuned artifact's config does not take over from its base's: its own files, metrics
+# and lineage are written afresh.
+NOT_INHERITED = ("files", "metrics", "base_model", "finetuned_on", "finetune")
+
 
 def base_record(art) -> dict:
     """The base artifact as the new one's config records it. `hub_repo` is set on artifacts

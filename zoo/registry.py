@@ -137,9 +137,19 @@ def artifact(name: str) -> dict:
 
 
 def resolve(dotted: str):
-    """Import `package.module:attribute`."""
+    """Import `package.module:attribute`, from one of the zoo's own modules only: the registry and
+    the artifact classes' hooks (zoo.hooks) name code this way, and nothing else is imported."""
     module_name, _, attribute = dotted.partition(":")
+    if module_name != "zoo" and not module_name.startswith("zoo."):
+        raise UnsafeArtifactError(f"{dotted!r} is not in the zoo's own modules (zoo.*); it was not imported.")
     return getattr(importlib.import_module(module_name), attribute)
+
+
+def artifact_class(architecture_name: str):
+    """The class whose instances are this architecture's artifacts (registry.json's
+    `artifact_class`), with its hooks (zoo.hooks): its tasks, its verbs ... Imported from its
+    family's light module, without Keras."""
+    return resolve(architecture(architecture_name)["artifact_class"])
 
 
 def list_models(pattern: str = "*", pretrained: bool | None = None) -> list[str]:

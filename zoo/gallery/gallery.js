@@ -1,5 +1,10 @@
 // The gallery: one section per served model, with a try-it widget for its task. Every widget
 // calls the server's public API (the same requests the README shows), nothing else.
+//
+// A widget is a function (model, task, ui) -> the nodes of its box, keyed by the kind a task
+// names (zoo.hooks.Task.widget). This file draws the shared kinds; a family brings its own in
+// zoo/families/NAME/widget.js, which the page loads before this file and which adds its kinds to
+// window.zooWidgets. `ui` hands them this file's helpers: $, api, streamEvents, showError.
 "use strict";
 
 const $ = (tag, props = {}, ...children) => {
@@ -67,7 +72,7 @@ function showError(box, error) {
 
 const PROMPTS = { charrnn: "ROMEO:", "ngram-lm": "first citizen :", "gru-lm": "first citizen :", "lstm-lm": "first citizen :" };
 
-function textGeneration(model) {
+function textGeneration(model, task) {
   const prompt = $("textarea", { name: "prompt" });
   prompt.value = PROMPTS[model.architecture] || "";
   const unit = model.architecture === "charrnn" ? "characters" : "words";
@@ -84,7 +89,7 @@ function textGeneration(model) {
       parameters: { max_new_tokens: +length.value, temperature: +temperature.value, seed: +seed.value },
     };
     try {
-      await streamEvents(model.url, body, (event) => {
+      await streamEvents(task.url, body, (event) => {
         if (event.generated_text === null) output.textContent += event.token.text;
         else output.dataset.done = "true";
         output.scrollTop = output.scrollHeight;
@@ -96,139 +101,11 @@ function textGeneration(model) {
                     $("label", {}, "seed ", seed), go), output];
 }
 
-function heatTable(attention) {
-  // Rows: output characters; columns: input characters; colour: attention weight.
-  const table = $("table", { class: "heat" });
-  table.append($("tr", {}, $("th"), ...attention.input.map((c) => $("th", { text: c === " " ? "␣" : c }))));
-  attention.weights.forEach((row, i) => {
-    const tr = $("tr", {}, $("th", { text: attention.output[i] }));
-    row.forEach((w) => {
-      const td = $("td", { title: w.toFixed(3) });
-      td.style.background = `rgba(194, 65, 12, ${Math.min(1, w)})`;
-      tr.append(td);
-    });
-    table.append(tr);
-  });
-  return table;
-}
-
-function text2text(model) {
-  const input = $("input", { type: "text", name: "date", value: "3 March 1999", size: 28 });
-  const result = $("div", { class: "result" });
-  const go = $("button", { text: "Convert" });
-  const run = async () => {
-    go.disabled = true;
-    try {
-      const [out] = await api(model.url, { inputs: input.value, parameters: { return_attention: true } });
-      result.replaceChildren($("div", { class: "iso", text: out.generated_text }),
-                             $("p", { class: "metrics", text: "which input characters each output character read:" }),
-                             heatTable(out.attention));
-    } catch (error) { showError(result, error); }
-    go.disabled = false;
-  };
-  go.addEventListener("click", run);
-  input.addEventListener("keydown", (e) => { if (e.key === "Enter") run(); });
-  return [$("div", {}, input, " ", go), result];
-}
-
-function wordMap(data) {
-  // An SVG scatter of the frequent words (grey), the word's neighbours (orange) and the word.
-  const svgNS = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(svgNS, "svg");
-  svg.setAttribute("class", "wordmap");
-  const points = [...data.map, ...data.neighbours, data].map((d) => d.point);
-  const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
-  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  const W = 760, H = 420, pad = 30;
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  const place = ([x, y]) => [pad + (x - x0) / (x1 - x0 || 1) * (W - 2 * pad), H - pad - (y - y0) / (y1 - y0 || 1) * (H - 2 * pad)];
-  const label = (d, cls) => {
-    const [x, y] = place(d.point);
-    const text = document.createElementNS(svgNS, "text");
-    text.setAttribute("x", x); text.setAttribute("y", y);
-    if (cls) text.setAttribute("class", cls);
-    text.textContent = d.word;
-    svg.append(text);
-  };
-  const near = new Set(data.neighbours.map((d) => d.word));
-  data.map.filter((d) => !near.has(d.word) && d.word !== data.word).forEach((d) => label(d));
-  data.neighbours.forEach((d) => label(d, "near"));
-  label(data, "query");
-  return svg;
-}
-
-function wordVectors(model) {
-  const input = $("input", { type: "text", name: "word", value: "king", size: 20 });
-  const result = $("div", { class: "result" });
-  const go = $("button", { text: "Neighbours" });
-  const run = async () => {
-    go.disabled = true;
-    try {
-      const data = await api(`${model.url}/word-map`, { inputs: input.value, parameters: { top_k: 10 } });
-      result.replaceChildren(
-        $("div", { class: "neighbours" }, ...data.neighbours.map((d) => $("span", { text: `${d.word} ${d.score.toFixed(2)}` }))),
-        $("p", { class: "metrics", text: "where they sit among the frequent words (PCA of the vectors):" }),
-        wordMap(data));
-    } catch (error) { showError(result, error); }
-    go.disabled = false;
-  };
-  go.addEventListener("click", run);
-  input.addEventListener("keydown", (e) => { if (e.key === "Enter") run(); });
-  return [$("div", {}, input, " ", go), result];
-}
-
-function imageToImage(model) {
-  const file = $("input", { type: "file", name: "image", accept: "image/png,image/jpeg" });
-  const sample = $("button", { class: "secondary", text: "Use the sample photograph" });
-  const result = $("div", { class: "filters" });
-  const run = async (blob) => {
-    result.replaceChildren($("p", { class: "metrics", text: "filtering…" }));
-    try {
-      const outputs = await api(model.url, blob, blob.type || "image/png");
-      const original = $("figure", {}, $("img", { src: URL.createObjectURL(blob), alt: "original" }), $("figcaption", { text: "original" }));
-      result.replaceChildren(original, ...outputs.map((o) =>
-        $("figure", {}, $("img", { src: o.image, alt: o.filter }), $("figcaption", { text: o.filter }))));
-    } catch (error) { showError(result, error); }
-  };
-  file.addEventListener("change", () => { if (file.files[0]) run(file.files[0]); });
-  sample.addEventListener("click", async () => run(await (await fetch("/sample-image")).blob()));
-  return [$("div", {}, file, " ", sample), result];
-}
-
-function classification(model) {
-  const bits = [0, 0];
-  const result = $("span", { class: "result" });
-  const buttons = bits.map((_, i) => $("button", { class: "secondary", name: `x${i + 1}`, text: "0" }));
-  const truth = $("table", { class: "truth" });
-  const show = async () => {
-    buttons.forEach((b, i) => { b.textContent = String(bits[i]); });
-    try {
-      const labels = await api(model.url, { inputs: bits });
-      const one = labels.find((l) => l.label === "1");
-      result.textContent = `→ ${labels[0].label}   (output ${one.output.toFixed(3)})`;
-    } catch (error) { result.textContent = error.message; }
-  };
-  buttons.forEach((b, i) => b.addEventListener("click", () => { bits[i] = 1 - bits[i]; show(); }));
-  const table = async () => {
-    try {
-      const rows = [[0, 0], [0, 1], [1, 0], [1, 1]];
-      const out = await api(model.url, { inputs: rows });
-      truth.replaceChildren($("tr", {}, $("th", { text: "x1" }), $("th", { text: "x2" }), $("th", { text: "class" }), $("th", { text: "output" })),
-        ...rows.map((r, i) => $("tr", {}, $("td", { text: r[0] }), $("td", { text: r[1] }), $("td", { text: out[i][0].label }),
-                                 $("td", { text: out[i].find((l) => l.label === "1").output.toFixed(3) }))));
-    } catch (error) { showError(truth, error); }
-  };
-  show(); table();
-  return [$("div", { class: "bits" }, $("label", { text: "click the inputs:" }), buttons[0], " ", buttons[1], result), truth];
-}
-
 const WIDGETS = {
   "text-generation": textGeneration,
-  "text2text-generation": text2text,
-  "feature-extraction": wordVectors,
-  "image-to-image": imageToImage,
-  "tabular-classification": classification,
+  ...(window.zooWidgets || {}),  // the families' own kinds (zoo/families/NAME/widget.js)
 };
+const UI = { $, api, streamEvents, showError };
 
 // ---------------------------------------------------------------------------- the page
 
@@ -262,7 +139,7 @@ function cardDetails(model) {
 }
 
 function section(model) {
-  const widget = WIDGETS[model.task];
+  const task = (model.widgets || []).find((w) => WIDGETS[w.widget]);  // its first task with a widget drawn here
   const box = $("section", { class: "model", id: model.name, "data-model": model.name, "data-task": model.task },
     $("h2", { text: model.name }),
     $("div", { class: "meta", text: `${model.architecture} · ${model.task}${model.dataset ? " · " + model.dataset : ""}` }),
@@ -273,7 +150,7 @@ function section(model) {
     box.append($("div", { class: "plots" }, ...model.plots.slice(0, 3).map((p) =>
       $("img", { src: `${model.url}/files/${encodeURIComponent(p)}`, alt: p, loading: "lazy" }))));
   }
-  if (widget) box.append($("div", { class: "try" }, ...widget(model)));
+  if (task) box.append($("div", { class: "try" }, ...WIDGETS[task.widget](model, task, UI)));
   box.append(cardDetails(model));
   return box;
 }

@@ -7,6 +7,8 @@ from scipy import signal
 
 import zoo
 from zoo.families.cnn_filters import model as conv
+from zoo.families.cnn_filters.image_files import read_image
+from zoo.families.cnn_filters.pairs import read_pair_image
 
 A = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]], dtype="float32")
 B = np.array([[1, 0], [0, 0]], dtype="float32")
@@ -96,7 +98,7 @@ def test_filter_cli_bad_inputs_leave_nothing(cli, tmp_path):
 
 
 def test_sample_photograph_ships_with_a_dependency():
-    image, fmt = conv.read_image(conv.sample_image_path())
+    image, fmt = read_image(conv.sample_image_path())
     assert fmt == "JPEG" and image.shape[2] == 3
 
 
@@ -113,7 +115,7 @@ def test_a_huge_image_is_refused_from_its_header(cli, tmp_path):
         assert code == 2 and "megapixels" in err and "Scale it down" in err, err
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
         with pytest.raises(ImageTooLargeError, match="the image"):
-            conv.read_pair_image(huge, "the image")  # zoo finetune --pair reads through the same check
+            read_pair_image(huge, "the image")  # zoo finetune --pair reads through the same check
     assert "12000x12000 pixels" in err and not (tmp_path / "out.png").exists()
     side = int(MAX_PIXELS ** 0.5)
     (tmp_path / "edge.png").write_bytes(one_colour_png(side, side))  # at the limit: accepted

@@ -15,11 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 import keras
-from zoo.artifacts import Artifact
 from zoo.errors import InvalidInputError
-
-XOR_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
-XOR_TARGETS = np.array([0, 1, 1, 0], dtype="float32")
+from zoo.families.feedforward.gates import XOR_INPUTS, XOR_TARGETS
 
 # The book's hand-set weights, in Keras's layout: a Dense kernel is (inputs, outputs).
 GOODFELLOW_WEIGHTS = {
@@ -82,41 +79,6 @@ def fit_linear_gradient_descent(x=XOR_INPUTS, y=XOR_TARGETS, epochs: int = 2000,
               shuffle=False, verbose=0)
     kernel, bias = model.layers[-1].get_weights()
     return kernel[:, 0], float(bias[0])
-
-
-# ------------------------------------------------------------------------------- artifact
-
-
-class XorNet(Artifact):
-    """A trained XOR network. `predict([[0, 1]])` gives the real-valued output; `classify` the bit."""
-
-    def predict(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype="float32")
-        if x.ndim == 1:
-            x = x[None, :]
-        if x.ndim != 2 or x.shape[1] != 2:
-            raise InvalidInputError(f"the XOR network takes pairs of inputs, shape (n, 2); got shape {x.shape}.")
-        return np.asarray(self.model(x, training=False))[:, 0]
-
-    def classify(self, x) -> np.ndarray:
-        return (self.predict(x) > 0.5).astype(int)
-
-    def targets(self) -> tuple[np.ndarray, str]:
-        """The four outputs the network was trained for, and the function's name: XOR, or the
-        truth table a fine-tuned network was given (its config's truth_table)."""
-        rows = self.config.get("truth_table")
-        if rows is None:
-            return XOR_TARGETS, "XOR"
-        return np.array([row[2] for row in rows], dtype="float32"), self.config.get("function", "target").upper()
-
-    def truth_table(self) -> str:
-        targets, label = self.targets()
-        rows = [f"x1 x2 | output  class | {label}", "------+---------------+----"]
-        for (a, b), out, cls, want in zip(XOR_INPUTS.astype(int), self.predict(XOR_INPUTS),
-                                          self.classify(XOR_INPUTS), targets.astype(int)):
-            shown = f"{out:7.4f}".replace("-0.0000", " 0.0000")  # no negative zero
-            rows.append(f" {a}  {b} | {shown}  {cls}   |  {want}")
-        return "\n".join(rows)
 
 
 def plot_decision_regions(model, title: str, targets=XOR_TARGETS, label: str = "XOR"):

@@ -22,51 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 import keras
-from zoo.artifacts import Artifact
-from zoo.errors import InvalidInputError
-
-TRUTH_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
-GATES = {
-    "and": np.array([0, 0, 0, 1], dtype="float32"),
-    "or": np.array([0, 1, 1, 1], dtype="float32"),
-    "xor": np.array([0, 1, 1, 0], dtype="float32"),
-}
-
-# All sixteen functions of two bits, by their outputs on TRUTH_INPUTS' rows (00, 01, 10, 11).
-# Fourteen are linearly separable; XOR and XNOR are not.
-TWO_INPUT_FUNCTIONS = {
-    "false": (0, 0, 0, 0), "and": (0, 0, 0, 1), "x1-and-not-x2": (0, 0, 1, 0), "x1": (0, 0, 1, 1),
-    "not-x1-and-x2": (0, 1, 0, 0), "x2": (0, 1, 0, 1), "xor": (0, 1, 1, 0), "or": (0, 1, 1, 1),
-    "nor": (1, 0, 0, 0), "xnor": (1, 0, 0, 1), "not-x2": (1, 0, 1, 0), "x1-or-not-x2": (1, 0, 1, 1),
-    "not-x1": (1, 1, 0, 0), "not-x1-or-x2": (1, 1, 0, 1), "nand": (1, 1, 1, 0), "true": (1, 1, 1, 1),
-}
-
-
-def function_name(targets) -> str:
-    """The name of a two-input function given its four outputs (see TWO_INPUT_FUNCTIONS)."""
-    outputs = tuple(int(v) for v in np.asarray(targets).ravel())
-    return next(name for name, values in TWO_INPUT_FUNCTIONS.items() if values == outputs)
-
-
-def separating_line(x, y) -> tuple[np.ndarray, float] | None:
-    """Weights w, b with step(w . x + b) == y on every row, or None when no line separates the
-    rows labelled 1 from those labelled 0.
-
-    A linear program decides it: find w, b with (2y - 1)(w . x + b) >= 1 for every row. It is
-    feasible exactly when the two classes are linearly separable (scale any strict separator
-    until its margin is 1), which is when the perceptron rule is guaranteed to converge.
-    """
-    from scipy.optimize import linprog
-
-    x = np.asarray(x, dtype="float64")
-    sign = 2 * np.asarray(y, dtype="float64") - 1
-    design = np.hstack([x, np.ones((len(x), 1))])
-    result = linprog(np.zeros(design.shape[1]), A_ub=-sign[:, None] * design, b_ub=-np.ones(len(x)),
-                     bounds=[(None, None)] * design.shape[1], method="highs")
-    if result.status != 0:
-        return None
-    return result.x[:-1], float(result.x[-1])
-
+from zoo.families.feedforward.gates import GATES, TRUTH_INPUTS, step
 
 # McCulloch-Pitts neurons: (weights, threshold) set by hand.
 MCCULLOCH_PITTS = {
@@ -86,10 +42,6 @@ def build_perceptron(inputs: int = 2):
     """A single linear unit, w . x + b; the perceptron's step is applied by `step`."""
     x = keras.Input(shape=(inputs,), name="x")
     return keras.Model(x, keras.layers.Dense(1, kernel_initializer="zeros", name="unit")(x), name="perceptron")
-
-
-def step(z) -> np.ndarray:
-    return (np.asarray(z) > 0).astype(int)
 
 
 def train_perceptron(model, x, y, epochs: int = 20, learning_rate: float = 1.0, seed: int = 0):
@@ -115,19 +67,6 @@ def train_perceptron(model, x, y, epochs: int = 20, learning_rate: float = 1.0, 
 def epochs_to_converge(mistakes: list[int]) -> int:
     """The first epoch (from 1) without a mistake in train_perceptron's record, or -1 if none was."""
     return next((i + 1 for i, m in enumerate(mistakes) if m == 0), -1)
-
-
-class Perceptron(Artifact):
-    """A trained perceptron. `predict([[1, 1]])` gives the step output (0 or 1)."""
-
-    def predict(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype="float32")
-        if x.ndim == 1:
-            x = x[None, :]
-        expected = self.model.input_shape[-1]
-        if x.ndim != 2 or x.shape[1] != expected:
-            raise InvalidInputError(f"this perceptron takes rows of {expected} inputs; got shape {x.shape}.")
-        return step(np.asarray(self.model(x))[:, 0])
 
 
 def plot_boundary(model, gate: str, title: str, targets=None):

@@ -22,73 +22,17 @@ pad token (no masks, so every layer is a plain built-in one and the model loads 
 Inference reuses the trained layers in two small models (no weights of their own): an encoder
 (source -> outputs, attention keys, state) and a one-step decoder (previous token, state,
 encoder outputs -> next-token logits, new state, attention weights). Greedy decoding and a
-batched beam search run around them in numpy and stop at the end token or a maximum length.
+batched beam search run around them in numpy (artifact.py's Decoder) and stop at the end token or a
+maximum length. The vocabularies and id arrays are in vocab.py.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 import keras
-import zoo.text
-from zoo.artifacts import Artifact
 from zoo.errors import InvalidInputError
-from zoo.samplers import log_softmax
 
-PAD, START, END = 0, 1, 2
-SPECIALS = ["<pad>", "<start>", "<end>"]
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 ATTENTIONS = ("none", "bahdanau", "luong")
-VOCAB_FILE = "vocab.json"
-
-
-# ----------------------------------------------------------------------------- vocabulary
-
-
-class Vocabulary(zoo.text.Vocabulary):
-    """Characters <-> ids (zoo.text's API); ids 0, 1, 2 are <pad>, <start>, <end>, characters
-    follow. `decode` gives the text up to the first <end>."""
-
-    def __init__(self, chars):
-        self.chars = list(chars)
-        if not all(isinstance(c, str) and len(c) == 1 for c in self.chars):
-            raise InvalidInputError("a character vocabulary lists single characters.")
-        super().__init__(SPECIALS + self.chars)  # no control characters: a pair is one line of text
-
-    @classmethod
-    def from_texts(cls, texts):
-        return cls(sorted(set("".join(texts))))
-
-    def decode(self, ids) -> str:
-        """Characters up to the first <end>; <pad> and <start> are skipped."""
-        ids = [int(i) for i in ids]
-        ids = ids[:ids.index(END)] if END in ids else ids
-        return "".join(self.tokens[i] for i in ids if i >= len(SPECIALS))
-
-
-def encode_sources(texts, vocab: Vocabulary, length: int) -> np.ndarray:
-    """(n, length) int32, each text's ids padded on the left with <pad>."""
-    ids = np.full((len(texts), length), PAD, dtype="int32")
-    for row, text in enumerate(texts):
-        encoded = vocab.encode(text)
-        if len(encoded):
-            ids[row, -len(encoded):] = encoded
-    return ids
-
-
-def encode_targets(texts, vocab: Vocabulary, length: int):
-    """Teacher forcing: decoder inputs "<start> y", labels "y <end>", and a 0/1 weight per
-    position so padding after <end> adds nothing to the loss. Each (n, length + 1)."""
-    n = len(texts)
-    inputs = np.full((n, length + 1), PAD, dtype="int32")
-    labels = np.full((n, length + 1), PAD, dtype="int32")
-    weights = np.zeros((n, length + 1), dtype="float32")
-    for row, text in enumerate(texts):
-        encoded = list(vocab.encode(text))
-        inputs[row, :len(encoded) + 1] = [START] + encoded
-        labels[row, :len(encoded) + 1] = encoded + [END]
-        weights[row, :len(encoded) + 1] = 1.0
-    return inputs, labels, weights
 
 
 # ----------------------------------------------------------------------------- the model
@@ -173,200 +117,9 @@ def inference_models(model):
     return encoder, step
 
 
-# ----------------------------------------------------------------------------- search
-
-
-class Decoder:
-    """Greedy and beam search around the encoder and one-step decoder models."""
-
-    def __init__(self, model):
-        self.encoder, self.step_model = inference_models(model)
-        self.n_states = len(self.encoder.outputs) - 2
-        self.has_attention = len(self.step_model.outputs) > 1 + self.n_states
-
-    def encode(self, source_ids: np.ndarray):
-        outputs = self.encoder.predict_on_batch(source_ids)
-        return outputs[0], outputs[1], list(outputs[2:])
-
-    def step(self, tokens, states, encoder_outputs, keys):
-        """One decoder step for a batch: (log-probabilities (n, V), new states, weights (n, S) or None)."""
-        out = self.step_model.predict_on_batch([tokens[:, None].astype("int32"), *states, encoder_outputs, keys])
-        logits, new_states = np.asarray(out[0])[:, 0], [np.asarray(s) for s in out[1:1 + self.n_states]]
-        weights = np.asarray(out[-1])[:, 0] if self.has_attention else None
-        return log_softmax(logits.astype("float64")), new_states, weights
-
-    def greedy(self, source_ids: np.ndarray, max_length: int):
-        """The likeliest token at every step. Returns (ids (n, <= max_length), log-prob (n,),
-        attention weights (n, steps, S) or None)."""
-        encoder_outputs, keys, states = self.encode(source_ids)
-        n = len(source_ids)
-        tokens = np.full(n, START)
-        finished = np.zeros(n, dtype=bool)
-        scores = np.zeros(n)
-        chosen, attention = [], []
-        for _ in range(max_length):
-            logp, states, weights = self.step(tokens, states, encoder_outputs, keys)
-            logp[:, [PAD, START]] = -np.inf  # never predicted: they are not outputs
-            tokens = np.where(finished, PAD, logp.argmax(axis=1))
-            scores += np.where(finished, 0.0, logp[np.arange(n), tokens])
-            chosen.append(tokens)
-            attention.append(weights)
-            finished |= tokens == END
-            if finished.all():
-                break
-        weights = np.stack(attention, axis=1) if self.has_attention else None
-        return np.stack(chosen, axis=1), scores, weights
-
-    def beam_search(self, source_ids: np.ndarray, beam_size: int, max_length: int):
-        """Keep the beam_size likeliest partial outputs of every input, all inputs at once.
-
-        Each input gets beam_size rows of the batch. A finished hypothesis (it produced <end>)
-        stays in the beam with its score, extended by <pad> at no cost, so it competes with the
-        unfinished ones. Scores are sums of log-probabilities. Returns (ids, log-prob) of the best.
-        """
-        n, k = len(source_ids), beam_size
-        encoder_outputs, keys, states = self.encode(source_ids)
-        repeat = lambda a: np.repeat(a, k, axis=0)  # noqa: E731  input i -> rows i*k .. i*k+k-1
-        encoder_outputs, keys, states = repeat(encoder_outputs), repeat(keys), [repeat(s) for s in states]
-        tokens = np.full(n * k, START)
-        scores = np.full((n, k), -np.inf)
-        scores[:, 0] = 0.0  # at the start all k rows are the same: keep one
-        finished = np.zeros((n, k), dtype=bool)
-        sequences = np.zeros((n, k, 0), dtype="int64")
-        for _ in range(max_length):
-            logp, states, _ = self.step(tokens, states, encoder_outputs, keys)
-            vocab_size = logp.shape[1]
-            logp = logp.reshape(n, k, vocab_size)
-            logp[..., [PAD, START]] = -np.inf
-            logp[finished] = -np.inf
-            logp[finished, PAD] = 0.0
-            candidates = (scores[:, :, None] + logp).reshape(n, k * vocab_size)
-            best = np.argsort(-candidates, axis=1, kind="stable")[:, :k]
-            parent, token = best // vocab_size, best % vocab_size
-            scores = np.take_along_axis(candidates, best, axis=1)
-            sequences = np.concatenate([np.take_along_axis(sequences, parent[:, :, None], axis=1),
-                                        token[:, :, None]], axis=2)
-            finished = np.take_along_axis(finished, parent, axis=1) | (token == END)
-            rows = (np.arange(n)[:, None] * k + parent).reshape(-1)
-            states = [s[rows] for s in states]
-            tokens = token.reshape(-1)
-            if finished.all():
-                break
-        top = scores.argmax(axis=1)
-        return sequences[np.arange(n), top], scores[np.arange(n), top]
-
-
-# ----------------------------------------------------------------------------- artifact
-
-
-class Seq2Seq(Artifact):
-    """A trained encoder-decoder. `translate(["25 Nov 2026"], beam_size=3)` -> ["2026-11-25"].
-
-    Inputs are stripped of surrounding whitespace; an empty input gives an empty output (the
-    model is not run). A character the model never saw in training, or an input longer than
-    `max_source_length`, raises InvalidInputError naming the input and the problem.
-    """
-
-    def __init__(self, model, config: dict, folder, vocab: dict | None = None):
-        super().__init__(model, config, folder)
-        if vocab is None:  # read_config has checked it
-            from zoo import artifacts
-
-            vocab = artifacts.read_json_member(self.folder, VOCAB_FILE, artifacts.VOCABULARY_LIMIT)
-        self.source_vocab = Vocabulary(vocab["source"])
-        self.target_vocab = Vocabulary(vocab["target"])
-        self.max_source_length = int(config["max_source_length"])
-        self.max_target_length = int(config["max_target_length"])
-        self._decoder = None
-
-    @property
-    def decoder(self) -> Decoder:
-        if self._decoder is None:  # built on first use: loading stays fast
-            self._decoder = Decoder(self.model)
-        return self._decoder
-
-    def _check(self, texts) -> list[str]:
-        if isinstance(texts, str) or not hasattr(texts, "__iter__"):
-            raise InvalidInputError("translate takes a list of strings, e.g. art.translate(['25 Nov 2026']).")
-        cleaned = []
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise InvalidInputError(f"input {i} is a {type(text).__name__}, not a string.")
-            text = text.strip()
-            unknown = self.source_vocab.unknown(text)
-            if unknown:
-                raise InvalidInputError(
-                    f"input {i} ({text!r}) has characters the model never saw in training: "
-                    f"{''.join(unknown)!r}. It knows: {''.join(self.source_vocab.chars)!r}.")
-            if len(text) > self.max_source_length:
-                raise InvalidInputError(
-                    f"input {i} ({text[:30]!r}...) is {len(text)} characters long; this model reads at "
-                    f"most {self.max_source_length}. Shorten it.")
-            cleaned.append(text)
-        return cleaned
-
-    def translate(self, texts, beam_size: int = 1, max_length: int | None = None,
-                  batch_size: int = 256, progress: bool = False) -> list[str]:
-        """Rewrite each text; beam_size=1 is greedy decoding. A single string is also accepted
-        (and a single string is returned). progress=True shows a bar over the batches."""
-        single = isinstance(texts, str)
-        results = self.translate_with_scores([texts] if single else texts, beam_size, max_length, batch_size,
-                                             progress)
-        outputs = [text for text, _ in results]
-        return outputs[0] if single else outputs
-
-    def translate_with_scores(self, texts, beam_size: int = 1, max_length: int | None = None,
-                              batch_size: int = 256, progress: bool = False) -> list[tuple[str, float]]:
-        """(output, log-probability of the output under the model) for each text."""
-        if not isinstance(beam_size, (int, np.integer)) or isinstance(beam_size, bool) or beam_size < 1:
-            raise InvalidInputError(f"beam_size must be an integer of at least 1, got {beam_size!r}.")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise InvalidInputError(f"batch_size must be an integer of at least 1, got {batch_size!r}.")
-        max_length = (self.max_target_length + 1) if max_length is None else max_length
-        if not isinstance(max_length, (int, np.integer)) or max_length < 1:
-            raise InvalidInputError(f"max_length must be an integer of at least 1, got {max_length!r}.")
-        texts = self._check(texts)
-        results = [("", 0.0)] * len(texts)
-        todo = [i for i, text in enumerate(texts) if text]
-        starts = range(0, len(todo), batch_size)
-        if progress:
-            from tqdm import tqdm
-
-            starts = tqdm(starts, desc=f"translating ({'greedy' if beam_size == 1 else f'beam {beam_size}'})",
-                          unit="batch", leave=False)
-        for start in starts:
-            chunk = todo[start:start + batch_size]
-            ids = encode_sources([texts[i] for i in chunk], self.source_vocab, self.max_source_length)
-            if beam_size == 1:
-                out, scores, _ = self.decoder.greedy(ids, max_length)
-            else:
-                out, scores = self.decoder.beam_search(ids, beam_size, max_length)
-            for i, row, score in zip(chunk, out, scores):
-                results[i] = (self.target_vocab.decode(row), float(score))
-        return results
-
-    def attention(self, text: str):
-        """Greedy output of one text with its attention weights: (output, weights, input).
-        weights has a row per output character and <end>, and a column for the left padding
-        (the sum over all its positions: the model may park attention there when it reads
-        from its state instead) followed by one per input character; rows sum to 1.
-        Needs a model with attention."""
-        if not self.decoder.has_attention:
-            raise InvalidInputError(f"{self.name} was trained without attention (attention='none').")
-        (text,) = self._check([text])
-        if not text:
-            raise InvalidInputError("the input is empty: there is nothing to attend to.")
-        ids = encode_sources([text], self.source_vocab, self.max_source_length)
-        out, _, weights = self.decoder.greedy(ids, self.max_target_length + 1)
-        output = self.target_vocab.decode(out[0])
-        steps = min(len(output) + 1, weights.shape[1])
-        weights = weights[0, :steps]
-        padding = weights[:, :-len(text)].sum(axis=1, keepdims=True)
-        return output, np.concatenate([padding, weights[:, -len(text):]], axis=1), text
-
-
-def plot_attention(art: Seq2Seq, texts, title: str):
-    """Heat maps of the attention weights: which input characters each output character read."""
+def plot_attention(art, texts, title: str):
+    """Heat maps of the attention weights of a Seq2Seq artifact `art`: which input characters each
+    output character read."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -387,4 +140,3 @@ def plot_attention(art: Seq2Seq, texts, title: str):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
-

@@ -13,6 +13,8 @@ import zoo
 from zoo import registry, samplers
 from zoo.families.seq2seq import dates
 from zoo.families.seq2seq import model as seq2seq
+from zoo.families.seq2seq import vocab as s2s_vocab
+from zoo.families.seq2seq.artifact import Decoder, Seq2Seq
 
 # strptime formats that read the same text as the generator's formats (the ground truth check).
 STRPTIME = {
@@ -72,13 +74,13 @@ def test_generator_is_seeded_and_test_days_are_held_out():
 
 
 def test_vocabulary_and_padding():
-    vocab = seq2seq.Vocabulary.from_texts(["ab", "ba c"])
+    vocab = s2s_vocab.Vocabulary.from_texts(["ab", "ba c"])
     assert vocab.chars == [" ", "a", "b", "c"] and len(vocab) == 7
-    assert vocab.decode([*vocab.encode("cab"), seq2seq.END, 4]) == "cab"
+    assert vocab.decode([*vocab.encode("cab"), s2s_vocab.END, 4]) == "cab"
     assert list(vocab.unknown("abxyx")) == ["x", "y"]
-    ids = seq2seq.encode_sources(["ab", ""], vocab, 4)
+    ids = s2s_vocab.encode_sources(["ab", ""], vocab, 4)
     assert ids.tolist() == [[0, 0, 4, 5], [0, 0, 0, 0]]  # padded on the left
-    inputs, labels, weights = seq2seq.encode_targets(["ab"], vocab, 3)
+    inputs, labels, weights = s2s_vocab.encode_targets(["ab"], vocab, 3)
     assert inputs.tolist() == [[1, 4, 5, 0]] and labels.tolist() == [[4, 5, 2, 0]]
     assert weights.tolist() == [[1, 1, 1, 0]]
 
@@ -102,7 +104,7 @@ def test_step_decoder_reproduces_the_training_model(cell, attention):
     source = rng.integers(0, 11, (3, 9)).astype("int32")
     target_in = rng.integers(1, 7, (3, 5)).astype("int32")
     full = samplers.log_softmax(np.asarray(model.predict_on_batch([source, target_in]), dtype="float64"))
-    decoder = seq2seq.Decoder(model)
+    decoder = Decoder(model)
     encoder_outputs, keys, states = decoder.encode(source)
     for t in range(target_in.shape[1]):
         logp, states, weights = decoder.step(target_in[:, t], states, encoder_outputs, keys)
@@ -122,26 +124,26 @@ def test_beam_search_finds_the_brute_force_best():
     model = seq2seq.build_seq2seq(6, 5, embedding_dim=4, units=6, attention="bahdanau")
     source = np.array([[0, 3, 4, 5], [5, 5, 3, 4], [0, 0, 4, 3]], dtype="int32")
     max_length = 3
-    outputs = [seq2seq.END, 3, 4]  # the tokens an output can hold
+    outputs = [s2s_vocab.END, 3, 4]  # the tokens an output can hold
     candidates = []
     for length in range(1, max_length + 1):
         for seq in itertools.product(outputs, repeat=length):
-            ends = seq.count(seq2seq.END)
-            if ends > 1 or (ends and seq[-1] != seq2seq.END) or (not ends and length < max_length):
+            ends = seq.count(s2s_vocab.END)
+            if ends > 1 or (ends and seq[-1] != s2s_vocab.END) or (not ends and length < max_length):
                 continue  # an output ends at its one <end>, or is cut off at max_length
             candidates.append(list(seq))
-    decoder = seq2seq.Decoder(model)
+    decoder = Decoder(model)
     ids, scores = decoder.beam_search(source, beam_size=27, max_length=max_length)
     for row in range(len(source)):
         brute = []
         for seq in candidates:
-            target_in = np.array([[seq2seq.START] + seq[:-1]], dtype="int32")
+            target_in = np.array([[s2s_vocab.START] + seq[:-1]], dtype="int32")
             logp = samplers.log_softmax(np.asarray(model.predict_on_batch([source[row:row + 1], target_in]),
                                                   dtype="float64"))[0]
             brute.append((logp[np.arange(len(seq)), seq].sum(), seq))
         best_score, best_seq = max(brute, key=lambda pair: pair[0])
         assert scores[row] == pytest.approx(best_score, abs=1e-4)
-        got = [int(t) for t in ids[row] if t != seq2seq.PAD]
+        got = [int(t) for t in ids[row] if t != s2s_vocab.PAD]
         assert got == best_seq
     # beam size 1 is greedy decoding
     greedy_ids, greedy_scores, _ = decoder.greedy(source, max_length)
@@ -161,7 +163,7 @@ def smoke_artifact(tmp_path_factory):
 
 def test_smoke_artifact_loads_and_translates(smoke_artifact):
     art = zoo.load(smoke_artifact)
-    assert isinstance(art, seq2seq.Seq2Seq) and art.config["hparams"]["attention"] == "bahdanau"
+    assert isinstance(art, Seq2Seq) and art.config["hparams"]["attention"] == "bahdanau"
     outputs = art.translate(["25 Nov 2026", "1/2/2003"], beam_size=2)
     assert len(outputs) == 2 and all(isinstance(o, str) and len(o) <= 11 for o in outputs)
     assert art.translate("25 Nov 2026") == art.translate(["25 Nov 2026"])[0]  # one string in, one out

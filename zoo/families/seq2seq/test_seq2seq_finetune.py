@@ -11,7 +11,7 @@ import pytest
 import zoo
 from zoo import cards, io, registry
 from zoo.families.seq2seq import dates
-from zoo.families.seq2seq import model as seq2seq
+from zoo.families.seq2seq.vocab import encode_sources
 
 NAME = "seq2seq-dates"
 RECIPE = registry.recipe_module("seq2seq_dates")
@@ -61,7 +61,7 @@ def test_extending_the_vocabulary_keeps_old_translations(smoke_base):
     art = zoo.load(smoke_base)
     bigger = RECIPE.extend_model(art.model, art.config["hparams"], ["é", "û"], seed=0)
     assert bigger.get_layer("source_embedding").input_dim == len(art.source_vocab) + 2
-    ids = seq2seq.encode_sources(["25 Nov 2026", "1.2.1999"], art.source_vocab, art.max_source_length)
+    ids = encode_sources(["25 Nov 2026", "1.2.1999"], art.source_vocab, art.max_source_length)
     target_in = np.ones((2, 3), dtype="int32")
     np.testing.assert_allclose(np.asarray(bigger([ids, target_in])), np.asarray(art.model([ids, target_in])),
                                atol=1e-5)
