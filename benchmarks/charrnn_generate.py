@@ -4,7 +4,7 @@
   (run for only a few characters: it is slow, and slower the longer the text gets);
 - a plain-numpy reference of the same recurrent step on the same weights, written the obvious
   way (embedding lookup, x W + h U + b per layer, softmax, rng.choice), run with numpy's default
-  BLAS threads and with one BLAS thread (`generate` always uses one: see charrnn.BLAS_THREADS,
+  BLAS threads and with one BLAS thread (`generate` always uses one: see numpy_step.BLAS_THREADS,
   and benchmarks/charrnn_load.py for generation and scoring next to a busy process).
 
 All three sample at temperature 0.8 with batch size one. Two models: the pretrained
@@ -28,6 +28,7 @@ import numpy as np
 import zoo
 import keras
 from zoo import io, training
+from zoo.families.charrnn import artifact as charrnn_artifact
 from zoo.families.charrnn import model as charrnn
 
 RESULTS = Path(__file__).resolve().parent / "results" / "charrnn_generate.json"
@@ -131,7 +132,7 @@ def main(argv=None):
     big = charrnn.build_charrnn(vocab_size=len(art.vocab), units=512, layers=2)
     rng = np.random.default_rng(0)
     big.set_weights([rng.normal(0, 0.05, w.shape).astype("float32") for w in big.get_weights()])
-    big_art = charrnn.CharRNN(big, {**art.config, "hparams": charrnn.hparams_of(big)}, art.folder)
+    big_art = charrnn_artifact.CharRNN(big, {**art.config, "hparams": charrnn.hparams_of(big)}, art.folder)
     rows += bench("2x512 lstm, random weights (recipe default shape)", big_art, args.chars, args.naive_chars)
 
     print(f"{'model':<52} {'method':<26} {'chars':>6} {'chars/s':>10} {'x naive':>8}  greedy = ref")

@@ -39,7 +39,8 @@ from threadpoolctl import threadpool_limits
 
 import zoo
 from zoo import data, io, training
-from zoo.families.charrnn import model as charrnn
+from zoo.families.charrnn import artifact as charrnn
+from zoo.families.charrnn import numpy_step
 
 RESULTS = Path(__file__).resolve().parent / "results" / "charrnn_load.json"
 PROMPT = "ROMEO:"
@@ -88,12 +89,12 @@ def bare_loop(rnn, steps: int) -> None:
 
 
 def generate_with_threads(art, threads: int, length: int, seed: int) -> None:
-    saved = charrnn.BLAS_THREADS
-    charrnn.BLAS_THREADS = threads
+    saved = numpy_step.BLAS_THREADS
+    numpy_step.BLAS_THREADS = threads
     try:
         art.generate(PROMPT, length, temperature=TEMPERATURE, seed=seed)
     finally:
-        charrnn.BLAS_THREADS = saved
+        numpy_step.BLAS_THREADS = saved
 
 
 def timed(run, n: int) -> float:
@@ -202,7 +203,7 @@ def main(argv=None):
           f"nats/char, difference {streamed - one_stream:+.2e}")
 
     result = {"benchmark": "charrnn_load", "model": args.model, "weight_bytes_per_step": rnn.weight_bytes,
-              "blas_threads": charrnn.BLAS_THREADS, "busy": args.busy, "rounds": args.rounds,
+              "blas_threads": numpy_step.BLAS_THREADS, "busy": args.busy, "rounds": args.rounds,
               "generate_chars": chars, "bare_steps": steps, "score_one_stream_chars": chars,
               "score_streams_chars": len(long_text) - 1,
               "score_streams": min(charrnn.SCORE_STREAMS, len(long_text) // charrnn.SCORE_MIN_CHUNK),

@@ -25,8 +25,8 @@ from pathlib import Path
 os.environ.setdefault("ZOO_DATA_MIRROR", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 import zoo  # noqa: E402
-from zoo import cards, io, recipe_steps, training  # noqa: E402
-from zoo.families.word2vec import gensim_bridge  # noqa: E402
+from zoo import cards, io, training  # noqa: E402
+from zoo.families.word2vec import gensim_bridge, steps  # noqa: E402
 from zoo.families.word2vec import data as word2vec_data  # noqa: E402
 from zoo.families.word2vec import model as word2vec  # noqa: E402
 
@@ -54,7 +54,7 @@ def measure(name: str, text: Path, folder: Path, epochs: int | None) -> dict:
     sentences = list(word2vec_data.TextCorpus(text, "paragraph"))
     hp = {k: base.config["hparams"][k] for k in word2vec.DEFAULTS}
     start = time.perf_counter()
-    study = gensim_bridge.update_study(recipe_steps.shakespeare_sentences(False), sentences,
+    study = gensim_bridge.update_study(steps.shakespeare_sentences(False), sentences,
                                        base.config["architecture"], hp, tuned.wv, new_words, seeds=(1, 2, 3),
                                        epochs=run["epochs"])
     study["gensim_seconds"] = time.perf_counter() - start
@@ -63,7 +63,7 @@ def measure(name: str, text: Path, folder: Path, epochs: int | None) -> dict:
             "finetune_fit_seconds": tuned.config["training"]["finetune_seconds"],
             "before": run["before"], "after": run["after"], "study": study,
             "examples": gensim_bridge.new_word_probe(tuned.wv, new_words, 8),
-            "neighbours": recipe_steps.neighbours_markdown(tuned.wv, gensim_bridge.new_word_probe(tuned.wv, new_words, 4), 6)}
+            "neighbours": steps.neighbours_markdown(tuned.wv, gensim_bridge.new_word_probe(tuned.wv, new_words, 4), 6)}
 
 
 def card_markdown(r: dict) -> str:

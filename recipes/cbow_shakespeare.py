@@ -9,13 +9,14 @@ Validation: gensim's Word2Vec with the same corpus and hyper-parameters, several
 tinyshakespeare and on gensim's Lee corpus (zoo.families.word2vec.gensim_bridge.agreement_study). Fine-tuning
 (`zoo finetune NAME --text my.txt`) continues training on a text and grows the vocabulary, as
 gensim's build_vocab(update=True) then train. The steps that skipgram-shakespeare shares are in
-zoo.recipe_steps.
+zoo.families.word2vec.steps.
 """
 
 from pathlib import Path
 
-from zoo import recipe_steps, training
+from zoo import training
 from zoo.families.word2vec import model as word2vec
+from zoo.families.word2vec import steps
 
 NAME = "cbow-shakespeare"
 ARCHITECTURE = "cbow"
@@ -26,13 +27,13 @@ FINETUNE_DATA = "text"
 
 
 def evaluate(art, data_dir=None) -> dict:
-    return recipe_steps.evaluate_word_vectors(art, data_dir)
+    return steps.evaluate_word_vectors(art, data_dir)
 
 
 def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, batch_size=None) -> Path:
     # setup and data
     hparams = {**HPARAMS, "epochs": epochs or (1 if smoke else HPARAMS["epochs"])}
-    sentences = recipe_steps.shakespeare_sentences(smoke, data_dir)
+    sentences = steps.shakespeare_sentences(smoke, data_dir)
 
     # model and training (train_word2vec builds the model and feeds it the example stream)
     with training.Stopwatch() as clock:
@@ -43,18 +44,18 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, batch_s
 
     # evaluate: against gensim, and the metrics `zoo eval` re-measures
     vectors = word2vec.keyed_vectors(result.model, result.vocab)
-    studies = recipe_steps.gensim_studies(vectors, sentences, ARCHITECTURE, hparams, smoke=smoke, seed=seed,
-                                          batch_size=result.hparams["batch_size"])
-    metrics = {**recipe_steps.word_vector_metrics(vectors, sentences, ARCHITECTURE, hparams),
+    studies = steps.gensim_studies(vectors, sentences, ARCHITECTURE, hparams, smoke=smoke, seed=seed,
+                                   batch_size=result.hparams["batch_size"])
+    metrics = {**steps.word_vector_metrics(vectors, sentences, ARCHITECTURE, hparams),
                "final_loss_per_batch": float(result.history["loss"][-1])}
 
     # write
-    return recipe_steps.write_word_vectors(out, result, vectors, studies, metrics, name=NAME,
-                                           recipe=f"recipes/{Path(__file__).name}", sentences=sentences,
-                                           smoke=smoke, seed=seed, seconds=clock.seconds, probe=PROBE)
+    return steps.write_word_vectors(out, result, vectors, studies, metrics, name=NAME,
+                                    recipe=f"recipes/{Path(__file__).name}", sentences=sentences,
+                                    smoke=smoke, seed=seed, seconds=clock.seconds, probe=PROBE)
 
 
 def finetune(art, *, text, out: Path, epochs: int | None = None, seed: int = 0, batch_size: int | None = None) -> Path:
     # epochs=None: the base's epochs, as gensim's model.train(..., epochs=model.epochs)
-    return recipe_steps.finetune_word_vectors(art, text=text, out=out, epochs=epochs, seed=seed,
-                                              batch_size=batch_size, probe=PROBE)
+    return steps.finetune_word_vectors(art, text=text, out=out, epochs=epochs, seed=seed,
+                                       batch_size=batch_size, probe=PROBE)

@@ -40,6 +40,7 @@ import keras
 from zoo import data, io, lineage, samplers, training
 from zoo.artifacts import save_artifact
 from zoo.errors import InvalidInputError
+from zoo.families.charrnn import artifact as charrnn_artifact
 from zoo.families.charrnn import model as charrnn
 
 NAME = "charrnn-shakespeare"
@@ -246,7 +247,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, **optio
     out = Path(out)
     hp, epochs = resolve_options(smoke, epochs, options)
     train_text, val_text, record = load_split(data_dir, SMOKE["chars"] if smoke else None)
-    vocab = charrnn.Vocabulary.from_text(train_text)
+    vocab = charrnn_artifact.Vocabulary.from_text(train_text)
     unseen = sorted(set(val_text) - set(vocab.chars))
     if unseen:  # never the case for tinyshakespeare; a prefix in smoke mode may lack a few
         val_text = "".join(c for c in val_text if c in vocab)
@@ -272,7 +273,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, **optio
                      "command": command_line(smoke, epochs, seed, options)},
         "card": {"tags": ["text-generation", "character-level", "lstm", "char-rnn", "shakespeare"]},
     }
-    art = charrnn.CharRNN(model, config, out)
+    art = charrnn_artifact.CharRNN(model, config, out)
     config["metrics"] = {**evaluate(art, data_dir), "parameters": int(model.count_params())}
     samples = {t: art.generate(SAMPLE_PROMPT, 300, temperature=t, seed=1) for t in SAMPLE_TEMPERATURES}
     restarts = [cycle * epochs for cycle in range(1, hp["cycles"])]
@@ -344,7 +345,7 @@ fine-tuning on a text that has new characters adds them to the vocabulary.
 # ------------------------------------------------------------------------------ finetune
 
 
-def extend_model(model, vocab: charrnn.Vocabulary, new_chars: list[str], seed: int):
+def extend_model(model, vocab: charrnn_artifact.Vocabulary, new_chars: list[str], seed: int):
     """A copy of `model` whose vocabulary has `new_chars` appended: the old embedding rows and
     output columns are kept; the new embedding rows start as small random vectors and the new
     output columns at zero weight with a low bias (rare until the text teaches otherwise)."""
@@ -392,7 +393,7 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
                                 f"{int(2.5 * seq_len) + 10} (or a smaller -o seq_len).")
 
     new_chars = sorted(set(corpus) - set(art.vocab.chars))
-    vocab = charrnn.Vocabulary(art.vocab.chars + new_chars)
+    vocab = charrnn_artifact.Vocabulary(art.vocab.chars + new_chars)
     training.set_seed(seed)
     model = extend_model(art.model, art.vocab, new_chars, seed)
     base_val = art.score(val_text)  # the base model on the held-out part (its unknown characters skipped)
@@ -422,7 +423,7 @@ def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: f
                      "finetune_seconds": clock.seconds, "environment": training.environment()},
         "card": {"tags": ["text-generation", "character-level", "fine-tuned"]},
     }
-    tuned = charrnn.CharRNN(model, config, out)
+    tuned = charrnn_artifact.CharRNN(model, config, out)
     after = tuned.score(val_text)
     config["metrics"] = forgetting(tuned, shakespeare_val)
     options = {k: v for k, v in (("seed", seed), ("learning_rate", learning_rate), ("seq_len", seq_len),

@@ -19,9 +19,10 @@ epoch with the best validation perplexity kept.
 
 from pathlib import Path
 
-from zoo import recipe_steps, training
+from zoo import training
 from zoo.families.word_lm import words
 from zoo.families.word_lm import rnnlm
+from zoo.families.word_lm import steps
 
 NAME = "lstm-lm-shakespeare"
 CELL = "lstm"
@@ -39,7 +40,7 @@ EVAL_TOLERANCE = 1e-3
 def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, **options) -> Path:
     """options override HPARAMS and the training settings by name (`-o units=768`)."""
     # setup
-    hparams, settings = recipe_steps.language_model_options(
+    hparams, settings = steps.language_model_options(
         SMOKE_HPARAMS if smoke else HPARAMS,
         {"learning_rate": LEARNING_RATE, "batch_size": BATCH_SIZE, "weight_decay": WEIGHT_DECAY}, options)
     epochs = epochs or (1 if smoke else EPOCHS)
@@ -54,20 +55,20 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, **optio
 
     # train
     with training.Stopwatch() as clock:
-        history = recipe_steps.fit_language_model(model, corpus, out=out, epochs=epochs, seed=seed, **settings)
+        history = steps.fit_language_model(model, corpus, out=out, epochs=epochs, seed=seed, **settings)
 
     # evaluate
-    metrics = recipe_steps.language_model_metrics(model, corpus)
+    metrics = steps.language_model_metrics(model, corpus)
     training.log(f"{NAME}: {metrics}")
 
     # write
-    return recipe_steps.write_language_model(out, model, corpus, history, metrics, name=NAME, cell=CELL,
-                                             hparams=hparams, epochs=epochs, seed=seed, seconds=clock.seconds,
-                                             smoke=smoke, recipe=f"recipes/{Path(__file__).name}", **settings)
+    return steps.write_language_model(out, model, corpus, history, metrics, name=NAME, cell=CELL,
+                                      hparams=hparams, epochs=epochs, seed=seed, seconds=clock.seconds,
+                                      smoke=smoke, recipe=f"recipes/{Path(__file__).name}", **settings)
 
 
 def evaluate(art, data_dir=None) -> dict:
-    return recipe_steps.evaluate_language_model(art, data_dir)
+    return steps.evaluate_language_model(art, data_dir)
 
 
 FINETUNE_DATA = "text"  # zoo finetune NAME --text my.txt
@@ -75,7 +76,7 @@ FINETUNE_DATA = "text"  # zoo finetune NAME --text my.txt
 
 def finetune(art, *, text, out, epochs=1, learning_rate=1e-3, batch_size=16, min_count=2, seed=0) -> Path:
     """Continue training on a text file (its last 10% of lines held out); words it holds at least
-    `min_count` times that the base never saw join the vocabulary (recipe_steps.finetune_language_model)."""
-    return recipe_steps.finetune_language_model(art, text=text, out=out, epochs=epochs, learning_rate=learning_rate,
-                                                batch_size=batch_size, min_count=min_count, seed=seed,
-                                                evaluate=evaluate)
+    `min_count` times that the base never saw join the vocabulary (steps.finetune_language_model)."""
+    return steps.finetune_language_model(art, text=text, out=out, epochs=epochs, learning_rate=learning_rate,
+                                         batch_size=batch_size, min_count=min_count, seed=seed,
+                                         evaluate=evaluate)

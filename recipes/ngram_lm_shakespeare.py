@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 
 import keras
-from zoo import recipe_steps, training
+from zoo import training
 from zoo.families.word_lm import lm_table
 from zoo.families.word_lm import words
 from zoo.artifacts import save_artifact
-from zoo.families.word_lm import ngram
+from zoo.families.word_lm import artifact, ngram
+from zoo.families.word_lm import steps
 
 NAME = "ngram-lm-shakespeare"
 HPARAMS = {"context": 4, "embedding_dim": 64, "hidden_units": 200, "dropout": 0.3, "direct_connections": False}
@@ -37,7 +38,7 @@ def measure(art, corpus) -> dict:
 
 def evaluate(art, data_dir=None) -> dict:
     """On the split the artifact was trained on (its base's, for a fine-tuned one)."""
-    corpus = recipe_steps.reference_corpus(art, data_dir)
+    corpus = steps.reference_corpus(art, data_dir)
     return {**measure(art, corpus), "parameters": int(art.model.count_params())}
 
 
@@ -86,7 +87,7 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None) -> Path
                      "seed": seed, "seconds": clock.seconds, "environment": training.environment()},
         "card": {"tags": ["language-model", "text-generation", "bengio", "tinyshakespeare"]},
     }
-    art = ngram.NeuralNgramLM(model, {**config, "vocabulary": {"words": corpus.vocab.words}}, out)
+    art = artifact.NeuralNgramLM(model, {**config, "vocabulary": {"words": corpus.vocab.words}}, out)
     config["metrics"] = {**measure(art, corpus), "parameters": int(model.count_params())}
     training.log(f"{NAME}: {config['metrics']}")
 
@@ -105,9 +106,9 @@ Test perplexity {config['metrics']['test_perplexity']:.1f} (validation
 and each line's end (`</s>`) of the test part is predicted from the {hparams['context']} previous words of its
 line (`<s>`-padded), the contexts a {hparams['context'] + 1}-gram count model sees.
 """
-    body += recipe_steps.card_table_section(rows, sample)
+    body += steps.card_table_section(rows, sample)
     plots = {"training_curve.png": training.plot_history(history, NAME, metrics=("perplexity",)),
-             "perplexity_table.png": recipe_steps.plot_table(rows, "word-level tinyshakespeare, test perplexity")}
+             "perplexity_table.png": steps.plot_table(rows, "word-level tinyshakespeare, test perplexity")}
     return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
                          assets={"vocab.txt": "\n".join(corpus.vocab.words)})
 
@@ -117,7 +118,7 @@ FINETUNE_DATA = "text"  # zoo finetune ngram-lm-shakespeare --text my.txt
 
 def finetune(art, *, text, out, epochs=1, learning_rate=1e-3, batch_size=64, min_count=2, seed=0) -> Path:
     """Continue training on a text file (its last 10% of lines held out); words it holds at least
-    `min_count` times that the base never saw join the vocabulary (recipe_steps.finetune_language_model)."""
-    return recipe_steps.finetune_language_model(art, text=text, out=out, epochs=epochs, learning_rate=learning_rate,
-                                                batch_size=batch_size, min_count=min_count, seed=seed,
-                                                evaluate=evaluate)
+    `min_count` times that the base never saw join the vocabulary (steps.finetune_language_model)."""
+    return steps.finetune_language_model(art, text=text, out=out, epochs=epochs, learning_rate=learning_rate,
+                                         batch_size=batch_size, min_count=min_count, seed=seed,
+                                         evaluate=evaluate)

@@ -289,7 +289,11 @@ def test_metadata_of_the_wrong_shape_is_one_line(tmp_path, cli, name, change, me
 
 
 def test_every_architecture_has_a_schema_and_every_packaged_artifact_fits_it():
-    assert set(schemas.SCHEMAS) == set(registry.architectures())
+    for architecture, entry in registry.architectures().items():
+        declared = registry.resolve(entry["artifact_class"]).config_schema  # "module:Class", on the class
+        assert schemas.schema_for(architecture) is registry.resolve(declared), architecture
+        assert issubclass(schemas.schema_for(architecture), schemas.Metadata) and declared != "zoo.schemas:Metadata"
+    assert schemas.schema_for("no-such-architecture") is schemas.Metadata
     for name in registry.artifacts():
         artifacts.read_config(registry.packaged_folder(name))  # no error
     artifacts.read_config(DATA / "legacy-mlp-xor")
@@ -336,7 +340,7 @@ def test_vocabulary_tokens_that_drive_the_terminal_are_refused(tmp_path, cli, to
 
 
 def test_character_vocabularies_keep_newline_and_tab_only():
-    from zoo.families.charrnn import model as charrnn
+    from zoo.families.charrnn import artifact as charrnn
     from zoo.families.seq2seq import vocab as seq2seq
 
     assert len(charrnn.Vocabulary(["\n", "\t", " ", "a"])) == 4  # tinyshakespeare has newlines

@@ -10,8 +10,8 @@ import pytest
 import keras
 import zoo
 from zoo.language_model import Score
-from zoo import io, recipe_steps, registry, samplers
-from zoo.families.word_lm import lm_table
+from zoo import io, registry, samplers
+from zoo.families.word_lm import artifact, lm_table, steps
 from zoo.families.word_lm import words
 from zoo.families.word_lm import ngram
 from zoo.families.word_lm import rnnlm
@@ -219,9 +219,9 @@ def test_recurrent_dropout_and_weight_decay_reach_keras():
     x = np.random.default_rng(0).integers(0, 40, (2, 7)).astype("int32")
     np.testing.assert_allclose(np.asarray(model(x)), np.asarray(model(x)))  # inference: no dropout
     assert not np.allclose(np.asarray(model(x, training=True)), np.asarray(model(x)))
-    recipe_steps.compile_language_model(model, 1e-3, weight_decay=0.3)
+    steps.compile_language_model(model, 1e-3, weight_decay=0.3)
     assert model.optimizer.weight_decay == 0.3
-    recipe_steps.compile_language_model(model, 1e-3)
+    steps.compile_language_model(model, 1e-3)
     assert model.optimizer.weight_decay is None  # plain Adam
 
 
@@ -229,12 +229,12 @@ def test_recipe_options_override_hyper_parameters_and_refuse_unknown_names():
     from zoo.errors import InvalidInputError
 
     defaults = {"learning_rate": 3e-3, "batch_size": 32, "weight_decay": 0.0}
-    hparams, settings = recipe_steps.language_model_options(
+    hparams, settings = steps.language_model_options(
         {"units": 8, "dropout": 0.5}, defaults, {"units": 16, "recurrent_dropout": 0.25, "weight_decay": 0.3})
     assert hparams == {"units": 16, "dropout": 0.5, "recurrent_dropout": 0.25}
     assert settings == {"learning_rate": 3e-3, "batch_size": 32, "weight_decay": 0.3}
     with pytest.raises(InvalidInputError, match=r"unknown option\(s\) \['unitz'\].*known: .*units"):
-        recipe_steps.language_model_options({"units": 8}, defaults, {"unitz": 16})
+        steps.language_model_options({"units": 8}, defaults, {"unitz": 16})
 
 
 def test_stream_scoring_predicts_every_token_once_from_its_past():
@@ -242,7 +242,7 @@ def test_stream_scoring_predicts_every_token_once_from_its_past():
     (a </s>-padded) past: the same as running over the whole stream when it is short."""
     model = rnnlm.build_lstm_lm(vocab_size=30, embedding_dim=6, units=8, dropout=0.0)
     stream = np.random.default_rng(0).integers(3, 30, 23).astype("int32")
-    got = rnnlm.stream_log_probs(model, stream, start_token=2, window=5, burn_in=40)
+    got = artifact.stream_log_probs(model, stream, start_token=2, window=5, burn_in=40)
     # reference: whole stream, preceded by the start token and the same padding
     inputs = np.concatenate([np.full(41, 2), stream[:-1]]).astype("int32")[None]
     lp = samplers.log_softmax(np.asarray(model(inputs)))[0, 40:]

@@ -83,7 +83,7 @@ def test_the_walk_sees_the_imports():
     assert {"zoo.artifacts", "zoo.registry", "zoo.errors"} <= GRAPH["zoo.api"]
     assert "zoo.families.word2vec.model" in GRAPH["zoo.families.word2vec.gensim_bridge"]
     assert "keras" in IMPORTS["zoo.families.word2vec.model"]
-    assert "zoo.recipe_steps" in MODULES
+    assert "zoo.families.word_lm.steps" in MODULES
 
 
 def test_the_walk_sees_imports_inside_functions():

@@ -12,9 +12,10 @@ the code reads it with config.get(key, default), which a null would defeat. What
 recipe reads (its evaluate and finetune: `training`, a perceptron's `gate`, ...) is required of a
 folder that names its recipe, the only kind `zoo eval` and `zoo finetune` take (recipe_reads).
 
-Every schema sits here, beside zoo/models/ rather than in it, because importing zoo.models
-brings Keras in, and `zoo info DIR` reads a folder's metadata without it. Each names the module
-of its family's code; SCHEMAS maps every registered architecture to its schema.
+Here: the base every schema extends (Metadata) and the types they share. A family's own schema
+sits in its folder (zoo/families/NAME/schema.py) and its artifact class names it, as the string
+`config_schema = "module:Class"`; schema_for finds it through the registry. A schema module
+imports no Keras: `zoo info DIR` reads a folder's metadata without it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from zoo.text import TEXT_CONTROLS, token_problem
+from zoo import registry
+from zoo.text import token_problem
 
 
 class _Schema(BaseModel):
@@ -39,7 +41,6 @@ Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 # max_source_length): bounded here, since the architecture check cannot see it.
 MAX_SEQUENCE_LENGTH = 10_000
 SequenceLength = Annotated[int, Field(ge=1, le=MAX_SEQUENCE_LENGTH)]
-Character = Annotated[str, Field(min_length=1, max_length=1)]
 
 
 def _check_tokens(tokens, allowed_controls: str = "") -> None:
@@ -122,181 +123,16 @@ class Metadata(_Schema):
         pydantic ValidationError."""
 
 
-# ----------------------------------------------------------------------------- zoo/models/charrnn.py
-
-class CharRNNHparams(_Schema):
-    vocab_size: Count
-    units: Count = None
-    layers: Count = None
-    cell: Literal["lstm", "gru"] = None
-    dropout: Fraction = None
-    embedding_dim: Count = None
-
-
-class CharRNNTraining(_Schema):
-    seq_len: Count  # its recipe's evaluate reads windows of this length
-
-
-class CharRNNMetadata(Metadata):
-    hparams: CharRNNHparams
-    vocabulary: list[Character]
-    training: CharRNNTraining = None
-    recipe_reads: ClassVar[tuple[str, ...]] = ("training", "dataset")
-
-    @model_validator(mode="after")
-    def _vocabulary_fits(self):
-        _check_tokens(self.vocabulary, TEXT_CONTROLS)
-        _check_size("vocabulary", len(self.vocabulary), self.hparams.vocab_size, "hparams.vocab_size")
-        return self
-
-
-# --------------------------------------------- zoo/models/rnnlm.py and zoo/models/ngram.py (zoo/words.py)
-
-WORD_SPECIALS = ["<UNK>", "<s>", "</s>"]  # zoo.families.word_lm.words' UNK, BOS, EOS: ids 0, 1, 2
-WORD_VOCABULARY_FILE = "vocab.txt"
-
-
-def check_words(words: list, vocab_size: int, where: str) -> None:
-    """A word vocabulary (zoo.families.word_lm.words.Vocabulary): <UNK>, <s>, </s>, then words; no word twice, no
-    control character, no whitespace (vocab.txt holds one word a line)."""
-    if words[:3] != WORD_SPECIALS:
-        raise ValueError(f"{where} does not start with {', '.join(WORD_SPECIALS)}")
-    _check_tokens(words)
-    spaced = next((w for w in words if any(c.isspace() for c in w)), None)
-    if spaced is not None:
-        raise ValueError(f"{where} has the word {spaced[:40]!r}, which holds a space")
-    _check_size(where, len(words), vocab_size, "hparams.vocab_size")
-
-
-class WordVocabularyRecord(_Schema):
-    words: list[str] = None  # else the words are in vocab.txt
-    size: Count = None
-
-
-class WordModelMetadata(Metadata):
-    vocabulary: WordVocabularyRecord
-    recipe_reads: ClassVar[tuple[str, ...]] = ("training", "dataset")
-
-    def vocabulary_file(self) -> str | None:
-        return None if self.vocabulary.words is not None else WORD_VOCABULARY_FILE
-
-    def check_vocabulary(self, content: str) -> None:
-        check_words(content.split("\n"), self.hparams.vocab_size, WORD_VOCABULARY_FILE)
-
-    @model_validator(mode="after")
-    def _inline_words_fit(self):
-        if self.vocabulary.words is not None:
-            check_words(self.vocabulary.words, self.hparams.vocab_size, "vocabulary.words")
-        return self
-
-
-class RecurrentLMHparams(_Schema):
-    vocab_size: Count
-    embedding_dim: Count = None
-    units: Count = None
-    layers: Count = None
-    dropout: Fraction = None
-    tie_embeddings: bool = None
-    locked_dropout: bool = None
-    recurrent_dropout: Fraction = None
-
-
-class RecurrentLMMetadata(WordModelMetadata):
-    hparams: RecurrentLMHparams
-
-
-class NgramLMHparams(_Schema):
-    vocab_size: Count
-    context: Count  # NeuralNgramLM reads it
-    embedding_dim: Count = None
-    hidden_units: Count = None
-    dropout: Fraction = None
-    direct_connections: bool = None
-
-
-class NgramLMMetadata(WordModelMetadata):
-    hparams: NgramLMHparams
-
-
-# ----------------------------------------------------------------------------- zoo/models/word2vec.py
-
-WORD2VEC_VOCABULARY_FILE = "vocab.json"
-
-
-class Word2VecVocabularyFile(_Schema):
-    words: list[str]
-    counts: list[Size]  # one per word: the noise distribution and sub-sampling follow them
-
-
-class Word2VecBuild(_Schema):
-    vocab_size: Count
-    vector_size: Count
-    negative: Count = None
-    window: Count = None
-
-
-class Word2VecHparams(_Schema):
-    # Every one is read by the recipes' evaluate and fine-tune (word2vec.DEFAULTS).
-    vector_size: Count
-    window: Count
-    negative: Count
-    sample: Annotated[float, Field(ge=0)]
-    min_count: Count
-    alpha: Annotated[float, Field(gt=0)]
-    min_alpha: Annotated[float, Field(ge=0)]
-    ns_exponent: Number
-    epochs: Count
-
-
-class TaggedCard(CardRecord):
-    tags: list[str]  # word2vec's fine-tune extends them
-
-
-class Word2VecMetadata(Metadata):
-    hparams: Word2VecHparams
-    build: Word2VecBuild
-    vocabulary: dict[str, Any] = None
-    card: TaggedCard = None
-    recipe_reads: ClassVar[tuple[str, ...]] = ("training", "dataset", "card", "vocabulary")
-
-    def vocabulary_file(self) -> str:
-        return WORD2VEC_VOCABULARY_FILE
-
-    def check_vocabulary(self, content) -> None:
-        vocabulary = Word2VecVocabularyFile.model_validate(content)
-        _check_tokens(vocabulary.words)
-        if len(vocabulary.counts) != len(vocabulary.words):
-            raise ValueError(f"{WORD2VEC_VOCABULARY_FILE} has {len(vocabulary.counts):,} counts for "
-                             f"{len(vocabulary.words):,} words")
-        _check_size(WORD2VEC_VOCABULARY_FILE, len(vocabulary.words), self.build.vocab_size, "build.vocab_size")
-
-
-# ----------------------------------------------------------------------------- the table
-
-# TEMPORARY (helper F1): the feed-forward, filter-bank and seq2seq schemas moved to their family
-# folders and are named here as "module:Class" strings, resolved when asked for; helper F2's
-# schema_for (the class's config_schema, read through the registry) replaces this table.
-SCHEMAS: dict[str, type[Metadata] | str] = {
-    "mlp-xor": "zoo.families.feedforward.schema:MlpXorMetadata",
-    "perceptron": "zoo.families.feedforward.schema:PerceptronMetadata",
-    "cnn-filters": "zoo.families.cnn_filters.schema:CnnFiltersMetadata",
-    "charrnn": CharRNNMetadata,
-    "gru-lm": RecurrentLMMetadata,
-    "lstm-lm": RecurrentLMMetadata,
-    "ngram-lm": NgramLMMetadata,
-    "seq2seq": "zoo.families.seq2seq.schema:Seq2SeqMetadata",
-    "skipgram": Word2VecMetadata,
-    "cbow": Word2VecMetadata,
-}
+# ----------------------------------------------------------------------------- the lookup
 
 
 def schema_for(architecture: str) -> type[Metadata]:
-    """The family's schema; Metadata alone for an architecture the zoo does not register (which
-    loading then refuses by name)."""
-    schema = SCHEMAS.get(architecture, Metadata)
-    if isinstance(schema, str):  # TEMPORARY (helper F1), see SCHEMAS
-        import importlib
-
-        module, _, name = schema.partition(":")
-        schema = getattr(importlib.import_module(module), name)
-    return schema
+    """The schema of an architecture's metadata: the one its artifact class names in
+    `config_schema` ("module:Class", imported only now). Metadata alone for a class that names
+    none, and for an architecture the zoo does not register (which loading then refuses by name).
+    The artifact classes are light (no Keras at module level), so this costs no backend."""
+    entry = registry.load_registry()["architectures"].get(architecture)
+    if entry is None:
+        return Metadata
+    dotted = getattr(registry.resolve(entry["artifact_class"]), "config_schema", None)
+    return registry.resolve(dotted) if dotted else Metadata

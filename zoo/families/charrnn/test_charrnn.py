@@ -12,7 +12,9 @@ import pytest
 
 import zoo
 from zoo import cards, data, io, registry, samplers, training
+from zoo.families.charrnn import artifact as charrnn_artifact
 from zoo.families.charrnn import model as charrnn
+from zoo.families.charrnn import numpy_step
 
 RECIPE = registry.recipe_module("charrnn_shakespeare")
 NAME = "charrnn-shakespeare"
@@ -32,7 +34,7 @@ def random_model(cell: str, vocab: int = 20, units: int = 16, layers: int = 2, s
 def random_artifact(cell: str = "lstm", tmp=Path(".")):
     chars = sorted(set("abcdefgh ijklmnop\nROMEO:"))
     model = random_model(cell, vocab=len(chars))
-    return charrnn.CharRNN(model, {"name": "tiny", "architecture": "charrnn", "vocabulary": chars}, tmp)
+    return charrnn_artifact.CharRNN(model, {"name": "tiny", "architecture": "charrnn", "vocabulary": chars}, tmp)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,7 @@ def test_numpy_recurrence_matches_keras(cell):
     model = random_model(cell)
     ids = np.random.default_rng(1).integers(0, 20, 60).astype("int32")
     expected = np.asarray(model(ids[None], training=False))[0]
-    rnn = charrnn.NumpyCharRNN(model)
+    rnn = numpy_step.NumpyCharRNN(model)
     np.testing.assert_allclose(rnn.logits(ids), expected, atol=1e-5)
     # One character at a time, carrying the state: the same numbers.
     state = rnn.initial_state()
@@ -75,7 +77,7 @@ def test_numpy_recurrence_matches_keras(cell):
 def test_streams_side_by_side_read_like_separate_texts(cell):
     """log_probs with several streams: each stream gives what its own piece of text (warm-up and
     part) read alone from the zero state gives, and together they cover every prediction once."""
-    rnn = charrnn.NumpyCharRNN(random_model(cell))
+    rnn = numpy_step.NumpyCharRNN(random_model(cell))
     ids = np.random.default_rng(2).integers(0, 20, 104).astype("int32")  # 103 predictions
     streams, warmup = 4, 6
     got = rnn.log_probs(ids, streams, warmup)
@@ -227,7 +229,7 @@ def test_score_in_streams_matches_one_stream(pretrained):
     within 0.002 nats/char of reading it as one stream (the issue's bound; ~1e-6 in practice)."""
     _, val = data.split_text(data.read_text("tinyshakespeare"))
     text = val[10_000:14_000]
-    assert len(text) // charrnn.SCORE_MIN_CHUNK >= 4  # several streams, each warmed up
+    assert len(text) // charrnn_artifact.SCORE_MIN_CHUNK >= 4  # several streams, each warmed up
     streams = pretrained.score(text)
     single = pretrained.score(text, single_stream=True)
     assert streams.tokens == single.tokens == len(text) - 1
@@ -313,7 +315,7 @@ def test_trains_on_jax_backend():
 
 
 def test_numpy_steps_use_one_blas_thread():
-    """One BLAS thread for the numpy steps, whatever the model's size (see charrnn.BLAS_THREADS:
+    """One BLAS thread for the numpy steps, whatever the model's size (see numpy_step.BLAS_THREADS:
     two threads collapse next to a busy process), and the setting is given back afterwards."""
     from threadpoolctl import threadpool_info
 
@@ -321,7 +323,7 @@ def test_numpy_steps_use_one_blas_thread():
         return max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
 
     before = blas_threads()
-    with charrnn.blas_threads():
+    with numpy_step.blas_threads():
         assert blas_threads() == 1
     assert blas_threads() == before
 

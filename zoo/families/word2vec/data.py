@@ -1,5 +1,5 @@
 """word2vec's data: corpora, the vocabulary, and the pipeline that turns a corpus into training
-batches for the skip-gram and CBOW models of zoo/models/word2vec.py.
+batches for the skip-gram and CBOW models of zoo/families/word2vec/model.py.
 
 Every rule here follows gensim (gensim/models/word2vec_inner.pyx), so that the Keras models and
 gensim's Word2Vec can be compared on the same corpus with the same hyper-parameters:

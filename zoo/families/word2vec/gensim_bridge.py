@@ -1,4 +1,4 @@
-"""gensim's Word2Vec as the reference for zoo/models/word2vec.py: gensim trained with the same
+"""gensim's Word2Vec as the reference for zoo/families/word2vec/model.py: gensim trained with the same
 hyper-parameters, and measures of how alike two sets of word vectors are, whatever their
 coordinates (two trainings never give the same vectors, only the same neighbourhoods).
 

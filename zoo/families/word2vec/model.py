@@ -13,12 +13,13 @@ to the power 3/4; the loss is the sigmoid cross-entropy of "true pair" against "
     skip-gram: input = one context word,             output = the centre word
     CBOW:      input = mean of the context words,     output = the centre word
 
-Three modules, one per part:
+The family's modules, one per part:
 
-- here: the models, their training (`train_word2vec`) and the artifact (`WordVectors`);
-- zoo/word2vec_data.py: corpora, the vocabulary and the training examples, built by gensim's
-  rules (sub-sampling, dynamic window, noise words);
-- zoo/gensim_bridge.py: gensim's Word2Vec with the same hyper-parameters, and how alike two sets
+- here: the models and their training (`train_word2vec`);
+- artifact.py: the trained vectors (`WordVectors`) and gensim's defaults (`DEFAULTS`);
+- data.py: corpora, the vocabulary and the training examples, built by gensim's rules
+  (sub-sampling, dynamic window, noise words);
+- gensim_bridge.py: gensim's Word2Vec with the same hyper-parameters, and how alike two sets
   of word vectors are (the validation).
 
 As in gensim: plain SGD whose rate falls linearly from alpha to min_alpha over training; input
@@ -38,32 +39,16 @@ loops on a CPU.
 
 from __future__ import annotations
 
-import difflib
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 import keras
-from zoo.artifacts import Artifact
 from zoo.errors import InvalidInputError
-from zoo.families.word2vec.layers import ContextMean, PairScores  # noqa: F401  (registered there)
+from zoo.families.word2vec.artifact import DEFAULTS, keyed_vectors
 from zoo.families.word2vec.data import ExampleStream, Vocabulary
-
-# gensim's defaults (gensim.models.Word2Vec), used by both sides of every comparison.
-DEFAULTS = {
-    "vector_size": 100,
-    "window": 5,
-    "negative": 5,
-    "sample": 1e-3,
-    "min_count": 5,
-    "alpha": 0.025,
-    "min_alpha": 1e-4,
-    "ns_exponent": 0.75,
-    "epochs": 5,
-}
-VOCAB_FILE = "vocab.json"
+from zoo.families.word2vec.layers import ContextMean, PairScores  # noqa: F401  (registered there)
 
 
 # ---------------------------------------------------------------------------- the models
@@ -242,73 +227,6 @@ def default_batch_size(architecture: str) -> int:
     # too big. 4096 agrees with gensim about as well as smaller batches do (for CBOW, 256, 1024
     # and 4096 gave the same agreement).
     return 4096
-
-
-# ---------------------------------------------------------------------------- the word vectors
-
-
-def keyed_vectors(model, vocab: Vocabulary):
-    """The input vectors as a gensim KeyedVectors (with each word's count)."""
-    from gensim.models import KeyedVectors
-
-    vectors = np.asarray(model.get_layer("input_vectors").embeddings, dtype="float32")
-    kv = KeyedVectors(vectors.shape[1])
-    kv.add_vectors(vocab.words, vectors)
-    for word, count in zip(vocab.words, vocab.counts):
-        kv.set_vecattr(word, "count", int(count))
-    return kv
-
-
-# ---------------------------------------------------------------------------- artifact
-
-
-class WordVectors(Artifact):
-    """A trained skip-gram or CBOW model. `.wv` is a gensim KeyedVectors of the input vectors:
-    most_similar, similarity, analogies (most_similar(positive=, negative=)), evaluate_word_pairs."""
-
-    @property
-    def vocab(self) -> Vocabulary:
-        if not hasattr(self, "_vocab"):  # read_config has checked it
-            from zoo import artifacts
-
-            self._vocab = Vocabulary.from_json(
-                artifacts.read_json_member(self.folder, VOCAB_FILE, artifacts.VOCABULARY_LIMIT))
-        return self._vocab
-
-    @property
-    def wv(self):
-        if not hasattr(self, "_wv"):
-            self._wv = keyed_vectors(self.model, self.vocab)
-        return self._wv
-
-    def lookup(self, word: str) -> str:
-        """The vocabulary form of a word (lower-cased), or an error naming close spellings."""
-        if not isinstance(word, str) or not word.strip():
-            raise InvalidInputError("give a word, e.g. `king`.")
-        key = word.strip().lower()
-        if key in self.wv.key_to_index:
-            return key
-        close = difflib.get_close_matches(key, self.vocab.words, n=5, cutoff=0.6)
-        hint = f" Close spellings in the vocabulary: {', '.join(close)}." if close else \
-            " No close spelling is in the vocabulary either."
-        raise InvalidInputError(
-            f"{word!r} is not in the vocabulary of {self.name} ({len(self.vocab):,} lower-case words "
-            f"seen at least {self.config.get('hparams', {}).get('min_count', DEFAULTS['min_count'])} "
-            f"times in {self.config.get('dataset', {}).get('name', 'its corpus')}).{hint}")
-
-    def similar(self, word: str, topn: int = 10) -> list[tuple[str, float]]:
-        """The topn nearest words by cosine similarity."""
-        if not isinstance(topn, int) or topn < 1:
-            raise InvalidInputError(f"topn must be a positive integer, got {topn!r}.")
-        return self.wv.most_similar(self.lookup(word), topn=topn)
-
-    def export(self, path, binary: bool = False) -> Path:
-        """Write the vectors in the original word2vec format (text, or binary with binary=True);
-        gensim's KeyedVectors.load_word2vec_format and the C tools read them back."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.wv.save_word2vec_format(str(path), binary=binary)
-        return path
 
 
 # ---------------------------------------------------------------------------- plots

@@ -280,7 +280,7 @@ def readme_block(calling: str) -> str:
     """The README's Python block that calls `calling`, as written."""
     from pathlib import Path
 
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")  # the repository's
     blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
     [block] = [b for b in blocks if calling in b]
     return block
@@ -295,7 +295,7 @@ def test_the_readmes_training_example_runs_as_written(tmp_path, monkeypatch):
 
     # 244 words: one line before any training (it crashed in epoch 3 with a TensorFlow graph error)
     (tmp_path / "my.txt").write_text(" ".join(words[:244]), encoding="utf-8")
-    training_part = block[block.index("from zoo.models import word2vec"):]
+    training_part = block[block.index("from zoo.families.word2vec import model as word2vec"):]
     monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: pytest.fail("trained on a text too small"))
     with pytest.raises(zoo.InvalidInputError, match="too small to train word vectors") as error:
         exec(training_part, {"zoo": zoo})

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import cards, io, recipe_steps
-from zoo.families.word2vec import gensim_bridge
+from zoo import cards, io
+from zoo.families.word2vec import gensim_bridge, steps
 from zoo.families.word2vec import data as w2v_data
 from zoo.families.word2vec import model as w2v
 
@@ -97,7 +97,7 @@ def test_finetune_grows_vocabulary_and_leaves_base_alone(architecture, request, 
     # It learns what gensim's own update learns, about as well as gensim agrees with itself
     # (the fast version of benchmarks/finetune_word2vec.py: smoke base, 3 epochs, 2 gensim seeds).
     hp = {k: base.config["hparams"][k] for k in w2v.DEFAULTS}
-    study = gensim_bridge.update_study(recipe_steps.shakespeare_sentences(True), sentences, architecture, hp, wv,
+    study = gensim_bridge.update_study(steps.shakespeare_sentences(True), sentences, architecture, hp, wv,
                                        new_words, seeds=(1, 2), epochs=3)
     assert study["spearman"]["ratio"] >= 0.8, study["spearman"]
 

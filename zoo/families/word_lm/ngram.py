@@ -28,10 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import keras
-
 from zoo.families.word_lm import words
-from zoo.samplers import log_softmax
 
 
 # --------------------------------------------------------------------------- counting
@@ -221,6 +218,8 @@ def build_ngram_lm(vocab_size: int = 6156, context: int = 4, embedding_dim: int 
                    dropout: float = 0.3, direct_connections: bool = False):
     """Bengio et al. 2003: `context` previous words -> shared embedding C -> concatenation x ->
     tanh hidden layer -> logits over the vocabulary (plus W x if direct_connections)."""
+    import keras  # here, not at the top: the counting models and the artifact need no backend
+
     tokens = keras.Input(shape=(context,), dtype="int32", name="context")
     embedded = keras.layers.Embedding(vocab_size, embedding_dim, name="C")(tokens)   # (batch, n-1, m)
     x = keras.layers.Flatten(name="concatenate")(embedded)                          # (batch, (n-1) m)
@@ -240,31 +239,3 @@ def context_target(sentences_ids, context: int, vocab: words.Vocabulary):
     grams = ngram_windows(sentences_ids, context + 1, vocab.index[words.BOS], vocab.index[words.EOS],
                           both_ends=False)
     return grams[:, :-1].astype("int32"), grams[:, -1].astype("int32")
-
-
-def neural_log_probs(model, contexts, targets, batch_size: int = 1024) -> np.ndarray:
-    out = np.empty(len(targets))
-    for b in range(0, len(targets), batch_size):
-        lp = log_softmax(model(contexts[b:b + batch_size], training=False))
-        out[b:b + batch_size] = lp[np.arange(len(lp)), targets[b:b + batch_size]]
-    return out
-
-
-class NeuralNgramLM(words.WordLanguageModel):
-    """A trained ngram-lm: the language-model task (generate, score, next_tokens)."""
-
-    def __init__(self, model, config, folder):
-        super().__init__(model, config, folder)
-        vocab = config["vocabulary"].get("words") or words.read_vocabulary_file(folder)
-        self.vocab = words.Vocabulary(vocab)
-        self.context = int(config["hparams"]["context"])
-
-    def _sentence_log_probs(self, sentences):
-        contexts, targets = context_target([self.vocab.encode(s) for s in sentences], self.context, self.vocab)
-        return neural_log_probs(self.model, contexts, targets)
-
-    def _next_log_probs(self, history):
-        line = history[len(history) - history[::-1].index(words.EOS):] if words.EOS in history else history
-        ids = self.vocab.encode([words.BOS] * self.context + line)[-self.context:]
-        return log_softmax(self.model(ids[None, :], training=False))[0]
-

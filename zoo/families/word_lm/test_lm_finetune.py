@@ -11,8 +11,8 @@ import pytest
 from gensim.test.utils import datapath
 
 import zoo
-from zoo import cards, io, recipe_steps, registry
-from zoo.families.word_lm import words
+from zoo import cards, io, registry
+from zoo.families.word_lm import steps, words
 from zoo.errors import ZooError
 
 SMOKE = {"ngram-lm": ("ngram-lm-shakespeare", "recipes.ngram_lm_shakespeare"),
@@ -44,8 +44,8 @@ def test_growing_the_vocabulary_keeps_every_old_prediction(architecture, tied):
     hparams = dict(recipe.SMOKE_HPARAMS)
     if architecture != "ngram-lm":
         hparams["tie_embeddings"] = tied
-    model = recipe_steps.build_word_model(architecture, hparams, 40)
-    bigger = recipe_steps.grow_vocabulary(model, recipe_steps.build_word_model(architecture, hparams, 45), seed=0)
+    model = steps.build_word_model(architecture, hparams, 40)
+    bigger = steps.grow_vocabulary(model, steps.build_word_model(architecture, hparams, 45), seed=0)
     ids = np.random.default_rng(0).integers(0, 40, (3, hparams.get("context", 7)))
     old, new = np.asarray(model(ids)), np.asarray(bigger(ids))
     # old words' logits are unchanged; the new words start rarer than every old word
@@ -75,7 +75,7 @@ def test_finetune_learns_new_words_and_leaves_base_alone(smoke_bases, architectu
     # the base's words first, then every word the trained-on part holds twice that the base lacked
     assert tuned.vocab.words[:len(base.vocab)] == base.vocab.words
     added = tuned.vocab.words[len(base.vocab):]
-    assert added == recipe_steps.new_words(fit_part, base.vocab, 2) and "sydney" in added
+    assert added == steps.new_words(fit_part, base.vocab, 2) and "sydney" in added
     assert "sydney" not in base.vocab and not set(added) & set(base.vocab.words)
     assert (out / "vocab.txt").read_text(encoding="utf-8").split("\n") == tuned.vocab.words
     assert tuned.config["vocabulary"]["size"] == tuned.config["hparams"]["vocab_size"] == len(tuned.vocab)
@@ -119,11 +119,11 @@ def test_evaluate_refuses_a_vocabulary_that_is_not_the_datas():
     corpus_vocab = words.load_corpus(smoke=True).vocab
     grown = SimpleNamespace(name="x", config={"dataset": {"smoke": True}},
                             vocab=words.Vocabulary(corpus_vocab.words + ["sydney"]))
-    assert recipe_steps.reference_corpus(grown).vocab.words == corpus_vocab.words
+    assert steps.reference_corpus(grown).vocab.words == corpus_vocab.words
     shifted = [words.UNK, words.BOS, words.EOS, "sydney", *corpus_vocab.words[3:]]  # old ids moved
     other = SimpleNamespace(name="x", config={"dataset": {"smoke": True}}, vocab=words.Vocabulary(shifted))
     with pytest.raises(ZooError, match="vocabulary differs"):
-        recipe_steps.reference_corpus(other)
+        steps.reference_corpus(other)
 
 
 @pytest.mark.parametrize("name", ["ngram-lm-shakespeare", "lstm-lm-shakespeare"])

@@ -24,7 +24,6 @@ import numpy as np
 
 import zoo.text
 from zoo.errors import InvalidInputError
-from zoo.language_model import LanguageModel
 
 BOS, EOS, UNK = "<s>", "</s>", "<UNK>"
 TRAIN_FRACTION = 0.9        # of the sentences: train (the rest: test)
@@ -99,6 +98,11 @@ def read_vocabulary_file(folder) -> list[str]:
     return artifacts.read_text_member(folder, VOCABULARY_FILE, artifacts.VOCABULARY_LIMIT).split("\n")
 
 
+def vocab_asset(vocab: Vocabulary) -> str:
+    """The vocabulary file: one word a line, line i is id i (words hold no whitespace)."""
+    return "\n".join(vocab.words)
+
+
 def stream(sentences_: list[list[str]], vocab: Vocabulary) -> np.ndarray:
     """Sentences as one id stream for the recurrent models: each line's words, then </s>.
     The tokens predicted are exactly those the n-gram models predict (each word, and one </s> a
@@ -156,64 +160,6 @@ def detokenize(words: list[str], previous: str | None = None) -> str:
         out.append(piece)
         previous = word
     return "".join(out)
-
-
-# ------------------------------------------------------------------ the artifacts' shared API
-
-
-class WordLanguageModel(LanguageModel):
-    """The language-model task (zoo.language_model) for word-level models: tokens are the words
-    of the vocabulary and </s>, each line's end. A subclass defines `vocab` (a Vocabulary),
-    `_sentence_log_probs(sentences)` (log-probability of every predicted token: each word and
-    one </s> a sentence) and `_next_log_probs(history)` (log-probabilities of the next word
-    after a list of words that starts at the beginning of a text, </s> between lines)."""
-
-    unit = "word"
-    unknown_handling = f"read as {UNK}"
-
-    @property
-    def never_generated(self):
-        return (self.vocab.index[UNK], self.vocab.index[BOS])
-
-    def token(self, token_id: int) -> str:
-        return self.vocab.words[token_id]
-
-    def _unknown(self, words: list[str]) -> collections.Counter:
-        return collections.Counter(w for w in words if w not in self.vocab or w in (BOS, EOS, UNK))
-
-    def prompt_state(self, text: str):
-        """The history of words (unknown ones as <UNK>, </s> between lines; the last line is
-        not finished), the last word's id (None at a line's start), the unknown words."""
-        lines = [tokenize(line) for line in text.split("\n")]
-        history = []
-        for tokens in lines:
-            history += self.vocab.map_unknown(tokens) + [EOS]
-        history = history[:-1]
-        previous = self.vocab.index[history[-1]] if history and text.strip() and not text.endswith("\n") else None
-        return history, previous, self._unknown([w for tokens in lines for w in tokens])
-
-    def next_log_probs(self, history) -> np.ndarray:
-        return self._next_log_probs(history)
-
-    def advance(self, history, token: int):
-        return history + [self.vocab.words[token]]
-
-    def piece(self, previous, token: int) -> str:
-        return word_piece(None if previous is None else self.vocab.words[previous], self.vocab.words[token])
-
-    # The shipped artifacts' cards (their bytes are pinned by sha256) name these two calls.
-    def perplexity(self, text: str) -> float:
-        """score(text).perplexity."""
-        return self.score(text).perplexity
-
-    def next_words(self, context: str, k: int = 10) -> list[tuple[str, float]]:
-        """next_tokens(context, k)."""
-        return self.next_tokens(context, k)
-
-    def token_log_probs(self, text: str):
-        sents = text_tokens(text)
-        log_probs = self._sentence_log_probs([self.vocab.map_unknown(s) for s in sents])
-        return np.asarray(log_probs), self._unknown([w for s in sents for w in s])
 
 
 # ------------------------------------------------------------------ the shared dataset
