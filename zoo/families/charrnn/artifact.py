@@ -16,6 +16,7 @@ from zoo.errors import InvalidInputError
 from zoo.families.charrnn.numpy_step import NumpyCharRNN, blas_threads
 from zoo.language_model import LanguageModel, Score
 from zoo.samplers import log_softmax
+from zoo.hooks import DemoSection
 
 
 # ---------------------------------------------------------------------------- vocabulary
@@ -74,6 +75,12 @@ class CharRNN(LanguageModel):
     skipped, and counted."""
 
     config_schema = "zoo.families.charrnn.schema:CharRNNMetadata"
+    demo_section = DemoSection("zoo.families.charrnn.demo:section", order=10)
+
+    def export_plan(self):
+        from zoo.families.charrnn import export
+
+        return export.plan(self)
     unit = "character"
     unknown_handling = "skipped"
 

@@ -16,6 +16,7 @@ import numpy as np
 from zoo.artifacts import Artifact
 from zoo.errors import InvalidInputError
 from zoo.families.word2vec.data import Vocabulary
+from zoo.hooks import DemoSection, Task
 
 # gensim's defaults (gensim.models.Word2Vec), used by both sides of every comparison.
 DEFAULTS = {
@@ -49,6 +50,21 @@ class WordVectors(Artifact):
     most_similar, similarity, analogies (most_similar(positive=, negative=)), evaluate_word_pairs."""
 
     config_schema = "zoo.families.word2vec.schema:Word2VecMetadata"
+    tasks = (Task("feature-extraction", run="zoo.families.word2vec.serving:vectors",
+                  request="zoo.families.word2vec.serving:WordRequest",
+                  description="a word's vector; a list of words gives a list of vectors"),
+             Task("most-similar", run="zoo.families.word2vec.serving:most_similar",
+                  request="zoo.families.word2vec.serving:WordRequest",
+                  description="a word's nearest words by cosine similarity (parameters.top_k)"),
+             Task("word-map", run="zoo.families.word2vec.serving:word_map",
+                  request="zoo.families.word2vec.serving:WordRequest", widget="word-map",
+                  description="a word and its nearest words on a 2-D map (PCA) of the frequent words"))
+    demo_section = DemoSection("zoo.families.word2vec.demo:section", order=40)
+
+    def export_plan(self):
+        from zoo.families.word2vec import export
+
+        return export.plan(self)
 
     @property
     def vocab(self) -> Vocabulary:

@@ -17,6 +17,7 @@ from zoo.families.word_lm import ngram, words
 from zoo.families.word_lm.words import BOS, EOS, UNK, text_tokens, tokenize, word_piece
 from zoo.language_model import LanguageModel
 from zoo.samplers import log_softmax
+from zoo.hooks import DemoSection
 
 WINDOW = 64      # tokens per training window
 BURN_IN = 64     # tokens of context read before each scored window at evaluation
@@ -95,6 +96,12 @@ class NeuralNgramLM(WordLanguageModel):
     """A trained ngram-lm: the language-model task (generate, score, next_tokens)."""
 
     config_schema = "zoo.families.word_lm.schema:NgramLMMetadata"
+    demo_section = DemoSection("zoo.families.word_lm.demo:ngram", order=30)
+
+    def export_plan(self):
+        from zoo.families.word_lm import export
+
+        return export.ngram_plan(self)
 
     def __init__(self, model, config, folder):
         super().__init__(model, config, folder)
@@ -142,6 +149,12 @@ class RecurrentLanguageModel(WordLanguageModel):
     """A trained gru-lm or lstm-lm: the language-model task (generate, score, next_tokens)."""
 
     config_schema = "zoo.families.word_lm.schema:RecurrentLMMetadata"
+    demo_section = DemoSection("zoo.families.word_lm.demo:recurrent", order=20)
+
+    def export_plan(self):
+        from zoo.families.word_lm import export
+
+        return export.recurrent_plan(self, window=BURN_IN + WINDOW)  # the window generation feeds
 
     def __init__(self, model, config, folder):
         super().__init__(model, config, folder)
