@@ -51,13 +51,10 @@ def _options(pairs) -> dict:
     return options
 
 
-
 # ----------------------------------------------------------------------------- metadata verbs
 
 
 def _cmd_list(args) -> None:
-    from zoo import registry
-
     pretrained = True if args.pretrained else False if args.architectures else None
     reg = registry.load_registry()
     names = registry.list_models(args.pattern, pretrained=pretrained)
@@ -235,6 +232,9 @@ def _cmd_download(args) -> None:
     resolved = resolver.fetch(args.name)
     count = len(resolved.read_config()["files"]) + 1  # and the metadata file itself
     print(f"{resolved.source}: {count} files verified in {resolved.folder}")
+
+
+# ----------------------------------------------------------------------------- for the families' verbs
 
 
 def load_as(name: str, kind: type, what: str):
