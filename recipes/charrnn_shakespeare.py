@@ -369,9 +369,6 @@ def extend_model(model, vocab: charrnn_artifact.Vocabulary, new_chars: list[str]
     return bigger
 
 
-FINETUNE_DATA = "text"  # zoo finetune charrnn-shakespeare --text my.txt
-
-
 def finetune(art, *, text, epochs: int = 1, out, seed: int = 0, learning_rate: float = 1e-3,
              seq_len: int | None = None, batch_size: int = 32, **unknown) -> Path:
     """Continue training `art` on a text file and write a new artifact folder at `out`.

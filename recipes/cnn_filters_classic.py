@@ -24,7 +24,6 @@ from zoo.families.cnn_filters.image_files import read_image
 
 NAME = "cnn-filters-classic"
 EVAL_TOLERANCE = 1e-3
-FINETUNE_DATA = "pair"  # zoo finetune cnn-filters-classic --pair in.png out.png --kernel-size 5 --name mine
 
 
 def grayscale_sample(smoke=False) -> np.ndarray:

@@ -29,7 +29,6 @@ NAME = "cnn-filters-learned"
 EPOCHS = 40
 PATCH = 32
 EVAL_TOLERANCE = 1e-3
-FINETUNE_DATA = "pair"  # zoo finetune cnn-filters-learned --pair in.png out.png --kernel-size 5 --name mine
 
 
 def make_pairs(n_patches: int, seed: int):

@@ -71,9 +71,6 @@ def evaluate(art, data_dir=None) -> dict:
     return steps.evaluate_language_model(art, data_dir)
 
 
-FINETUNE_DATA = "text"  # zoo finetune NAME --text my.txt
-
-
 def finetune(art, *, text, out, epochs=1, learning_rate=1e-3, batch_size=16, min_count=2, seed=0) -> Path:
     """Continue training on a text file (its last 10% of lines held out); words it holds at least
     `min_count` times that the base never saw join the vocabulary (steps.finetune_language_model)."""

@@ -30,7 +30,6 @@ from zoo.families.feedforward.steps import read_truth_table, table_rows
 
 NAME = "mlp-xor"
 EPOCHS = 400
-FINETUNE_DATA = "table"  # zoo finetune mlp-xor --table gate.csv
 LEARNING_RATE = 0.05
 MAX_STARTS = 20
 # Passes over the four points (steps) in one epoch of Keras's fit. A fit epoch costs tens of

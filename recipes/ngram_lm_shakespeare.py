@@ -113,9 +113,6 @@ line (`<s>`-padded), the contexts a {hparams['context'] + 1}-gram count model se
                          assets={"vocab.txt": "\n".join(corpus.vocab.words)})
 
 
-FINETUNE_DATA = "text"  # zoo finetune ngram-lm-shakespeare --text my.txt
-
-
 def finetune(art, *, text, out, epochs=1, learning_rate=1e-3, batch_size=64, min_count=2, seed=0) -> Path:
     """Continue training on a text file (its last 10% of lines held out); words it holds at least
     `min_count` times that the base never saw join the vocabulary (steps.finetune_language_model)."""

@@ -20,7 +20,6 @@ from zoo.families.feedforward.gates import GATES, TRUTH_INPUTS
 NAME = "perceptron-and"
 GATE = "and"
 EPOCHS = 20
-FINETUNE_DATA = "table"  # zoo finetune perceptron-and --table gate.csv
 
 
 def evaluate(art, data_dir=None) -> dict:

@@ -20,7 +20,6 @@ from zoo.families.feedforward.gates import GATES, TRUTH_INPUTS
 NAME = "perceptron-or"
 GATE = "or"
 EPOCHS = 20
-FINETUNE_DATA = "table"  # zoo finetune perceptron-or --table gate.csv
 
 
 def evaluate(art, data_dir=None) -> dict:

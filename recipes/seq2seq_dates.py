@@ -390,7 +390,6 @@ characters, raises `zoo.InvalidInputError` naming the input and the offending ch
 
 # ----------------------------------------------------------------------------- finetune
 
-FINETUNE_DATA = "pairs"   # zoo finetune seq2seq-dates --pairs new.tsv
 FINETUNE_EPOCHS = 100     # 30 learn the French and dotted formats; the spelled-out one needs 100 for 0.95
                           # (benchmarks/finetune_seq2seq.py)
 MIN_FINETUNE_PAIRS = 20   # a tenth is held out to measure before and after

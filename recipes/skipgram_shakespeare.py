@@ -23,7 +23,6 @@ ARCHITECTURE = "skipgram"
 HPARAMS = {**word2vec.DEFAULTS, "epochs": 15}  # gensim's defaults but epochs: the corpus is small
 PROBE = ["king", "queen", "love", "death", "night", "sword", "rome", "god"]  # neighbours shown on the card
 EVAL_TOLERANCE = 1e-3
-FINETUNE_DATA = "text"
 
 
 def evaluate(art, data_dir=None) -> dict:

@@ -123,42 +123,41 @@ def evaluate(name_or_path, *, data_dir=None) -> dict:
             for key, value in measured.items()}
 
 
-# What each kind of fine-tuning data is, for the one-line error when a user gives the wrong kind.
-FINETUNE_DATA = {
-    "text": "--text FILE (a UTF-8 text file)",
-    "pairs": "--pairs FILE.tsv (input<TAB>target, one pair per line)",
-    "pair": "--pair IN.png OUT.png (an image and the same image filtered; OUT may be a .npy array, exact)",
-    "table": "--table FILE.csv (a truth table: x1,x2,y rows of 0 and 1)",
-}
+def _data_keywords() -> set[str]:
+    """Every keyword of fine-tuning data the registered artifact classes declare (text, pairs, ...)."""
+    classes = {registry.artifact_class(name) for name in registry.architectures()}
+    return {cls.finetune_data.keyword for cls in classes if getattr(cls, "finetune_data", None)}
 
 
-def finetune(name_or_path, *, text=None, pairs=None, pair=None, table=None, epochs: int | None = None,
-             out="runs/finetuned", overwrite: bool = False, **options) -> Path:
+def finetune(name_or_path, *, epochs: int | None = None, out="runs/finetuned", overwrite: bool = False,
+             **data_and_options) -> Path:
     """Adapt a pretrained artifact to your own data; writes a new artifact folder at `out`.
 
-    Give exactly the kind of data the family learns from: `text=` (charrnn, the word language
-    models, skipgram, cbow), `pairs=` (seq2seq), `pair=(image, filtered)` (cnn-filters) or
-    `table=` (mlp-xor, perceptrons). `epochs=None` takes the recipe's default. The base artifact
-    is read, never written. `out` is guarded as in `train`: locked while the run writes it, and
-    only an artifact folder the zoo wrote is replaced (any other folder with overwrite=True).
-    The new folder's config and card record the base (name, sha256), the data (name, sha256,
-    size), the command and the metrics before and after.
+    Give exactly the kind of data the artifact's class learns from, its `finetune_data` (e.g.
+    `text=` for a language model, `pairs=` for seq2seq, `pair=(image, filtered)` for a filter
+    bank; `zoo finetune --help` lists them all); any other keyword is an option of the family's
+    fine-tuning (e.g. learning_rate=). `epochs=None` takes the recipe's default. The base
+    artifact is read, never written. `out` is guarded as in `train`: locked while the run writes
+    it, and only an artifact folder the zoo wrote is replaced (any other folder with
+    overwrite=True). The new folder's config and card record the base (name, sha256), the data
+    (name, sha256, size), the command and the metrics before and after.
     """
     from zoo import io
 
-    given = {kind: value for kind, value in
-             (("text", text), ("pairs", pairs), ("pair", pair), ("table", table)) if value is not None}
     art = load(name_or_path)
     recipe = registry.recipe_for_config(art.config)  # one of the zoo's own, never a path
-    kind = getattr(recipe, "FINETUNE_DATA", None)
-    if kind is None or not hasattr(recipe, "finetune"):
+    declared = getattr(art, "finetune_data", None)
+    if declared is None or not hasattr(recipe, "finetune"):
         raise ZooError(f"{art.name} ({art.config['architecture']}) does not support fine-tuning.")
-    if set(given) != {kind}:
+    keywords = _data_keywords() | {declared.keyword}
+    given = {k: v for k, v in data_and_options.items() if k in keywords and v is not None}
+    options = {k: v for k, v in data_and_options.items() if k not in keywords}
+    if set(given) != {declared.keyword}:
         wrong = f"got {', '.join('--' + k for k in given)}" if given else "got no data"
-        raise InvalidInputError(f"{art.name} fine-tunes on {FINETUNE_DATA[kind]}; {wrong}.")
+        raise InvalidInputError(f"{art.name} fine-tunes on {declared.usage()}; {wrong}.")
     if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
         raise InvalidInputError(f"epochs must be a whole number >= 1; got {epochs!r}.")
-    _check_options(art.name, recipe.finetune, options, reserved=("epochs", "out", *FINETUNE_DATA))
+    _check_options(art.name, recipe.finetune, options, reserved=("epochs", "out", declared.keyword))
     out = io.expand_user(out)
     io.check_output_folder(out, overwrite=True)  # empty, a file, a link, the current folder: first
     target, base = Path(out).resolve(), art.folder.resolve()
@@ -168,7 +167,7 @@ def finetune(name_or_path, *, text=None, pairs=None, pair=None, table=None, epoc
         raise InvalidInputError(f"--out {out} would replace the base artifact or write into it; choose a "
                                 f"folder outside {art.folder}.")
     with io.writing_output(out, overwrite=overwrite):
-        kwargs = {kind: given[kind], "out": Path(out)}
+        kwargs = {declared.keyword: given[declared.keyword], "out": Path(out)}
         if epochs is not None:
             kwargs["epochs"] = epochs
         return Path(recipe.finetune(art, **kwargs, **options))

@@ -1,23 +1,30 @@
-"""The `zoo` command. Every verb is declared in `build_parser` below, the one table of them; a
-handler imports Keras and the family it needs only when it runs, so `zoo --help`, `zoo list`,
-`zoo info` and `zoo cards --check` start without TensorFlow.
+"""The `zoo` command. Its verbs are data (zoo.hooks.Verb): the zoo's own verbs in the tables
+below, and the verbs each family's artifact class declares (its `cli_verbs`, e.g. `zoo translate`
+from Seq2Seq, `zoo generate` from every LanguageModel), read from the classes the registry names.
+`build_parser` turns them into argparse parsers in one loop. A verb's `run` ("module:function")
+is imported only when the verb runs, so `zoo --help`, `zoo list`, `zoo info` and `zoo cards
+--check` start without TensorFlow (the artifact classes' modules are light).
+
+An Argument's options are argparse's, plus two of the table's own: `group="TITLE"` puts the
+argument in a titled section of the verb's --help, `exclusive="KEY"` allows at most one of the
+arguments that share KEY.
 
 Bad input is a one-line error (`zoo: error: ...`, exit 2), never a traceback: argparse's own
 errors are one line too (see `_Parser.error`), and arguments are checked by type before any model
-is loaded (bits are 0 or 1, temperatures finite and >= 0, seeds in numpy's range, ...).
+is loaded (zoo/cli_types.py: bits are 0 or 1, temperatures finite and >= 0, seeds in numpy's range, ...).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import math
-import os
 import sys
 
+from zoo import registry
+from zoo.cli_types import DEVICES, EPOCHS, PORT, SEED
 from zoo.errors import InvalidInputError, ZooError
-
-MAX_GENERATE = 100_000  # tokens one `zoo generate` may ask for (more is almost surely a typo)
+from zoo.hooks import Argument, Verb
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,53 +34,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-# ----------------------------------------------------------------------------- argument types
-
-
-def _number(text: str, kind, what: str):
-    try:
-        value = kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
-    if kind is float and not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{what} must be a finite number, got {text!r}")
-    return value
-
-
-def _bounded(kind, what: str, low=None, high=None):
-    def parse(text):
-        value = _number(text, kind, what)
-        if (low is not None and value < low) or (high is not None and value > high):
-            span = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise argparse.ArgumentTypeError(f"{what} must be {span}, got {text}")
-        return value
-    parse.__name__ = what  # argparse names the type in its messages
-    return parse
-
-
-def _bit(text: str) -> float:
-    if text.strip() not in ("0", "1", "0.0", "1.0"):
-        raise argparse.ArgumentTypeError(f"XOR inputs are bits, 0 or 1; got {text!r}")
-    return float(text)
-
-
-SEED = _bounded(int, "the seed", 0, 2**32 - 1)
-TEMPERATURE = _bounded(float, "the temperature", 0.0, 100.0)
-TOP_K = _bounded(int, "top-k", 1)
-TOP_P = _bounded(float, "top-p", 0.0, 1.0)
-LENGTH = _bounded(int, "the length", 0, MAX_GENERATE)
-COUNT = _bounded(int, "the count", 1, 10_000)
-EPOCHS = _bounded(int, "the number of epochs", 1, 100_000)
-BEAM = _bounded(int, "the beam size", 1, 64)
-DEVICES = _bounded(int, "the number of devices", 1)
-PORT = _bounded(int, "the port", 1, 65535)
-
-
-def KERNEL_SIZE(text: str) -> int:  # noqa: N802  (named like the other argument types)
-    value = _bounded(int, "the kernel size", 1, 7)(text)
-    if value % 2 == 0:
-        raise argparse.ArgumentTypeError(f"the kernel size must be odd (1, 3, 5 or 7) so the filter has a centre; got {text}")
-    return value
+# ----------------------------------------------------------------------------- what the verbs run
 
 
 def _options(pairs) -> dict:
@@ -90,26 +51,10 @@ def _options(pairs) -> dict:
     return options
 
 
-def _load_kind(name: str, kinds: tuple[str, ...], what: str, examples: str):
-    """Load an artifact and make sure it is of the family a verb needs."""
-    from zoo import api
-
-    art = api.load(name)
-    if art.config["architecture"] not in kinds:
-        raise InvalidInputError(f"{name} is a {art.config['architecture']} model, not {what}; try {examples}.")
-    return art
-
-
-LANGUAGE_MODELS = ("charrnn", "ngram-lm", "gru-lm", "lstm-lm")
-LM_EXAMPLES = "charrnn-shakespeare or lstm-lm-shakespeare"
-
-
 # ----------------------------------------------------------------------------- metadata verbs
 
 
 def _cmd_list(args) -> None:
-    from zoo import registry
-
     pretrained = True if args.pretrained else False if args.architectures else None
     reg = registry.load_registry()
     names = registry.list_models(args.pattern, pretrained=pretrained)
@@ -190,12 +135,10 @@ def _cmd_finetune(args) -> None:
     from zoo import api
 
     options = _options(args.option)
-    if args.kernel_size is not None:
-        options["kernel_size"] = args.kernel_size
-    if args.filter_name is not None:
-        options["name"] = args.filter_name
-    folder = api.finetune(args.name, text=args.text, pairs=args.pairs, pair=args.pair, table=args.table,
-                          epochs=args.epochs, out=args.out, overwrite=args.overwrite, **options)
+    data, family_options = _finetune_declarations()
+    given = {keyword: getattr(args, keyword) for keyword in data if getattr(args, keyword) is not None}
+    options.update({dest: getattr(args, dest) for dest in family_options if getattr(args, dest) is not None})
+    folder = api.finetune(args.base, epochs=args.epochs, out=args.out, overwrite=args.overwrite, **given, **options)
     print(f"fine-tuned artifact written to {folder}; load it with zoo.load({str(folder)!r})")
 
 
@@ -226,98 +169,6 @@ def _cmd_demo(args) -> None:
     demo.main(out=args.out)
 
 
-# ----------------------------------------------------------------------------- task verbs
-
-
-def _stream(piece: str) -> None:
-    sys.stdout.write(piece)
-    sys.stdout.flush()
-
-
-def _cmd_generate(args) -> None:
-    art = _load_kind(args.name, LANGUAGE_MODELS, "a language model", LM_EXAMPLES)
-    _stream(args.prompt)
-    art.generate(args.prompt, args.length, temperature=args.temperature, top_k=args.top_k,
-                 top_p=args.top_p, seed=args.seed, stream=_stream)
-    _stream("\n")
-
-
-def _cmd_score(args) -> None:
-    from zoo import io
-
-    text = io.read_user_text(args.file, "to score")
-    art = _load_kind(args.name, LANGUAGE_MODELS, "a language model", LM_EXAMPLES)
-    print(art.score(text))
-
-
-def _cmd_next(args) -> None:
-    art = _load_kind(args.name, LANGUAGE_MODELS, "a language model", LM_EXAMPLES)
-    for token, prob in art.next_tokens(args.context, args.k):
-        print(f"{prob:8.4f}  {token!r}" if art.unit == "character" else f"{prob:8.4f}  {token}")
-
-
-def _cmd_translate(args) -> None:
-    art = _load_kind(args.name, ("seq2seq",), "a sequence-to-sequence model", "seq2seq-dates")
-    for output, score in art.translate_with_scores(args.texts, beam_size=args.beam_size):
-        print(f"{output}\t{score:.4f}" if args.scores else output)
-
-
-def _cmd_similar(args) -> None:
-    art = _load_kind(args.name, ("skipgram", "cbow"), "a word2vec model",
-                     "skipgram-shakespeare or cbow-shakespeare")
-    neighbours = art.similar(args.word, topn=args.topn)
-    width = max(len(w) for w, _ in neighbours)
-    for word, score in neighbours:
-        print(f"{word:<{width}}  {score:.4f}")
-
-
-def _cmd_xor(args) -> None:
-    art = _load_kind(args.model, ("mlp-xor",), "an XOR network", "mlp-xor")
-    if not args.bits:
-        print(art.truth_table())
-        return
-    if len(args.bits) != 2:
-        raise InvalidInputError(f"give exactly two inputs, e.g. `zoo xor 0 1`; got {len(args.bits)}.")
-    value = art.predict([args.bits])[0]
-    print(f"{value:.4f} -> {int(value > 0.5)}")
-
-
-def _writable_output(path: str) -> None:
-    """Refuse an output the filter could not write, before any work is done."""
-    if os.path.isdir(path):
-        raise InvalidInputError(f"{path} is a folder; give an output file name such as out.png.")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise InvalidInputError(f"the folder {parent} does not exist; create it or choose another output.")
-    if not os.access(parent, os.W_OK):
-        raise InvalidInputError(f"cannot write to {parent} (permission denied); choose another output.")
-
-
-def _image_small_enough(path: str) -> None:
-    """Refuse an image over the pixel limit from its header before Keras loads (seconds); any
-    other problem with the file is reported where it is read."""
-    from zoo.images import open_image
-
-    try:
-        open_image(path, path).close()
-    except OSError:
-        pass
-
-
-def _cmd_filter(args) -> None:
-    from zoo.families.cnn_filters import kernels
-
-    _writable_output(args.output)
-    _image_small_enough(args.input)
-    # Checked before the bank (and Keras) loads, from its metadata, where the folder is at hand.
-    names = kernels.bank_kernel_names(args.model)
-    if names is not None and args.kernel not in names:
-        raise kernels.unknown_kernel_error(args.kernel, names, args.model)
-    art = _load_kind(args.model, ("cnn-filters",), "a filter bank", "cnn-filters-classic")
-    art.filter_file(args.input, args.output, args.kernel)
-    print(f"wrote {args.output} ({args.kernel})")
-
-
 def _cmd_publish(args) -> None:
     from zoo import publishing
 
@@ -341,8 +192,6 @@ def _cmd_publish(args) -> None:
 
 
 def registry_org() -> str:
-    from zoo import registry
-
     return registry.DEFAULT_HUB_ORG
 
 
@@ -385,7 +234,275 @@ def _cmd_download(args) -> None:
     print(f"{resolved.source}: {count} files verified in {resolved.folder}")
 
 
-# ----------------------------------------------------------------------------- the table of verbs
+# ----------------------------------------------------------------------------- for the families' verbs
+
+
+def load_as(name: str, kind: type, what: str):
+    """Load an artifact and make sure it is a `kind` (a class, subclasses included), the class
+    a verb works on; if not, the error names the registry's pretrained artifacts that are."""
+    from zoo import api
+
+    art = api.load(name)
+    if not isinstance(art, kind):
+        examples = [artifact for artifact, entry in sorted(registry.artifacts().items())
+                    if issubclass(registry.artifact_class(entry["architecture"]), kind)]
+        if len(examples) > 1:
+            examples = [", ".join(examples[:-1]), examples[-1]]
+        hint = f"; try {' or '.join(examples)}" if examples else ""
+        raise InvalidInputError(f"{name} is a {art.config['architecture']} model, not {what}{hint}.")
+    return art
+
+
+# ----------------------------------------------------------------------------- the tables of verbs
+
+OUT_HELP = "replace whatever is at --out (by default only an artifact the zoo wrote is replaced)"
+
+WHAT_THE_ZOO_HOLDS = (
+    Verb("list", run="zoo.cli:_cmd_list", help="list architectures and pretrained artifacts",
+         description="List registered names matching a shell-style pattern.",
+         arguments=(
+             Argument("pattern", nargs="?", default="*", help="e.g. '*lm*' (default: everything)"),
+             Argument("--pretrained", action="store_true", exclusive="kind", help="only artifacts with weights"),
+             Argument("--architectures", action="store_true", exclusive="kind", help="only architectures"))),
+    Verb("info", run="zoo.cli:_cmd_info", help="show a registry entry or an artifact folder's facts",
+         description="Show an architecture's or artifact's registry entry, or an artifact folder's "
+                     "config (architecture, data, metrics, lineage).",
+         arguments=(Argument("name", help="registry name or artifact folder"),)),
+)
+
+TRAIN = Verb(
+    "train", run="zoo.cli:_cmd_train", help="train an artifact with its recipe",
+    description="Run an artifact's recipe: data, build, fit, evaluate, write the artifact folder. "
+                "Started again after an interruption, it resumes from its last checkpoint.",
+    arguments=(
+        Argument("name", help="artifact name, e.g. mlp-xor"),
+        Argument("--out", help="output folder (default: runs/NAME)"),
+        Argument("--overwrite", action="store_true", help=OUT_HELP),
+        Argument("--epochs", type=EPOCHS, help="override the recipe's number of epochs"),
+        Argument("--seed", type=SEED, default=0, help="random seed (default: 0)"),
+        Argument("--smoke", action="store_true", help="tiny data, one epoch: checks the recipe runs"),
+        Argument("--data-dir", help="folder holding the dataset files (else ZOO_DATA_MIRROR, the "
+                                    "package's own copy, the cache, a download)"),
+        Argument("-o", "--option", action="append", metavar="KEY=VALUE",
+                 help="a recipe-specific option (repeatable), e.g. -o pairs=my_pairs.tsv"),
+        Argument("--devices", type=DEVICES, default=None,
+                 help="train data-parallel on N local devices (GPUs; on a CPU-only machine, N "
+                      "logical CPU devices). Several hosts: see KERAS_DISTRIBUTION_* in the README"),
+        Argument("--register", action="store_true", group="for maintainers of the zoo (in a source checkout)",
+                 help="write into the package and record files and metrics in registry.json")))
+
+SERVE_AND_EVAL = (
+    Verb("serve", run="zoo.cli:_cmd_serve", help="serve models over HTTP, with a gallery page to try them",
+         description="Serve models behind an HTTP API (the Hugging Face Inference API's shapes) and a gallery "
+                     "page at / to try them in a browser; OpenAPI docs at /docs. Binds 127.0.0.1 unless "
+                     "--host says otherwise. Needs the serve extra: pip install 'keras-zoo[serve]'.",
+         arguments=(
+             Argument("names", nargs="*", metavar="NAME",
+                      help="registry names or artifact folders (default: every pretrained model)"),
+             Argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)"),
+             Argument("--port", type=PORT, default=8000, help="port (default: 8000)"),
+             Argument("--token", default=None,
+                      help="require `Authorization: Bearer TOKEN` on every API request (or set ZOO_SERVE_TOKEN)"),
+             Argument("--allowed-host", action="append", metavar="NAME",
+                      help="another host name the server is reached by (repeatable); a request naming any other "
+                           "host in its Host header is refused, so that no web page can reach it by a name of its "
+                           "own (DNS rebinding)"))),
+    Verb("eval", run="zoo.cli:_cmd_eval", help="re-measure an artifact's metrics",
+         description="Re-measure an artifact's metrics with its recipe's evaluation and compare them with "
+                     "the registered ones (exit 2 if any differ).",
+         arguments=(Argument("name", help="artifact name or folder"),
+                    Argument("--data-dir", help="folder holding the dataset files"))),
+)
+
+
+def _publish_verb() -> Verb:
+    org = registry_org()
+    return Verb(
+        "publish", run="zoo.cli:_cmd_publish", help="upload an artifact to the Hugging Face Hub",
+        description="Check an artifact folder (every file against its sha256, the model card's front "
+                    "matter) and upload it to a Hub model repository, creating it if needed. Prints the "
+                    "commit's URL. The token comes from --token, HF_TOKEN or `hf auth login`; HF_ENDPOINT "
+                    "picks another Hub.",
+        arguments=(
+            Argument("artifact", nargs="?", help="artifact folder (e.g. runs/mine) or registry name"),
+            Argument("repo_id", nargs="?", help="owner/name of the Hub repository"),
+            Argument("--all", action="store_true",
+                     help="publish every registry artifact, each to ORG/NAME (maintainers; see CONTRIBUTING.md)"),
+            Argument("--org", default=org, help=f"with --all: the organisation or user to publish to (default: {org})"),
+            Argument("--record", action="store_true",
+                     help="with --all: pin each registry source to the commit just made (source checkout only)"),
+            Argument("--private", action="store_true", help="create the repository as private"),
+            Argument("--revision", help="branch to commit to (created if missing; default: main)"),
+            Argument("--message", help="commit message"),
+            Argument("--token", help="Hub token (better: set HF_TOKEN or run `hf auth login`)")))
+
+
+HUB_CACHE = (
+    Verb("download", run="zoo.cli:_cmd_download", help="fetch an artifact from the Hub into the cache, verified",
+         description="Download a registry artifact through its pinned Hub source, or any "
+                     "hf://owner/name[@revision], into the Hugging Face cache (HF_HOME / HF_HUB_CACHE), "
+                     "checking every file's sha256. Later loads, offline too (HF_HUB_OFFLINE=1), come "
+                     "from the cache.",
+         arguments=(Argument("name", help="registry artifact name, or hf://owner/name[@revision]"),)),
+    Verb("cache", run="zoo.cli:_cmd_cache", help="list or remove the artifacts downloaded from the Hub",
+         description="The Hugging Face cache (HF_HOME / HF_HUB_CACHE) as huggingface_hub's scan_cache_dir "
+                     "sees it: `zoo cache ls` lists each model repository with its size, revisions and the "
+                     "registry name it holds; `zoo cache rm NAME` (or hf://owner/name) deletes every cached "
+                     "revision of it.",
+         arguments=(Argument("action", choices=["ls", "rm"], help="ls: list; rm: remove one repository"),
+                    Argument("name", nargs="?", help="with rm: a registry name or hf://owner/name"))),
+)
+
+
+def _export_verb() -> Verb:
+    from zoo.exporting import FORMATS  # (stdlib only: no backend is imported for --help)
+
+    return Verb(
+        "export", run="zoo.cli:_cmd_export", help="export a model for a serving engine (SavedModel, ONNX, LiteRT)",
+        description="Export an artifact's network through Keras's model.export: saved_model (TF Serving, "
+                    "KServe), onnx (onnxruntime) or litert (.tflite). Beside the model file, README.md and "
+                    "export.json say how to drive it: inputs, outputs, vocabulary, and for the language "
+                    "models and seq2seq the generation or decoding loop, which stays outside the network. "
+                    "The export is checked against Keras before it is kept. Needs "
+                    "`pip install 'keras-zoo[export]'`.",
+        arguments=(
+            Argument("name", help="artifact name or folder, e.g. lstm-lm-shakespeare"),
+            Argument("--format", required=True, choices=list(FORMATS), help="the export format"),
+            Argument("--out", required=True,
+                     help="new output folder (for TF Serving, a numbered version folder: models/NAME/1)"),
+            Argument("--overwrite", action="store_true", help="replace whatever is at --out")))
+
+
+TOUR_AND_UPKEEP = (
+    Verb("demo", run="zoo.cli:_cmd_demo", help="load the pretrained models and show each at work",
+         arguments=(Argument("--out", default="demo-out", help="folder for the demo's pictures (default: demo-out)"),)),
+    Verb("cards", run="zoo.cli:_cmd_cards",
+         help="re-render the packaged cards, MODEL_CARDS.md and the README's tables (maintainers)",
+         description="Re-render the generated parts of every packaged model card (the Hub front matter and "
+                     "the Use section; their sha256 re-pinned in zoo.json and registry.json), then "
+                     "MODEL_CARDS.md and the README's generated tables (in a source checkout of the zoo). "
+                     "--check reports what differs, and each card the Hub would refuse, without writing.",
+         arguments=(Argument("--check", action="store_true",
+                             help="only check that they, and the front matter of the packaged cards, are up to "
+                                  "date and as the Hub accepts it (exit 2 if not)"),)),
+)
+
+
+# ----------------------------------------------------------------------------- what the families declare
+
+
+@functools.cache
+def _artifact_classes() -> dict[type, list[str]]:
+    """Each registered artifact class with its architectures, in the registry's (sorted) order:
+    imports only the classes' modules."""
+    classes: dict[type, list[str]] = {}
+    for architecture in sorted(registry.architectures()):
+        classes.setdefault(registry.artifact_class(architecture), []).append(architecture)
+    return classes
+
+
+def _family_verbs() -> list[Verb]:
+    """The verbs the artifact classes declare, each once (a base class's verbs are shared by its
+    subclasses), in the order of the classes, then of the declarations."""
+    verbs: dict[str, Verb] = {}
+    for cls in _artifact_classes():
+        for verb in getattr(cls, "cli_verbs", ()):
+            if verbs.setdefault(verb.name, verb) != verb:
+                raise RuntimeError(f"two artifact classes declare different `zoo {verb.name}` verbs")
+    return list(verbs.values())
+
+
+def _dest(argument: Argument) -> str:
+    return argument.options.get("dest") or argument.flags[0].lstrip("-").replace("-", "_")
+
+
+@functools.cache
+def _finetune_declarations() -> tuple[dict, dict]:
+    """The kinds of data the classes fine-tune on, {keyword: [(FinetuneData, [architectures]), ...]}
+    (one entry per different declaration), and the classes' own options of `zoo finetune`,
+    {dest: (Argument, [architectures])}."""
+    data: dict[str, list] = {}
+    options: dict[str, tuple] = {}
+    for cls, architectures in _artifact_classes().items():
+        declared = getattr(cls, "finetune_data", None)
+        if declared is None:
+            continue
+        meanings = data.setdefault(declared.keyword, [])
+        same = [names for other, names in meanings if other == declared]
+        if same:
+            same[0].extend(architectures)
+        else:
+            meanings.append((declared, list(architectures)))
+        for argument in declared.options:
+            options.setdefault(_dest(argument), (argument, []))[1].extend(architectures)
+    return data, options
+
+
+def _finetune_verb() -> Verb:
+    """`zoo finetune`: one option per kind of data (a kind two families share is one option whose
+    help gives both meanings), then the families' own options, named after their families."""
+    data, family_options = _finetune_declarations()
+    usage, arguments = [], [Argument("base", metavar="name", help="base artifact name or folder")]
+    for keyword, meanings in data.items():
+        first = meanings[0][0]
+        architectures = ", ".join(name for _, names in meanings for name in names)
+        extras = [flag for declared, _ in meanings for a in declared.options for flag in a.flags if flag.startswith("--")]
+        usage.append((f"--{keyword} {first.metavar}", architectures + (f" (with {', '.join(extras)})" if extras else "")))
+        arguments.append(Argument(
+            f"--{keyword}", nargs=None if first.nargs == 1 else first.nargs, exclusive="data",
+            metavar=tuple(first.metavar.split()) if first.nargs > 1 else first.metavar,
+            help="; ".join(f"{declared.what} ({', '.join(names)})" for declared, names in meanings)))
+    for dest, (argument, architectures) in family_options.items():
+        help_text = f"{', '.join(architectures)}: {argument.options.get('help', '')}"
+        arguments.append(Argument(*argument.flags, **{**argument.options, "dest": dest, "help": help_text}))
+    width = max([len(option) for option, _ in usage] + [0])
+    return Verb(
+        "finetune", run="zoo.cli:_cmd_finetune", help="adapt a pretrained model to your own data",
+        description="Fine-tune a pretrained artifact on your own data and write a new artifact folder whose "
+                    "card and config name the base model, the data (sha256) and the metrics before and "
+                    "after. The base artifact is not changed. Each family takes one kind of data:\n"
+                    + "\n".join(f"  {option:<{width}}  {who}" for option, who in usage),
+        arguments=(*arguments,
+                   Argument("--epochs", type=EPOCHS, default=None, help="epochs over your data (default: the recipe's)"),
+                   Argument("--out", default="runs/finetuned", help="output folder (default: runs/finetuned)"),
+                   Argument("--overwrite", action="store_true", help=OUT_HELP),
+                   Argument("-o", "--option", action="append", metavar="KEY=VALUE", help="recipe-specific option")))
+
+
+# ----------------------------------------------------------------------------- from data to argparse
+
+
+def all_verbs() -> list[Verb]:
+    """Every verb of `zoo`, in the order `zoo --help` lists them."""
+    verbs = [*WHAT_THE_ZOO_HOLDS, *_family_verbs(), TRAIN, _finetune_verb(), *SERVE_AND_EVAL,
+             _publish_verb(), *HUB_CACHE, _export_verb(), *TOUR_AND_UPKEEP]
+    names = [name for verb in verbs for name in (verb.name, *verb.aliases)]
+    clashes = sorted({name for name in names if names.count(name) > 1})
+    if clashes:
+        raise RuntimeError(f"two verbs are named {', '.join(clashes)}")
+    return verbs
+
+
+def _add_verb(sub, verb: Verb) -> None:
+    """One sub-command from its Verb: a description with line breaks keeps them."""
+    formatter = argparse.RawDescriptionHelpFormatter if "\n" in verb.description else argparse.HelpFormatter
+    parser = sub.add_parser(verb.name, help=verb.help, description=verb.description or verb.help,
+                            aliases=list(verb.aliases), formatter_class=formatter)
+    parser.set_defaults(run=verb.run)
+    sections = {}  # the titled groups and the exclusive ones, made when first named
+    for argument in verb.arguments:
+        options, target = dict(argument.options), parser
+        if "group" in options:
+            title = options.pop("group")
+            if title not in sections:
+                sections[title] = parser.add_argument_group(title)
+            target = sections[title]
+        if "exclusive" in options:
+            key = ("exclusive", options.pop("exclusive"))
+            if key not in sections:
+                sections[key] = target.add_mutually_exclusive_group()
+            target = sections[key]
+        target.add_argument(*argument.flags, **options)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -396,210 +513,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Environment: ZOO_DATA_MIRROR (folder of dataset files), ZOO_CACHE_DIR, "
                "KERAS_BACKEND (tensorflow by default; jax works too), HF_TOKEN, HF_ENDPOINT.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    def verb(name, handler, help, description=None, aliases=(), raw=False):
-        p = sub.add_parser(name, help=help, description=description or help, aliases=list(aliases),
-                           formatter_class=argparse.RawDescriptionHelpFormatter if raw else argparse.HelpFormatter)
-        p.set_defaults(handler=handler)
-        return p
-
-    # --- what the zoo holds
-    p = verb("list", _cmd_list, "list architectures and pretrained artifacts",
-             "List registered names matching a shell-style pattern.")
-    p.add_argument("pattern", nargs="?", default="*", help="e.g. '*lm*' (default: everything)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--pretrained", action="store_true", help="only artifacts with weights")
-    group.add_argument("--architectures", action="store_true", help="only architectures")
-
-    p = verb("info", _cmd_info, "show a registry entry or an artifact folder's facts",
-             "Show an architecture's or artifact's registry entry, or an artifact folder's "
-             "config (architecture, data, metrics, lineage).")
-    p.add_argument("name", help="registry name or artifact folder")
-
-    # --- use a model
-    p = verb("generate", _cmd_generate, "generate text with a language model",
-             "Generate text from a prompt, streaming it as it is written. LENGTH counts the "
-             "model's tokens: characters for charrnn, words for the word-level models.")
-    p.add_argument("name", help="artifact name or folder, e.g. charrnn-shakespeare")
-    p.add_argument("--prompt", default="", help="text to start from")
-    p.add_argument("--length", type=LENGTH, default=200,
-                   help=f"how many tokens to add (default: 200, at most {MAX_GENERATE:,})")
-    p.add_argument("--temperature", type=TEMPERATURE, default=0.8,
-                   help="0 is greedy; higher is wilder (default: 0.8)")
-    p.add_argument("--top-k", type=TOP_K, default=None, help="sample only among the k likeliest")
-    p.add_argument("--top-p", type=TOP_P, default=None,
-                   help="sample only among the likeliest tokens whose probabilities add up to P (nucleus)")
-    p.add_argument("--seed", type=SEED, default=None, help="the same seed gives the same text")
-
-    p = verb("score", _cmd_score, "how well a language model predicts a text",
-             "Score a UTF-8 text file under a language model: nats and bits per character for "
-             "character models, perplexity for word models. Unknown characters or words are "
-             "counted and reported.", aliases=["perplexity"])
-    p.add_argument("name", help="artifact, e.g. charrnn-shakespeare or lstm-lm-shakespeare")
-    p.add_argument("file", help="text file to score (UTF-8)")
-
-    p = verb("next", _cmd_next, "the likeliest next tokens after a context",
-             "The k likeliest next tokens (characters, or words with </s> for a line's end) of a "
-             "language model, with their probabilities.", aliases=["next-words"])
-    p.add_argument("name", help="artifact, e.g. lstm-lm-shakespeare or charrnn-shakespeare")
-    p.add_argument("context", help="the words so far, e.g. 'to be or not to'")
-    p.add_argument("-k", type=COUNT, default=10, help="how many (default 10)")
-
-    p = verb("translate", _cmd_translate, "rewrite text with a seq2seq model (e.g. dates to ISO 8601)",
-             "Rewrite each TEXT with a sequence-to-sequence artifact and print one output a line, "
-             "e.g. `zoo translate seq2seq-dates 'the 3rd of March 1999'`. An empty TEXT gives an "
-             "empty line.")
-    p.add_argument("name", help="artifact name or folder, e.g. seq2seq-dates")
-    p.add_argument("texts", nargs="+", metavar="TEXT", help="input text(s)")
-    p.add_argument("--beam-size", type=BEAM, default=1, help="1 is greedy (default); e.g. 3 for beam search")
-    p.add_argument("--scores", action="store_true", help="also print each output's log-probability")
-
-    p = verb("similar", _cmd_similar, "nearest words of a word2vec model",
-             "Print the words nearest to WORD (cosine similarity of the word vectors).")
-    p.add_argument("name", help="artifact name or folder, e.g. skipgram-shakespeare")
-    p.add_argument("word", help="a word (lower-cased before look-up)")
-    p.add_argument("--topn", type=COUNT, default=10, help="how many neighbours (default: 10)")
-
-    p = verb("xor", _cmd_xor, "run the XOR network on a pair of bits",
-             "Print the XOR network's output for x1 x2 (each 0 or 1), or its whole truth table.")
-    p.add_argument("bits", nargs="*", type=_bit, help="two bits, e.g. 0 1 (omit for the truth table)")
-    p.add_argument("--model", default="mlp-xor", help="artifact name or folder (default: mlp-xor)")
-
-    p = verb("filter", _cmd_filter, "apply a classic image kernel to a PNG or JPEG",
-             "Filter an image with one of a filter bank's kernels (edge-enhance, edge-detect, "
-             "blur, sharpen). The output keeps the input's format unless its name says otherwise, "
-             "and is written atomically.")
-    p.add_argument("model", help="filter-bank artifact, e.g. cnn-filters-classic")
-    p.add_argument("input", help="input image (PNG or JPEG; grayscale and alpha are handled)")
-    p.add_argument("output", help="output image path (.png, .jpg or .jpeg)")
-    p.add_argument("--kernel", required=True, help="kernel name, e.g. sharpen")
-
-    # --- train, adapt, check
-    p = verb("train", _cmd_train, "train an artifact with its recipe",
-             "Run an artifact's recipe: data, build, fit, evaluate, write the artifact folder. "
-             "Started again after an interruption, it resumes from its last checkpoint.")
-    p.add_argument("name", help="artifact name, e.g. mlp-xor")
-    p.add_argument("--out", help="output folder (default: runs/NAME)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace whatever is at --out (by default only an artifact the zoo wrote is replaced)")
-    p.add_argument("--epochs", type=EPOCHS, help="override the recipe's number of epochs")
-    p.add_argument("--seed", type=SEED, default=0, help="random seed (default: 0)")
-    p.add_argument("--smoke", action="store_true", help="tiny data, one epoch: checks the recipe runs")
-    p.add_argument("--data-dir", help="folder holding the dataset files (else ZOO_DATA_MIRROR, the "
-                                      "package's own copy, the cache, a download)")
-    p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE",
-                   help="a recipe-specific option (repeatable), e.g. -o pairs=my_pairs.tsv")
-    p.add_argument("--devices", type=DEVICES, default=None,
-                   help="train data-parallel on N local devices (GPUs; on a CPU-only machine, N "
-                        "logical CPU devices). Several hosts: see KERAS_DISTRIBUTION_* in the README")
-    maintainers = p.add_argument_group("for maintainers of the zoo (in a source checkout)")
-    maintainers.add_argument("--register", action="store_true",
-                             help="write into the package and record files and metrics in registry.json")
-
-    p = verb("finetune", _cmd_finetune, "adapt a pretrained model to your own data",
-             "Fine-tune a pretrained artifact on your own data and write a new artifact folder whose "
-             "card and config name the base model, the data (sha256) and the metrics before and "
-             "after. The base artifact is not changed. Each family takes one kind of data:\n"
-             "  --text FILE       charrnn, ngram-lm, gru-lm, lstm-lm, skipgram, cbow\n"
-             "  --pairs FILE.tsv  seq2seq (input<TAB>target per line)\n"
-             "  --pair IN OUT     cnn-filters (an image and the same image filtered; with --kernel-size, --name)\n"
-             "  --table FILE.csv  mlp-xor, perceptron (x1,x2,y rows of 0/1)", raw=True)
-    p.add_argument("name", help="base artifact name or folder")
-    data = p.add_mutually_exclusive_group()
-    data.add_argument("--text", help="your text file (UTF-8)")
-    data.add_argument("--pairs", help="tab-separated file of input<TAB>target pairs (seq2seq)")
-    data.add_argument("--pair", nargs=2, metavar=("IN", "OUT"), help="an image and the same image filtered (cnn-filters; OUT as .npy keeps it exact)")
-    data.add_argument("--table", help="CSV truth table of x1,x2,y rows (mlp-xor, perceptron)")
-    p.add_argument("--kernel-size", type=KERNEL_SIZE, default=None,
-                   help="cnn-filters: the size of the filter to learn (odd, 1 to 7; default 3)")
-    p.add_argument("--name", dest="filter_name", default=None, help="cnn-filters: the learned filter's name in the bank")
-    p.add_argument("--epochs", type=EPOCHS, default=None, help="epochs over your data (default: the recipe's)")
-    p.add_argument("--out", default="runs/finetuned", help="output folder (default: runs/finetuned)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace whatever is at --out (by default only an artifact the zoo wrote is replaced)")
-    p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE", help="recipe-specific option")
-
-    p = verb("serve", _cmd_serve, "serve models over HTTP, with a gallery page to try them",
-             "Serve models behind an HTTP API (the Hugging Face Inference API's shapes) and a gallery "
-             "page at / to try them in a browser; OpenAPI docs at /docs. Binds 127.0.0.1 unless "
-             "--host says otherwise. Needs the serve extra: pip install 'keras-zoo[serve]'.")
-    p.add_argument("names", nargs="*", metavar="NAME", help="registry names or artifact folders (default: every pretrained model)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=PORT, default=8000, help="port (default: 8000)")
-    p.add_argument("--token", default=None,
-                   help="require `Authorization: Bearer TOKEN` on every API request (or set ZOO_SERVE_TOKEN)")
-    p.add_argument("--allowed-host", action="append", metavar="NAME",
-                   help="another host name the server is reached by (repeatable); a request naming any other "
-                        "host in its Host header is refused, so that no web page can reach it by a name of its own "
-                        "(DNS rebinding)")
-
-    p = verb("eval", _cmd_eval, "re-measure an artifact's metrics",
-             "Re-measure an artifact's metrics with its recipe's evaluation and compare them with "
-             "the registered ones (exit 2 if any differ).")
-    p.add_argument("name", help="artifact name or folder")
-    p.add_argument("--data-dir", help="folder holding the dataset files")
-
-    # --- share
-    p = verb("publish", _cmd_publish, "upload an artifact to the Hugging Face Hub",
-             "Check an artifact folder (every file against its sha256, the model card's front "
-             "matter) and upload it to a Hub model repository, creating it if needed. Prints the "
-             "commit's URL. The token comes from --token, HF_TOKEN or `hf auth login`; HF_ENDPOINT "
-             "picks another Hub.")
-    p.add_argument("artifact", nargs="?", help="artifact folder (e.g. runs/mine) or registry name")
-    p.add_argument("repo_id", nargs="?", help="owner/name of the Hub repository")
-    p.add_argument("--all", action="store_true",
-                   help="publish every registry artifact, each to ORG/NAME (maintainers; see CONTRIBUTING.md)")
-    p.add_argument("--org", default=registry_org(),
-                   help=f"with --all: the organisation or user to publish to (default: {registry_org()})")
-    p.add_argument("--record", action="store_true",
-                   help="with --all: pin each registry source to the commit just made (source checkout only)")
-    p.add_argument("--private", action="store_true", help="create the repository as private")
-    p.add_argument("--revision", help="branch to commit to (created if missing; default: main)")
-    p.add_argument("--message", help="commit message")
-    p.add_argument("--token", help="Hub token (better: set HF_TOKEN or run `hf auth login`)")
-
-    p = verb("download", _cmd_download, "fetch an artifact from the Hub into the cache, verified",
-             "Download a registry artifact through its pinned Hub source, or any "
-             "hf://owner/name[@revision], into the Hugging Face cache (HF_HOME / HF_HUB_CACHE), "
-             "checking every file's sha256. Later loads, offline too (HF_HUB_OFFLINE=1), come "
-             "from the cache.")
-    p.add_argument("name", help="registry artifact name, or hf://owner/name[@revision]")
-
-    p = verb("cache", _cmd_cache, "list or remove the artifacts downloaded from the Hub",
-             "The Hugging Face cache (HF_HOME / HF_HUB_CACHE) as huggingface_hub's scan_cache_dir "
-             "sees it: `zoo cache ls` lists each model repository with its size, revisions and the "
-             "registry name it holds; `zoo cache rm NAME` (or hf://owner/name) deletes every cached "
-             "revision of it.")
-    p.add_argument("action", choices=["ls", "rm"], help="ls: list; rm: remove one repository")
-    p.add_argument("name", nargs="?", help="with rm: a registry name or hf://owner/name")
-
-    from zoo.exporting import FORMATS  # (stdlib only: no backend is imported for --help)
-
-    p = verb("export", _cmd_export, "export a model for a serving engine (SavedModel, ONNX, LiteRT)",
-             "Export an artifact's network through Keras's model.export: saved_model (TF Serving, "
-             "KServe), onnx (onnxruntime) or litert (.tflite). Beside the model file, README.md and "
-             "export.json say how to drive it: inputs, outputs, vocabulary, and for the language "
-             "models and seq2seq the generation or decoding loop, which stays outside the network. "
-             "The export is checked against Keras before it is kept. Needs "
-             "`pip install 'keras-zoo[export]'`.")
-    p.add_argument("name", help="artifact name or folder, e.g. lstm-lm-shakespeare")
-    p.add_argument("--format", required=True, choices=list(FORMATS), help="the export format")
-    p.add_argument("--out", required=True,
-                   help="new output folder (for TF Serving, a numbered version folder: models/NAME/1)")
-    p.add_argument("--overwrite", action="store_true", help="replace whatever is at --out")
-
-    # --- tour and upkeep
-    p = verb("demo", _cmd_demo, "load the pretrained models and show each at work")
-    p.add_argument("--out", default="demo-out", help="folder for the demo's pictures (default: demo-out)")
-
-    p = verb("cards", _cmd_cards, "re-render the packaged cards, MODEL_CARDS.md and the README's tables (maintainers)",
-             "Re-render the generated parts of every packaged model card (the Hub front matter and "
-             "the Use section; their sha256 re-pinned in zoo.json and registry.json), then "
-             "MODEL_CARDS.md and the README's generated tables (in a source checkout of the zoo). "
-             "--check reports what differs, and each card the Hub would refuse, without writing.")
-    p.add_argument("--check", action="store_true",
-                   help="only check that they, and the front matter of the packaged cards, are up to date and "
-                        "as the Hub accepts it (exit 2 if not)")
+    for verb in all_verbs():
+        _add_verb(sub, verb)
     return parser
 
 
@@ -607,10 +522,10 @@ def main(argv=None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        if not getattr(args, "handler", None):
+        if not getattr(args, "run", None):
             parser.print_help()
             return 0
-        args.handler(args)
+        registry.resolve(args.run)(args)
         return 0
     except ZooError as error:
         print(f"zoo: error: {' '.join(str(error).split())}", file=sys.stderr)

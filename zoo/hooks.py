@@ -46,6 +46,7 @@ class FinetuneData:
     metavar: str                # how the CLI shows the value: "FILE", "IN.png OUT.png", "FOLDER"
     what: str                   # one line: what the data is, for --help and for errors
     nargs: int = 1              # how many paths the option takes
+    options: tuple[Argument, ...] = ()  # the family's own options of `zoo finetune` (e.g. --kernel-size)
 
     def usage(self) -> str:
         """"--pairs FILE.tsv (input<TAB>target, one pair per line)": the one-line form errors use."""

@@ -23,8 +23,9 @@ import numpy as np
 
 from zoo import samplers
 from zoo.artifacts import Artifact
+from zoo.cli_types import COUNT, LENGTH, MAX_GENERATE, SEED, TEMPERATURE, TOP_K, TOP_P
 from zoo.errors import InvalidInputError
-from zoo.hooks import Task
+from zoo.hooks import Argument, FinetuneData, Task, Verb
 
 MAX_SEED = 2**32 - 1
 
@@ -88,6 +89,39 @@ class LanguageModel(Artifact):
                   request="zoo.server_generation:GenerationRequest", widget="text-generation",
                   description="the prompt, continued: sampled (temperature, top_k, top_p, seed) or greedy; "
                               "streamed as server-sent events with \"stream\": true"),)
+
+    # Every language model fine-tunes on a text and has these verbs (run in zoo/lm_commands.py).
+    finetune_data = FinetuneData("text", "FILE", "a UTF-8 text file")
+    cli_verbs = (
+        Verb("generate", run="zoo.lm_commands:generate", help="generate text with a language model",
+             description="Generate text from a prompt, streaming it as it is written. LENGTH counts the "
+                         "model's tokens: characters for charrnn, words for the word-level models.",
+             arguments=(
+                 Argument("name", help="artifact name or folder, e.g. charrnn-shakespeare"),
+                 Argument("--prompt", default="", help="text to start from"),
+                 Argument("--length", type=LENGTH, default=200,
+                          help=f"how many tokens to add (default: 200, at most {MAX_GENERATE:,})"),
+                 Argument("--temperature", type=TEMPERATURE, default=0.8,
+                          help="0 is greedy; higher is wilder (default: 0.8)"),
+                 Argument("--top-k", type=TOP_K, default=None, help="sample only among the k likeliest"),
+                 Argument("--top-p", type=TOP_P, default=None,
+                          help="sample only among the likeliest tokens whose probabilities add up to P (nucleus)"),
+                 Argument("--seed", type=SEED, default=None, help="the same seed gives the same text"))),
+        Verb("score", run="zoo.lm_commands:score", help="how well a language model predicts a text",
+             description="Score a UTF-8 text file under a language model: nats and bits per character for "
+                         "character models, perplexity for word models. Unknown characters or words are "
+                         "counted and reported.", aliases=("perplexity",),
+             arguments=(
+                 Argument("name", help="artifact, e.g. charrnn-shakespeare or lstm-lm-shakespeare"),
+                 Argument("file", help="text file to score (UTF-8)"))),
+        Verb("next", run="zoo.lm_commands:next_tokens", help="the likeliest next tokens after a context",
+             description="The k likeliest next tokens (characters, or words with </s> for a line's end) of a "
+                         "language model, with their probabilities.", aliases=("next-words",),
+             arguments=(
+                 Argument("name", help="artifact, e.g. lstm-lm-shakespeare or charrnn-shakespeare"),
+                 Argument("context", help="the words so far, e.g. 'to be or not to'"),
+                 Argument("-k", type=COUNT, default=10, help="how many (default 10)"))),
+    )
 
     # ------------------------------------------------------------ a family supplies
 

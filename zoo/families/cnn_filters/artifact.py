@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.artifacts import Artifact
-from zoo.hooks import DemoSection, Task
+from zoo.cli_types import KERNEL_SIZE
+from zoo.hooks import Argument, DemoSection, FinetuneData, Task, Verb
 from zoo.errors import IntegrityError, InvalidInputError
 from zoo.families.cnn_filters.image_files import read_image, write_image
 from zoo.families.cnn_filters.kernels import unknown_kernel_error
@@ -23,6 +24,23 @@ class FilterBank(Artifact):
                   description="a PNG or JPEG image (the body) through every filter; ?filter=NAME: that one, as image/png"),)
 
     demo_section = DemoSection("zoo.families.cnn_filters.demo:section", order=80, writes=("contact_sheet.png",))
+    finetune_data = FinetuneData(
+        "pair", "IN.png OUT.png", "an image and the same image filtered; OUT may be a .npy array, exact", nargs=2,
+        options=(Argument("--kernel-size", type=KERNEL_SIZE, default=None,
+                          help="the size of the filter to learn (odd, 1 to 7; default 3)"),
+                 Argument("--name", default=None, help="the learned filter's name in the bank")))
+    cli_verbs = (
+        Verb("filter", run="zoo.families.cnn_filters.commands:filter_image",
+             help="apply a classic image kernel to a PNG or JPEG",
+             description="Filter an image with one of a filter bank's kernels (edge-enhance, edge-detect, "
+                         "blur, sharpen). The output keeps the input's format unless its name says otherwise, "
+                         "and is written atomically.",
+             arguments=(
+                 Argument("model", help="filter-bank artifact, e.g. cnn-filters-classic"),
+                 Argument("input", help="input image (PNG or JPEG; grayscale and alpha are handled)"),
+                 Argument("output", help="output image path (.png, .jpg or .jpeg)"),
+                 Argument("--kernel", required=True, help="kernel name, e.g. sharpen"))),
+    )
 
     def export_plan(self):
         from zoo.families.cnn_filters import export

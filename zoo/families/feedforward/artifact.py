@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.artifacts import Artifact
-from zoo.hooks import DemoSection, Task
+from zoo.cli_types import BIT
+from zoo.hooks import Argument, DemoSection, FinetuneData, Task, Verb
 from zoo.errors import InvalidInputError
 from zoo.families.feedforward.gates import XOR_INPUTS, XOR_TARGETS, step
 
@@ -22,6 +23,14 @@ class XorNet(Artifact):
                   description="a pair of bits [x1, x2] (or a list of pairs) -> both labels, best first"),)
 
     demo_section = DemoSection("zoo.families.feedforward.demo:xor", order=60)
+    finetune_data = FinetuneData("table", "FILE.csv", "a truth table: x1,x2,y rows of 0 and 1")
+    cli_verbs = (
+        Verb("xor", run="zoo.families.feedforward.commands:xor", help="run the XOR network on a pair of bits",
+             description="Print the XOR network's output for x1 x2 (each 0 or 1), or its whole truth table.",
+             arguments=(
+                 Argument("bits", nargs="*", type=BIT, help="two bits, e.g. 0 1 (omit for the truth table)"),
+                 Argument("--model", default="mlp-xor", help="artifact name or folder (default: mlp-xor)"))),
+    )
 
     def export_plan(self):
         from zoo.families.feedforward import export
@@ -66,6 +75,7 @@ class Perceptron(Artifact):
                   description="a pair of bits [x1, x2] (or a list of pairs) -> both labels, best first"),)
 
     demo_section = DemoSection("zoo.families.feedforward.demo:perceptrons", order=70)
+    finetune_data = FinetuneData("table", "FILE.csv", "a truth table: x1,x2,y rows of 0 and 1")
 
     def export_plan(self):
         from zoo.families.feedforward import export

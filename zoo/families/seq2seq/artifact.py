@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.artifacts import Artifact
-from zoo.hooks import DemoSection, Task
+from zoo.cli_types import BEAM
+from zoo.hooks import Argument, DemoSection, FinetuneData, Task, Verb
 from zoo.errors import InvalidInputError
 from zoo.families.seq2seq.vocab import END, PAD, START, VOCAB_FILE, Vocabulary, encode_sources
 from zoo.samplers import log_softmax
@@ -111,6 +112,19 @@ class Seq2Seq(Artifact):
                               "parameters num_beams, return_attention"),)
 
     demo_section = DemoSection("zoo.families.seq2seq.demo:section", order=50)
+    finetune_data = FinetuneData("pairs", "FILE.tsv", "input<TAB>target, one pair per line")
+    cli_verbs = (
+        Verb("translate", run="zoo.families.seq2seq.commands:translate",
+             help="rewrite text with a seq2seq model (e.g. dates to ISO 8601)",
+             description="Rewrite each TEXT with a sequence-to-sequence artifact and print one output a line, "
+                         "e.g. `zoo translate seq2seq-dates 'the 3rd of March 1999'`. An empty TEXT gives an "
+                         "empty line.",
+             arguments=(
+                 Argument("name", help="artifact name or folder, e.g. seq2seq-dates"),
+                 Argument("texts", nargs="+", metavar="TEXT", help="input text(s)"),
+                 Argument("--beam-size", type=BEAM, default=1, help="1 is greedy (default); e.g. 3 for beam search"),
+                 Argument("--scores", action="store_true", help="also print each output's log-probability"))),
+    )
 
     def export_plan(self):
         from zoo.families.seq2seq import export

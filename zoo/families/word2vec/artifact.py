@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from zoo.artifacts import Artifact
+from zoo.cli_types import COUNT
 from zoo.errors import InvalidInputError
 from zoo.families.word2vec.data import Vocabulary
-from zoo.hooks import DemoSection, Task
+from zoo.hooks import Argument, DemoSection, FinetuneData, Task, Verb
 
 # gensim's defaults (gensim.models.Word2Vec), used by both sides of every comparison.
 DEFAULTS = {
@@ -60,6 +61,15 @@ class WordVectors(Artifact):
                   request="zoo.families.word2vec.serving:WordRequest", widget="word-map",
                   description="a word and its nearest words on a 2-D map (PCA) of the frequent words"))
     demo_section = DemoSection("zoo.families.word2vec.demo:section", order=40)
+    finetune_data = FinetuneData("text", "FILE", "a UTF-8 text file")
+    cli_verbs = (
+        Verb("similar", run="zoo.families.word2vec.commands:similar", help="nearest words of a word2vec model",
+             description="Print the words nearest to WORD (cosine similarity of the word vectors).",
+             arguments=(
+                 Argument("name", help="artifact name or folder, e.g. skipgram-shakespeare"),
+                 Argument("word", help="a word (lower-cased before look-up)"),
+                 Argument("--topn", type=COUNT, default=10, help="how many neighbours (default: 10)"))),
+    )
 
     def export_plan(self):
         from zoo.families.word2vec import export
