@@ -28,7 +28,7 @@ def test_the_class_declares_its_tasks(architecture):
     assert cls.tasks and all(isinstance(task, Task) for task in cls.tasks), f"{cls.__name__} serves no task"
     for task in cls.tasks:
         assert names_code(task.run)
-        assert inspect.signature(registry.resolve(task.run)).parameters.keys() >= {"served", "request"}
+        assert len(inspect.signature(registry.resolve(task.run)).parameters) == 3  # (served, request, http)
         assert task.request is None or issubclass(registry.resolve(task.request), BaseModel)
     assert len({task.name for task in cls.tasks}) == len(cls.tasks)
 

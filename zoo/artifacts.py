@@ -48,8 +48,15 @@ FORMAT_VERSION = 2
 class Artifact:
     """A loaded artifact: `.model` (a keras.Model), `.config` (dict), `.card` (markdown).
 
-    Families subclass it to add their task's methods (XorNet.predict, FilterBank.apply, ...).
+    Families subclass it to add their task's methods (XorNet.predict, FilterBank.apply, ...) and
+    to declare what the shared machinery finds on the class (zoo/hooks.py, CONTRIBUTING.md):
     """
+
+    config_schema: str | None = None   # "module:Class", the pydantic schema of its zoo.json
+    tasks: tuple = ()                  # zoo.hooks.Task: what `zoo serve` answers
+    finetune_data = None               # zoo.hooks.FinetuneData: what `zoo finetune` takes
+    cli_verbs: tuple = ()              # zoo.hooks.Verb: its own `zoo` sub-commands
+    demo_section = None                # zoo.hooks.DemoSection: its part of `zoo demo`
 
     def __init__(self, model, config: dict, folder: Path):
         self.model = model
