@@ -14,9 +14,9 @@ import numpy as np
 import zoo.text
 from zoo.errors import InvalidInputError
 from zoo.families.charrnn.numpy_step import NumpyCharRNN, blas_threads
+from zoo.hooks import DemoSection
 from zoo.language_model import LanguageModel, Score
 from zoo.samplers import log_softmax
-from zoo.hooks import DemoSection
 
 
 # ---------------------------------------------------------------------------- vocabulary

@@ -8,11 +8,11 @@ import numpy as np
 
 from zoo.artifacts import Artifact
 from zoo.cli_types import KERNEL_SIZE
-from zoo.hooks import Argument, DemoSection, FinetuneData, Task, Verb
 from zoo.errors import IntegrityError, InvalidInputError
 from zoo.families.cnn_filters.image_files import read_image, write_image
 from zoo.families.cnn_filters.kernels import unknown_kernel_error
 from zoo.families.cnn_filters.pairs import FilterPair, read_filter_pair
+from zoo.hooks import Argument, DemoSection, FinetuneData, Task, Verb
 
 
 class FilterBank(Artifact):

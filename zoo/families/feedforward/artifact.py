@@ -9,9 +9,9 @@ import numpy as np
 
 from zoo.artifacts import Artifact
 from zoo.cli_types import BIT
-from zoo.hooks import Argument, DemoSection, FinetuneData, Task, Verb
 from zoo.errors import InvalidInputError
 from zoo.families.feedforward.gates import XOR_INPUTS, XOR_TARGETS, step
+from zoo.hooks import Argument, DemoSection, FinetuneData, Task, Verb
 
 
 class XorNet(Artifact):

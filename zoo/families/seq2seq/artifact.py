@@ -9,9 +9,9 @@ import numpy as np
 
 from zoo.artifacts import Artifact
 from zoo.cli_types import BEAM
-from zoo.hooks import Argument, DemoSection, FinetuneData, Task, Verb
 from zoo.errors import InvalidInputError
 from zoo.families.seq2seq.vocab import END, PAD, START, VOCAB_FILE, Vocabulary, encode_sources
+from zoo.hooks import Argument, DemoSection, FinetuneData, Task, Verb
 from zoo.samplers import log_softmax
 
 

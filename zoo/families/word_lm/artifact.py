@@ -15,9 +15,9 @@ import numpy as np
 
 from zoo.families.word_lm import ngram, words
 from zoo.families.word_lm.words import BOS, EOS, UNK, text_tokens, tokenize, word_piece
+from zoo.hooks import DemoSection
 from zoo.language_model import LanguageModel
 from zoo.samplers import log_softmax
-from zoo.hooks import DemoSection
 
 WINDOW = 64      # tokens per training window
 BURN_IN = 64     # tokens of context read before each scored window at evaluation
