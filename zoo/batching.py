@@ -65,12 +65,12 @@ class Job:
 class ThreadChoice:
     """How many BLAS threads a batched step gets: one, or every core, whichever is faster now.
 
-    One stream is best on one thread (BLAS_THREADS in zoo/families/charrnn/numpy_step.py). A
-    batch of streams is a matrix product that two threads do in about half the time on an idle machine, but next to a busy
-    process the threads wait for each other and it runs slower than on one. Which holds changes
-    with what else the machine runs, so the batcher measures: it keeps the mean time per token
-    of each choice and, for batches of MIN_BATCH or more, takes the faster one, trying the other
-    again every EXPLORE steps."""
+    One stream is best on one thread (BLAS_THREADS in zoo/families/charrnn/numpy_step.py). A batch
+    of streams is a matrix product that two threads do in about half the time on an idle machine,
+    but next to a busy process the threads wait for each other and it runs slower than on one. Which
+    holds changes with what else the machine runs, so the batcher measures: it keeps the mean time
+    per token of each choice and, for batches of MIN_BATCH or more, takes the faster one, trying the
+    other again every EXPLORE steps."""
 
     MIN_BATCH, EXPLORE, TRIAL = 4, 400, 32
 
