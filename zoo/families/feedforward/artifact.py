@@ -14,16 +14,21 @@ from zoo.families.feedforward.gates import XOR_INPUTS, XOR_TARGETS, step
 from zoo.hooks import Argument, DemoSection, FinetuneData, Task, Verb
 
 
+# Both networks of the family answer the same task and learn from the same kind of data.
+CLASSIFY_BITS = Task("tabular-classification", run="zoo.families.feedforward.serving:classify",
+                     request="zoo.families.feedforward.serving:ClassificationRequest", widget="two-bits",
+                     description="a pair of bits [x1, x2] (or a list of pairs) -> both labels, best first")
+TRUTH_TABLE = FinetuneData("table", "FILE.csv", "a truth table: x1,x2,y rows of 0 and 1")
+
+
 class XorNet(Artifact):
     """A trained XOR network. `predict([[0, 1]])` gives the real-valued output; `classify` the bit."""
 
     config_schema = "zoo.families.feedforward.schema:MlpXorMetadata"
-    tasks = (Task("tabular-classification", run="zoo.families.feedforward.serving:classify",
-                  request="zoo.families.feedforward.serving:ClassificationRequest", widget="two-bits",
-                  description="a pair of bits [x1, x2] (or a list of pairs) -> both labels, best first"),)
+    tasks = (CLASSIFY_BITS,)
 
     demo_section = DemoSection("zoo.families.feedforward.demo:xor", order=60)
-    finetune_data = FinetuneData("table", "FILE.csv", "a truth table: x1,x2,y rows of 0 and 1")
+    finetune_data = TRUTH_TABLE
     cli_verbs = (
         Verb("xor", run="zoo.families.feedforward.commands:xor", help="run the XOR network on a pair of bits",
              description="Print the XOR network's output for x1 x2 (each 0 or 1), or its whole truth table.",
@@ -70,12 +75,10 @@ class Perceptron(Artifact):
     """A trained perceptron. `predict([[1, 1]])` gives the step output (0 or 1)."""
 
     config_schema = "zoo.families.feedforward.schema:PerceptronMetadata"
-    tasks = (Task("tabular-classification", run="zoo.families.feedforward.serving:classify",
-                  request="zoo.families.feedforward.serving:ClassificationRequest", widget="two-bits",
-                  description="a pair of bits [x1, x2] (or a list of pairs) -> both labels, best first"),)
+    tasks = (CLASSIFY_BITS,)
 
     demo_section = DemoSection("zoo.families.feedforward.demo:perceptrons", order=70)
-    finetune_data = FinetuneData("table", "FILE.csv", "a truth table: x1,x2,y rows of 0 and 1")
+    finetune_data = TRUTH_TABLE
 
     def export_plan(self):
         from zoo.families.feedforward import export
