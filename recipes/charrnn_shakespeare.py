@@ -19,6 +19,7 @@ on TensorFlow's CPU kernels), so the whole run takes about three hours on a CPU;
 quicker. The checkpoint with the best validation loss is kept (the model over-fits late in
 training).
 
+The steps it calls (training cycles, metrics, card, fine-tuning): zoo.families.charrnn.steps.
 Every option is a keyword of `train` and reachable from the shell with `-o key=value`.
 An interrupted run, started again with the same options, resumes from its last finished epoch.
 """

@@ -12,6 +12,8 @@ its truth table, starting from this artifact's weights; when those cannot learn 
 units are both off at 00 and 11, so no gradient can tell those two apart, as AND needs), it
 restarts from random weights as training does. The table is stored in the new artifact's config,
 so `zoo eval` re-measures the accuracy on it.
+
+The steps it calls (restarts, metric, card, fine-tuning): zoo.families.feedforward.steps.
 """
 
 from pathlib import Path

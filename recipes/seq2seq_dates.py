@@ -5,7 +5,8 @@ Setup, data, model, train, evaluate, write. Run it with `zoo train seq2seq-dates
 
 Data: zoo.families.seq2seq.dates, a seeded generator of 19 formats; the calendar days of 1900..2099 are
 split by a hash of the day (train 80%, validation 10%, test 10%), so test dates never appear in
-training. Model: zoo.families.seq2seq.model (LSTM encoder and decoder, teacher forcing).
+training. Model: zoo.families.seq2seq.model (LSTM encoder and decoder, teacher forcing). The
+steps it calls (data, training, metrics, card, fine-tuning): zoo.families.seq2seq.steps.
 
 Attention: unless `-o attention=...` is given, the recipe first trains all three variants
 ("none", "bahdanau", "luong") for COMPARE_EPOCHS on the same data, keeps the one with the best
@@ -101,8 +102,8 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, pairs=N
             model, history, attention, comparison = steps.compare_attention(
                 out, data, vocabs, limits, hparams, splits["valid"], compare_epochs=COMPARE_EPOCHS, seed=seed, **fit)
         else:
-            model, history = fit_variant(attention, data, vocabs, limits, hparams, epochs=epochs, checkpoint=out,
-                                         **fit)
+            model, history = steps.fit_variant(attention, data, vocabs, limits, hparams, epochs=epochs,
+                                               checkpoint=out, **fit)
     steps.clear_checkpoints(out)
 
     # ---- evaluate: exact match on the test pairs, greedy and beam 3
