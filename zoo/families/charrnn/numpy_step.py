@@ -251,14 +251,8 @@ class NumpyCharRNN:
 BLAS_THREADS = 1
 
 
-_blas_controller = None
-
-
 def blas_threads(threads: int | None = None):
     """A context in which numpy's BLAS uses BLAS_THREADS threads (see there why one), or `threads`."""
-    global _blas_controller
-    from threadpoolctl import ThreadpoolController
+    from zoo import blas
 
-    if _blas_controller is None:  # finding the loaded libraries takes milliseconds: once is enough
-        _blas_controller = ThreadpoolController()
-    return _blas_controller.limit(limits=threads or BLAS_THREADS, user_api="blas")
+    return blas.threads(threads or BLAS_THREADS)
