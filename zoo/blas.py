@@ -22,3 +22,25 @@ def threads(count: int | None = None):
     if _controller is None:  # finding the loaded libraries takes milliseconds: once is enough
         _controller = ThreadpoolController()
     return _controller.limit(limits=count or DEFAULT_THREADS, user_api="blas")
+
+
+def measured_steps(steps: int, batch: int, choice):
+    """range(steps) for a loop of batched steps, each run with the BLAS threads that `choice`
+    (a zoo.batching.ThreadChoice, kept between calls) picks: one thread or every core, whichever
+    it has measured faster on this machine now, trying the other now and then. The time between
+    one `next` and the following is the step's time; it is recorded in `choice`. This is how the
+    server's batcher chooses, for the loops that run outside it (long-text scoring)."""
+    import contextlib
+    import time
+
+    with contextlib.ExitStack() as stack:
+        for step in range(steps):
+            wanted = choice.choose(batch)
+            switched = step == 0 or wanted != choice.current
+            if switched:  # (rare: a switch costs a few microseconds)
+                stack.close()
+                stack.enter_context(threads(wanted))
+                choice.current = wanted
+            started = time.perf_counter()
+            yield step
+            choice.record(time.perf_counter() - started, batch, switched)

@@ -157,6 +157,12 @@ def sample_inputs(plan: Plan | Endpoint, fmt: str, seed: int = 0) -> dict:
     return arrays
 
 
+def _call(model, inputs: dict):
+    """The Keras model on inputs by name (one input alone, several as a list)."""
+    args = [inputs[t.name] for t in model.inputs]
+    return model(args if len(args) > 1 else args[0], training=False)
+
+
 def keras_outputs(plan: Plan, inputs: dict):
     import numpy as np
 
@@ -277,8 +283,7 @@ def _check_endpoint(folder: Path, endpoint: Endpoint, fmt: str) -> float:
     worst = 0.0
     for seed in range(2):
         inputs = sample_inputs(endpoint, fmt, seed)
-        want = {k: np.asarray(v) for k, v in endpoint.model([inputs[t.name] for t in endpoint.model.inputs],
-                                                             training=False).items()}
+        want = {k: np.asarray(v) for k, v in _call(endpoint.model, inputs).items()}
         got = call(**inputs)
         if sorted(got) != sorted(want):
             raise ZooError(f"the {fmt} export's {endpoint.name} gives {sorted(got)}, Keras {sorted(want)}; not written.")
@@ -492,7 +497,7 @@ def _write_models(plan: Plan, fmt: str, tmp: Path) -> None:
 
     keras_outputs(plan, sample_inputs(plan, fmt))  # Keras exports only a model it has called
     for endpoint in plan.endpoints:
-        endpoint.model([sample_inputs(endpoint, fmt)[t.name] for t in endpoint.model.inputs], training=False)
+        _call(endpoint.model, sample_inputs(endpoint, fmt))
     if fmt == "saved_model" and plan.endpoints:  # what model.export does, with more endpoints
         archive = keras.export.ExportArchive()
         for name, model in [("serving_default", plan.model)] + [(e.name, e.model) for e in plan.endpoints]:
