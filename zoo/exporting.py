@@ -17,6 +17,13 @@ family whose task runs a loop around the network (generation for the language mo
 for seq2seq) or serves only part of it (word2vec's vectors) gives its own plan in its
 `zoo/families/NAME/export.py`, and the loop stays with the caller: README.md spells it out.
 
+A plan may add Endpoints: more calls exported beside `serving_default`, each a second signature
+of the same SavedModel (Keras's `ExportArchive` endpoints), NAME.onnx and NAME.tflite. The
+recurrent families export their step this way, `(token, state...) -> (log_probs,
+state..._next)`, the state carried by the caller (seq2seq adds `encode`); README.md's second
+loop drives it, export.json's `endpoints` and `step_loop` describe it, and each is checked as
+the network is.
+
 LiteRT gets fixed shapes where a plan gives them (`Plan.static`: the recurrent families use
 batch 1 and a fixed window): with a dynamic
 time axis TensorFlow's converter keeps the recurrence's TensorList ops as "Select TF ops", which
