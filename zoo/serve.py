@@ -150,6 +150,7 @@ class Served:
         return {"name": self.name, "architecture": self.architecture, "task": self.task_names[0],
                 "tasks": self.task_names,
                 "widgets": [{"task": t.name, "widget": t.widget, "url": f"{url}/{t.name}"} for t in self.tasks if t.widget],
+                "widget_defaults": dict(self.artifact_class.widget_defaults),
                 "description": self.config.get("description", ""), "metrics": self.config.get("metrics", {}),
                 "dataset": self.config.get("dataset", {}).get("name"), "tags": card.get("tags", []),
                 "lineage": lineage.describe(self.config),

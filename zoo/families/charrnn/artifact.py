@@ -82,6 +82,7 @@ class CharRNN(LanguageModel):
 
         return export.plan(self)
     unit = "character"
+    widget_defaults = {"prompt": "ROMEO:", "max_new_tokens": 300, "unit": "characters"}
     unknown_handling = "skipped"
 
     def __init__(self, model, config: dict, folder):

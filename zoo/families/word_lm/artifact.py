@@ -35,6 +35,7 @@ class WordLanguageModel(LanguageModel):
     after a list of words that starts at the beginning of a text, </s> between lines)."""
 
     unit = "word"
+    widget_defaults = {"prompt": "first citizen :", "max_new_tokens": 60, "unit": "words"}
     unknown_handling = f"read as {UNK}"
 
     @property
