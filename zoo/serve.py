@@ -10,13 +10,34 @@ The API follows the Hugging Face Inference API's shapes where the task has one:
     GET  /models/{name}          one model: metadata, its card (markdown and HTML), its plots
     GET  /                       the gallery page; /docs the OpenAPI docs (offline)
 
+Language models also speak the protocols their clients already use, on the same batcher:
+
+    POST /models/{name}/generate, /models/{name}/generate_stream    text-generation-inference's
+    POST /, /generate, /generate_stream      the same, for the one language model served (with
+                                             several, a 400 says to name one)
+    GET  /v1/models, POST /v1/completions    OpenAI's (the `openai` client with base_url .../v1;
+                                             /v1/chat/completions: a 400, no model chats)
+
+so huggingface_hub's `InferenceClient("http://127.0.0.1:8000/models/NAME")` (or the server's
+own URL, with one language model served) and `openai.OpenAI(base_url="http://127.0.0.1:8000/v1",
+api_key=...)` work unchanged (zoo/server_tgi.py, zoo/server_openai.py). POST /models/{name}
+takes TGI's parameter set, with huggingface_hub's types as its schema.
+
+One rule for the prompt, on every route, streamed or not: the answer is the continuation alone
+unless the request asks for the prompt too (`return_full_text: true`; OpenAI's `echo: true`).
+That is text-generation-inference's default, OpenAI's and vLLM's, and what `art.generate` has
+always returned; a stream cannot repeat the prompt token by token anyway, and the gallery shows
+the prompt itself. (The Inference API's transformers pipeline prepended it by default, and so
+did this server's POST /models/{name} until it followed TGI.)
+
 What a model answers is its artifact class's: the class declares its tasks (`tasks`, a tuple of
 zoo.hooks.Task; the first is what POST /models/{name} runs), and the server reads them from the
 class that registry.json names for the architecture, without loading the model. A task names its
 request schema and its run function as "module:attribute" strings; they are imported on the
 first request that needs them. Each family writes its tasks in zoo/families/NAME/serving.py (its
 docstring shows the requests and answers); text-generation, which every language model serves,
-is in zoo/server_generation.py; zoo/server_tasks.py says what a run function gets and returns.
+is in zoo/server_tgi.py (on zoo/server_generation.py, which the protocols share); zoo/server_tasks.py
+says what a run function gets and returns.
 
 The gallery shows one widget per model, for its first task that names a widget kind
 (Task.widget). zoo/gallery/gallery.js draws the shared kinds; a family brings a kind of its own
