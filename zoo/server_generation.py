@@ -120,7 +120,6 @@ class Generation:
         """Load the model (first use), read the prompts and queue `count` sequences of each on
         its batcher (on a worker thread: a prompt is read through the model), and cancel them
         all when the client hangs up."""
-        await asyncio.to_thread(lambda: served.art)  # load on first use (and start the batcher)
         generation = cls(served, asyncio.get_running_loop(), streamed)
         try:
             await asyncio.to_thread(generation._submit, prompts, settings, count, prefill)
@@ -131,7 +130,8 @@ class Generation:
         return generation
 
     def _submit(self, prompts, settings: Settings, count: int, prefill: bool) -> None:
-        art, batcher = self.served.art, self.served.batcher
+        art = self.served.art  # loaded on first use, which starts its batcher
+        batcher = self.served.batcher
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # unknown prompt characters: skipped, as generate does
             for prompt in prompts:
