@@ -11,7 +11,9 @@ request, as urllib does). For charrnn, in one run and in turn:
 - the server, 16 clients, each protocol: TGI's /generate (one answer), /generate_stream (an
   event a token), OpenAI's /v1/completions streamed, the Inference API's POST /models/{name};
 - the batcher alone again: the ratio uses the mean of its two rows, so that a drift in the
-  machine's speed shows as a gap between them rather than as a protocol's cost.
+  machine's speed shows as a gap between them rather than as a protocol's cost. The whole is
+  run --rounds times and each number's median reported (a shared machine is noisy); the CPU
+  time the server spends per character is set against the batcher's too (less noisy than speed).
 
 Every request asks for the same number of tokens (each with its own seed); the count of
 requests is bounded (16 clients x --requests). For the word model (gru-lm, which does not batch
@@ -19,7 +21,7 @@ its steps yet), 16 clients are set against one client, through TGI's /generate. 
 characters per second, the ratio to the batcher alone (charrnn) or to one client (the word
 model), p50 and p99 latency of a request. Goal: each protocol >= 0.8x the batcher alone.
 
-    .venv/bin/python benchmarks/serve_protocols.py [--requests 4] [--tokens 300] [--busy]
+    .venv/bin/python benchmarks/serve_protocols.py [--rounds 3] [--requests 2] [--tokens 300] [--busy]
 
 --busy runs it all next to `yes > /dev/null`. Prints a table and writes
 benchmarks/results/serve_protocols.json (or serve_protocols_busy.json).
@@ -131,12 +133,9 @@ def run_clients(one_request, clients: int, requests: int, pid: int | None = None
     return result
 
 
-def batcher_alone(art, requests: int, tokens: int) -> dict:
-    """16 streams on a Batcher of the model in this process: the same work, no HTTP."""
-    from zoo.batching import Batcher
-
-    batcher = Batcher(art)
-
+def batcher_alone(batcher, requests: int, tokens: int) -> dict:
+    """16 streams on a Batcher of the model in this process: the same work, no HTTP. One
+    batcher for the whole run, as the server's is (its choice of threads learnt as the server's)."""
     def one(seed):
         done, pieces = threading.Event(), []
 
@@ -152,13 +151,11 @@ def batcher_alone(art, requests: int, tokens: int) -> dict:
         done.wait()
         return len("".join(pieces))
 
-    try:
-        result = run_clients(one, CLIENTS, requests)
-        result["mean_batch"] = batcher.stats()["mean_batch"]
-        result["threads"] = batcher.stats()["threads"]
-        return result
-    finally:
-        batcher.close()
+    steps, made = batcher.steps, batcher.tokens
+    result = run_clients(one, CLIENTS, requests)
+    result["mean_batch"] = round((batcher.tokens - made) / max(1, batcher.steps - steps), 2)
+    result["threads"] = batcher.stats()["threads"]
+    return result
 
 
 def start_server(port: int):
@@ -178,14 +175,14 @@ def start_server(port: int):
             time.sleep(0.5)
 
 
-def charrnn_rows(art, base, pid, requests: int, tokens: int) -> dict:
+def charrnn_rows(batcher, base, pid, requests: int, tokens: int) -> dict:
     """The batcher alone, then each protocol followed by the batcher alone again: each protocol
     is set against the mean of the batcher rows either side of it (a drift in the machine's
     speed, another process starting, shows as a gap between them)."""
-    rows = {"batcher alone": batcher_alone(art, requests, tokens)}
+    rows = {"batcher alone": batcher_alone(batcher, requests, tokens)}
     for i, (label, call) in enumerate(PROTOCOLS.items(), 1):
         rows[label] = run_clients(lambda seed, call=call: call(base, CHAR, tokens, seed), CLIENTS, requests, pid)
-        rows[f"batcher alone ({i})"] = batcher_alone(art, requests, tokens)
+        rows[f"batcher alone ({i})"] = batcher_alone(batcher, requests, tokens)
     alone = [row for label, row in rows.items() if label.startswith("batcher")]
     for i, label in enumerate(PROTOCOLS):
         around = alone[i:i + 2]
@@ -195,26 +192,36 @@ def charrnn_rows(art, base, pid, requests: int, tokens: int) -> dict:
     return rows
 
 
+def medians(rounds: list[dict]) -> dict:
+    """Each row's numbers over the rounds: the median of each."""
+    return {label: {key: statistics.median(r[label][key] for r in rounds) for key in rounds[0][label]
+                    if isinstance(rounds[0][label][key], (int, float))}
+            for label in rounds[0]}
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=4, help="requests per client (default 4)")
+    parser.add_argument("--requests", type=int, default=2, help="requests per client (default 2)")
     parser.add_argument("--tokens", type=int, default=300, help="characters per charrnn request (default 300)")
     parser.add_argument("--word-requests", type=int, default=2, help="requests per client, word model (default 2)")
     parser.add_argument("--word-tokens", type=int, default=20, help="words per word-model request (default 20)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the charrnn rows; medians reported (default 3)")
     parser.add_argument("--busy", action="store_true", help="next to `yes > /dev/null`")
     args = parser.parse_args(argv)
 
     import zoo
+    from zoo.batching import Batcher
 
-    art = zoo.load(CHAR)
+    batcher = Batcher(zoo.load(CHAR))
     server, base = start_server(free_port())
     busy = None
     try:
-        run_clients(lambda seed: tgi_generate(base, CHAR, 50, seed), 4, 1)  # warm-up: buffers, threads
-        batcher_alone(art, 1, 50)
+        run_clients(lambda seed: tgi_generate(base, CHAR, 50, seed), CLIENTS, 2)  # warm-up: buffers, threads
+        batcher_alone(batcher, 2, 50)
         if args.busy:
             busy = subprocess.Popen("yes > /dev/null", shell=True, start_new_session=True)
-        rows = charrnn_rows(art, base, server.pid, args.requests, args.tokens)
+        rounds = [charrnn_rows(batcher, base, server.pid, args.requests, args.tokens) for _ in range(args.rounds)]
+        rows = medians(rounds)
         word = lambda seed: tgi_generate(base, WORD, args.word_tokens, seed)  # noqa: E731
         words = {"1 client": run_clients(word, 1, args.word_requests * 2, server.pid),
                  f"{CLIENTS} clients": run_clients(word, CLIENTS, args.word_requests, server.pid)}
@@ -226,12 +233,14 @@ def main(argv=None) -> dict:
             busy.wait()
         server.terminate()
         server.wait(timeout=30)
+        batcher.close()
 
     single = words["1 client"]["chars_per_second"]
     for row in words.values():
         row["ratio"] = row["chars_per_second"] / single
     where = "next to `yes > /dev/null`" if args.busy else "idle"
-    print(f"zoo serve {CHAR}: {CLIENTS} clients x {args.requests} requests x {args.tokens} characters, {where}\n")
+    print(f"zoo serve {CHAR}: {CLIENTS} clients x {args.requests} requests x {args.tokens} characters, {where}; "
+          f"the median of {args.rounds} rounds\n")
     print("| | chars/s | x batcher alone | CPU ms / 1000 chars | x batcher's | p50 latency s | p99 latency s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, row in rows.items():
@@ -246,7 +255,8 @@ def main(argv=None) -> dict:
               f"| {row['latency_p50']:.2f} | {row['latency_p99']:.2f} |")
     result = {"model": CHAR, "word_model": WORD, "clients": CLIENTS, "requests_per_client": args.requests,
               "tokens": args.tokens, "word_requests_per_client": args.word_requests, "word_tokens": args.word_tokens,
-              "busy": args.busy, "charrnn": rows, "word": words, "server_batching": batching,
+              "busy": args.busy, "rounds": args.rounds, "charrnn": rows, "charrnn_rounds": rounds, "word": words,
+              "server_batching": batching,
               "cpu_count": os.cpu_count(), "load_average": os.getloadavg()}
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"serve_protocols{'_busy' if args.busy else ''}.json"

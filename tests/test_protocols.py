@@ -156,7 +156,7 @@ def test_one_language_model_answers_tgis_plain_routes(one, two, charrnn, hub_cli
     assert request(f"{one}/", body)[1] == [{"generated_text": expected}]
     # With two, the plain routes say how to name one.
     status, error, _ = request(f"{two}/generate", body)
-    assert status == 400 and f"/models/{{name}}/generate" in error["error"] and WORD in error["error"]
+    assert status == 400 and "/models/{name}/generate" in error["error"] and WORD in error["error"]
 
 
 # ----------------------------------------------------------------------------- one rule for the prompt

@@ -72,7 +72,6 @@ import difflib
 import functools
 import html
 import inspect
-import json
 import os
 import stat
 import sys

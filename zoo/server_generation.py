@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import secrets
 import warnings
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ MAX_STOP = 4                   # stop sequences per request (TGI's and OpenAI's 
 MAX_STOP_CHARS = 200           # ... and the characters of each
 MAX_TOP_N = 5                  # alternatives reported per token (TGI's top_n_tokens, OpenAI's logprobs)
 MAX_SEED = 2**32 - 1
+FLUSH_SECONDS = 0.01           # a stream's tokens go out at most this often: on a busy server several
+                               # ride in one write (each write and wake-up costs as much as a token's step)
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,8 @@ class Generation:
 
     Not streamed, the batcher's thread collects each sequence's tokens itself and wakes the
     event loop once, at the end; streamed, it queues them, waking the loop at most once for all
-    that came in the meantime (a busy server sends several tokens per wake-up)."""
+    that came in the meantime, and at most every FLUSH_SECONDS (a busy server sends several
+    tokens per write: each write costs about as much as a token's share of a batched step)."""
 
     def __init__(self, served, loop, streamed: bool):
         self.served, self.loop, self.streamed = served, loop, streamed
@@ -113,6 +117,7 @@ class Generation:
         self._ready = asyncio.Event()
         self._wake_pending = False
         self._watcher = None
+        self._flushed = 0.0  # (the loop's clock) when the last batch of a stream went out
 
     @classmethod
     async def start(cls, served, prompts: list[str], settings: Settings, http, *, count: int = 1,
@@ -176,6 +181,11 @@ class Generation:
         going = len(self.sequences)
         while going:
             await self._ready.wait()
+            if self.streamed:
+                pause = self._flushed + FLUSH_SECONDS - self.loop.time()
+                if pause > 0:  # what comes meanwhile goes in the same batch
+                    await asyncio.sleep(pause)
+                self._flushed = self.loop.time()
             self._ready.clear()
             batch = []
             while self._events:
@@ -215,6 +225,11 @@ class Generation:
         for sequence in self.sequences:
             if sequence.job is not None:
                 self.served.batcher.cancel(sequence.job)
+
+
+def sse(data) -> str:
+    """One server-sent event carrying `data` as JSON."""
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 def prompt_facts(art, prompt: str, prefill: bool) -> tuple:

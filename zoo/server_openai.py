@@ -25,7 +25,6 @@ suffix get a one-line 400 unless they ask for nothing. Errors come in OpenAI's s
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import uuid
@@ -44,6 +43,7 @@ from zoo.server_generation import (
     Generation,
     Settings,
     language_model,
+    sse,
 )
 from zoo.server_tasks import ApiError, Strict, json_body
 
@@ -225,7 +225,7 @@ def _chunks(served, request: CompletionRequest, generation: Generation):
         if not end and not delta["text"] and not (logprobs and logged[key] < len(sequence.tokens)):
             return ""  # nothing new to say yet (the text waits behind a possible stop)
         sent[key], logged[key] = len(text), len(sequence.tokens)
-        return f"data: {json.dumps({**head, 'choices': [delta], **({'usage': None} if usage else {})}, ensure_ascii=False)}\n\n"
+        return sse({**head, "choices": [delta], **({"usage": None} if usage else {})})
 
     async def events():
         try:
@@ -234,12 +234,12 @@ def _chunks(served, request: CompletionRequest, generation: Generation):
                 for sequence, token in batch:  # the newest state of each choice: one chunk each
                     changed[id(sequence)] = (sequence, token is None)
                 out = [chunk(sequence, end) for sequence, end in changed.values() if sequence.error is None]
-                out += [f"data: {json.dumps({'error': {'message': f'generation failed: {s.error}', 'type': 'server_error'}})}\n\n"
+                out += [sse({"error": {"message": f"generation failed: {s.error}", "type": "server_error"}})
                         for s, _ in changed.values() if s.error is not None]
                 if out:
                     yield "".join(out)
             if usage:
-                yield f"data: {json.dumps({**head, 'choices': [], 'usage': _usage(generation.sequences)})}\n\n"
+                yield sse({**head, "choices": [], "usage": _usage(generation.sequences)})
             yield "data: [DONE]\n\n"
         finally:
             generation.close()

@@ -64,7 +64,8 @@ async def json_body(http, schema, example: str = '{"inputs": ..., "parameters": 
     from pydantic import ValidationError
 
     if content_type(http) != JSON_TYPE:
-        raise refuse_content_type(content_type(http), f"send the body as JSON with the header `Content-Type: {JSON_TYPE}`")
+        raise refuse_content_type(content_type(http),
+                                  f"send the body as JSON with the header `Content-Type: {JSON_TYPE}`")
     try:
         body = json.loads(await http.body() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -56,6 +56,7 @@ from pydantic import Field, create_model, field_validator
 from starlette.requests import Request
 
 from zoo.server_generation import (
+    DEFAULT_NEW_TOKENS,
     MAX_NEW_TOKENS,
     MAX_PROMPT_CHARS,
     MAX_SEED,
@@ -66,6 +67,7 @@ from zoo.server_generation import (
     Generation,
     Settings,
     language_model,
+    sse,
 )
 from zoo.server_tasks import ApiError, Strict, json_body
 
@@ -103,7 +105,8 @@ def _from_hub(cls, name: str, base, **bounds):
 
 GenerationParameters = _from_hub(
     TextGenerationInputGenerateParameters, "GenerationParameters", _Bounds,
-    max_new_tokens=(int | None, Field(None, ge=1, le=MAX_NEW_TOKENS, description=f"1 to {MAX_NEW_TOKENS}; default 50")),
+    max_new_tokens=(int | None, Field(None, ge=1, le=MAX_NEW_TOKENS,
+                                      description=f"1 to {MAX_NEW_TOKENS}; default {DEFAULT_NEW_TOKENS}")),
     temperature=(float | None, Field(None, ge=0.0, le=100.0, description="default 1.0; 0 is greedy")),
     top_k=(int | None, Field(None, ge=1)),
     top_p=(float | None, Field(None, gt=0.0, le=1.0)),
@@ -156,8 +159,10 @@ def read_parameters(parameters, streamed: bool) -> Asked:
     if p.decoder_input_details and streamed:
         raise ApiError(422, "decoder_input_details is not supported when streaming tokens (as in TGI).")
     details = bool(p.details)
-    settings = Settings(p.max_new_tokens or 50, temperature, p.top_k, p.top_p, p.seed, tuple(p.stop or ()),
-                        log_probs=streamed or details or best_of > 1, top_n=(p.top_n_tokens or 0) if details or streamed else 0)
+    # A stream's events always carry each token's log-probability (as TGI's do); an answer, in its details.
+    settings = Settings(p.max_new_tokens or DEFAULT_NEW_TOKENS, temperature, p.top_k, p.top_p, p.seed,
+                        tuple(p.stop or ()), log_probs=streamed or details or best_of > 1,
+                        top_n=(p.top_n_tokens or 0) if details or streamed else 0)
     return Asked(settings, bool(p.return_full_text), details, details and bool(p.decoder_input_details), best_of)
 
 
@@ -218,7 +223,7 @@ def _event(sequence, index: int, last: bool, asked: Asked) -> str:
             event["details"] = TextGenerationStreamOutputStreamDetails(
                 finish_reason=sequence.finish_reason, generated_tokens=len(sequence.tokens),
                 input_length=sequence.prompt_tokens or 0, seed=sequence.seed)
-    return f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
+    return sse(event)
 
 
 def event_stream(generation: Generation, asked: Asked):
@@ -237,7 +242,7 @@ def event_stream(generation: Generation, asked: Asked):
                         out.append(_event(sequence, held, index is None and sequence.error is None, asked))
                     held = index
                 if sequence.error is not None:  # as text-generation-inference reports one
-                    out.append(f"data: {json.dumps({'error': f'generation failed: {sequence.error}', 'error_type': 'generation'})}\n\n")
+                    out.append(sse({"error": f"generation failed: {sequence.error}", "error_type": "generation"}))
                 if out:
                     yield "".join(out)
         finally:  # the stream ended, or the client went away: the batcher drops the job
