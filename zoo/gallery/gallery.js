@@ -90,8 +90,9 @@ function textGeneration(model, task) {
     };
     try {
       await streamEvents(task.url, body, (event) => {
-        if (event.generated_text === null) output.textContent += event.token.text;
-        else output.dataset.done = "true";
+        // TGI's events: one a token; the last token's also carries the generated text.
+        if (event.token && !event.token.special) output.textContent += event.token.text;
+        if (event.generated_text !== null) output.dataset.done = "true";
         output.scrollTop = output.scrollHeight;
       });
     } catch (error) { showError(output, error); }

@@ -114,6 +114,16 @@ class CharRNN(LanguageModel):
             self.rnn.advance(state)
         return self.advance((state, np.empty(len(self.vocab), "float32")), int(ids[-1])), None, unknown
 
+    def prompt_tokens(self, text: str) -> list[int]:
+        return self.vocab.split_known(text)[0].tolist()
+
+    def prompt_log_probs(self, text: str) -> list[tuple[int, float | None]]:
+        ids = self.vocab.split_known(text)[0]
+        if len(ids) == 0:
+            return []
+        scores = self.rnn.log_probs(ids) if len(ids) > 1 else []  # one stream, from the zero state
+        return [(int(ids[0]), None)] + [(int(i), float(lp)) for i, lp in zip(ids[1:], scores)]
+
     def advance(self, state, token: int):
         rnn_state, logits = state
         rnn_state.ids[0] = token

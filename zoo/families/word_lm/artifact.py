@@ -59,6 +59,15 @@ class WordLanguageModel(LanguageModel):
         previous = self.vocab.index[history[-1]] if history and text.strip() and not text.endswith("\n") else None
         return history, previous, self._unknown([w for tokens in lines for w in tokens])
 
+    def prompt_tokens(self, text: str) -> list[int]:
+        return [self.vocab.index[word] for word in self.prompt_state(text)[0]]
+
+    def prompt_log_probs(self, text: str) -> list[tuple[int, float | None]]:
+        """Each word (and </s>) of the prompt given the words before it, from the start of a text."""
+        history = self.prompt_state(text)[0]
+        ids = [self.vocab.index[word] for word in history]
+        return [(i, float(self._next_log_probs(history[:n])[i])) for n, i in enumerate(ids)]
+
     def next_log_probs(self, history) -> np.ndarray:
         return self._next_log_probs(history)
 
