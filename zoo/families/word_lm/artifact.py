@@ -49,6 +49,9 @@ class WordLanguageModel(LanguageModel):
         return collections.Counter(w for w in words if w not in self.vocab or w in (BOS, EOS, UNK))
 
     def prompt_state(self, text: str):
+        return self.prompt_words(text)  # for a model whose state is its history of words
+
+    def prompt_words(self, text: str):
         """The history of words (unknown ones as <UNK>, </s> between lines; the last line is
         not finished), the last word's id (None at a line's start), the unknown words."""
         lines = [tokenize(line) for line in text.split("\n")]
@@ -60,13 +63,16 @@ class WordLanguageModel(LanguageModel):
         return history, previous, self._unknown([w for tokens in lines for w in tokens])
 
     def prompt_tokens(self, text: str) -> list[int]:
-        return [self.vocab.index[word] for word in self.prompt_state(text)[0]]
+        return [self.vocab.index[word] for word in self.prompt_words(text)[0]]
 
     def prompt_log_probs(self, text: str) -> list[tuple[int, float | None]]:
         """Each word (and </s>) of the prompt given the words before it, from the start of a text."""
-        history = self.prompt_state(text)[0]
-        ids = [self.vocab.index[word] for word in history]
-        return [(i, float(self._next_log_probs(history[:n])[i])) for n, i in enumerate(ids)]
+        state, _, _ = self.prompt_state("")
+        scored = []
+        for token in self.prompt_tokens(text):  # stepped as generation steps, for every word model
+            scored.append((token, float(self.next_log_probs(state)[token])))
+            state = self.advance(self.copy_state(state), token)
+        return scored
 
     def next_log_probs(self, history) -> np.ndarray:
         return self._next_log_probs(history)
@@ -219,7 +225,7 @@ class RecurrentLanguageModel(WordLanguageModel):
         """The prompt is read as the window model reads it: its last START_PADDING words, after
         as many </s> as the window has room for (so next_tokens, and the first word generated,
         are exactly the window model's); generation then carries the state from word to word."""
-        history, previous, unknown = super().prompt_state(text)
+        history, previous, unknown = self.prompt_words(text)
         ids = self.vocab.encode(history)[-self.START_PADDING:] if history else []
         state = self._padding_states()[self.START_PADDING - len(ids)].copy()
         if len(ids):
