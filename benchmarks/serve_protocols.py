@@ -16,8 +16,8 @@ request, as urllib does). For charrnn, in one run and in turn:
   time the server spends per character is set against the batcher's too (less noisy than speed).
 
 Every request asks for the same number of tokens (each with its own seed); the count of
-requests is bounded (16 clients x --requests). For the word model (gru-lm, which does not batch
-its steps yet), 16 clients are set against one client, through TGI's /generate. Reported:
+requests is bounded (16 clients x --requests). For the word model (gru-lm, whose concurrent
+streams share each step), 16 clients are set against one client, through TGI's /generate. Reported:
 characters per second, the ratio to the batcher alone (charrnn) or to one client (the word
 model), p50 and p99 latency of a request. Goal: each protocol >= 0.8x the batcher alone.
 
