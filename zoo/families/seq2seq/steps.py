@@ -285,7 +285,7 @@ def card_body(art, config, test, comparison, is_dates) -> str:
 A character-level encoder-decoder: an embedding ({hp['embedding_dim']}) and a {hp['cell'].upper()}
 ({hp['units']} units) read the input; a second {hp['cell'].upper()} started from the encoder's final
 state writes the output one character at a time, with attention = `{hp['attention']}`
-(see `zoo/models/seq2seq.py`). Trained with teacher forcing; decoded greedily or by beam search.
+(see `zoo/families/seq2seq/model.py`). Trained with teacher forcing; decoded greedily or by beam search.
 
 **Held-out exact match: {metrics['exact_match']:.4f} greedy, {metrics['exact_match_beam3']:.4f} with
 beam 3**, on {metrics['test_examples']} test pairs (`zoo eval {config['name']}` re-measures it).
