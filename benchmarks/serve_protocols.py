@@ -5,9 +5,10 @@ A real server (`zoo serve charrnn-shakespeare gru-lm-shakespeare`, its own proce
 and clients on threads of this process, each with a plain HTTP client (a new connection per
 request, as urllib does). For charrnn, in one run and in turn:
 
-- the batcher alone: a Batcher on the model in this process (the server is idle meanwhile), 16
-  client threads each submitting its requests one after the other (each reads its prompt, as
-  a served request does), nothing sent anywhere: the ceiling for the same work;
+- the batcher alone: a Batcher on the model in a process of its own, as the server is (the
+  server is idle meanwhile), 16 client threads each submitting its requests one after the other
+  (each reads its prompt, as a served request does), nothing sent anywhere: the ceiling for the
+  same work;
 - the server, 16 clients, each protocol: TGI's /generate (one answer), /generate_stream (an
   event a token), OpenAI's /v1/completions streamed, the Inference API's POST /models/{name};
 - the batcher alone again: the ratio uses the mean of its two rows, so that a drift in the
@@ -134,8 +135,7 @@ def run_clients(one_request, clients: int, requests: int, pid: int | None = None
 
 
 def batcher_alone(batcher, requests: int, tokens: int) -> dict:
-    """16 streams on a Batcher of the model in this process: the same work, no HTTP. One
-    batcher for the whole run, as the server's is (its choice of threads learnt as the server's)."""
+    """16 streams on a Batcher of the model: the same work, no HTTP (run in BatcherProcess)."""
     def one(seed):
         done, pieces = threading.Event(), []
 
@@ -156,6 +156,42 @@ def batcher_alone(batcher, requests: int, tokens: int) -> dict:
     result["mean_batch"] = round((batcher.tokens - made) / max(1, batcher.steps - steps), 2)
     result["threads"] = batcher.stats()["threads"]
     return result
+
+
+class BatcherProcess:
+    """The batcher alone in a process of its own (this script with --batcher-worker), so that it
+    and the server are alike to the scheduler: one process each, its threads its own, next to the
+    clients' process. Each run is one line in ("requests tokens"), one JSON line out."""
+
+    def __init__(self):
+        self.process = subprocess.Popen([sys.executable, __file__, "--batcher-worker"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+
+    def run(self, requests: int, tokens: int) -> dict:
+        self.process.stdin.write(f"{requests} {tokens}\n")
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit("the batcher's process ended")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def batcher_worker() -> None:
+    """The other end of BatcherProcess: one Batcher for the whole run, as the server's is (its
+    choice of threads learnt as the server's)."""
+    import zoo
+    from zoo.batching import Batcher
+
+    batcher = Batcher(zoo.load(CHAR))
+    try:
+        for line in sys.stdin:
+            requests, tokens = map(int, line.split())
+            print(json.dumps(batcher_alone(batcher, requests, tokens)), flush=True)
+    finally:
+        batcher.close()
 
 
 def start_server(port: int):
@@ -179,10 +215,10 @@ def charrnn_rows(batcher, base, pid, requests: int, tokens: int) -> dict:
     """The batcher alone, then each protocol followed by the batcher alone again: each protocol
     is set against the mean of the batcher rows either side of it (a drift in the machine's
     speed, another process starting, shows as a gap between them)."""
-    rows = {"batcher alone": batcher_alone(batcher, requests, tokens)}
+    rows = {"batcher alone": batcher.run(requests, tokens)}
     for i, (label, call) in enumerate(PROTOCOLS.items(), 1):
         rows[label] = run_clients(lambda seed, call=call: call(base, CHAR, tokens, seed), CLIENTS, requests, pid)
-        rows[f"batcher alone ({i})"] = batcher_alone(batcher, requests, tokens)
+        rows[f"batcher alone ({i})"] = batcher.run(requests, tokens)
     alone = [row for label, row in rows.items() if label.startswith("batcher")]
     for i, label in enumerate(PROTOCOLS):
         around = alone[i:i + 2]
@@ -207,17 +243,17 @@ def main(argv=None) -> dict:
     parser.add_argument("--word-tokens", type=int, default=20, help="words per word-model request (default 20)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the charrnn rows; medians reported (default 3)")
     parser.add_argument("--busy", action="store_true", help="next to `yes > /dev/null`")
+    parser.add_argument("--batcher-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.batcher_worker:
+        return batcher_worker()
 
-    import zoo
-    from zoo.batching import Batcher
-
-    batcher = Batcher(zoo.load(CHAR))
+    batcher = BatcherProcess()
     server, base = start_server(free_port())
     busy = None
     try:
         run_clients(lambda seed: tgi_generate(base, CHAR, 50, seed), CLIENTS, 2)  # warm-up: buffers, threads
-        batcher_alone(batcher, 2, 50)
+        batcher.run(2, 50)
         if args.busy:
             busy = subprocess.Popen("yes > /dev/null", shell=True, start_new_session=True)
         rounds = [charrnn_rows(batcher, base, server.pid, args.requests, args.tokens) for _ in range(args.rounds)]

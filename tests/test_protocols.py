@@ -159,6 +159,20 @@ def test_one_language_model_answers_tgis_plain_routes(one, two, charrnn, hub_cli
     assert status == 400 and "/models/{name}/generate" in error["error"] and WORD in error["error"]
 
 
+def test_tgis_info_says_the_model_and_the_bounds_its_requests_meet(one, two, hub_client):
+    # (huggingface_hub asks for its inference provider by name before it reads an endpoint's /info)
+    info = hub_client(f"{two}/models/{CHAR}", provider="hf-inference").get_endpoint_info()
+    assert info["model_id"] == CHAR and info["model_pipeline_tag"] == "text-generation"
+    assert info["max_stop_sequences"] == 4 and info["max_best_of"] == 8 and info["router"] == "keras-zoo"
+    assert info["max_total_tokens"] > info["max_input_tokens"] > 0
+    assert hub_client(one, provider="hf-inference").get_endpoint_info() == info  # the one language model served
+    # With two, the plain route says how to name one; a model of another task is not a language model.
+    status, error, _ = request(f"{two}/info")
+    assert status == 400 and "/models/{name}/info" in error["error"]
+    status, error, _ = request(f"{two}/models/mlp-xor/info")
+    assert status == 400 and "not a language model" in error["error"]
+
+
 # ----------------------------------------------------------------------------- one rule for the prompt
 
 

@@ -5,8 +5,9 @@ every language model's task (zoo.language_model.LanguageModel declares it), and 
                                            one answer, or with "stream": true server-sent events
     POST /models/{name}/generate           TGI's /generate: one answer
     POST /models/{name}/generate_stream    TGI's /generate_stream: server-sent events
-    POST /, /generate, /generate_stream    the same for the one language model served (with
-                                           several, name one: a 400 says how)
+    GET /models/{name}/info                TGI's /info: the model and its requests' bounds
+    POST /, /generate, /generate_stream,   the same for the one language model served (with
+    GET /info                              several, name one: a 400 says how)
 
 huggingface_hub's client works against any of them: `InferenceClient("http://127.0.0.1:8000")`
 with one language model served, `InferenceClient("http://127.0.0.1:8000/models/NAME")` with
@@ -273,6 +274,20 @@ async def generate(served, request, http):
     return await respond(served, request, http, stream=bool(request.stream), listed=True)
 
 
+def info(item) -> dict:
+    """TGI's GET /info: what the model is and the bounds its requests meet (the fields TGI's
+    router reports, as InferenceClient.get_endpoint_info returns them; no GPU, no tokenizer).
+    Characters stand for tokens in the input bound: a prompt is read as text."""
+    from zoo import __version__
+
+    return {"model_id": item.name, "model_sha": None, "model_dtype": "float32", "model_device_type": "cpu",
+            "model_pipeline_tag": "text-generation", "max_concurrent_requests": item.max_batch + item.max_waiting,
+            "max_best_of": MAX_SEQUENCES, "max_stop_sequences": MAX_STOP, "max_input_tokens": MAX_PROMPT_CHARS,
+            "max_total_tokens": MAX_PROMPT_CHARS + MAX_NEW_TOKENS, "max_batch_size": item.max_batch,
+            "validation_workers": 1, "max_client_batch_size": 1, "router": "keras-zoo", "version": __version__,
+            "sha": None, "docker_label": None}
+
+
 def add_routes(app, served: dict, find) -> None:
     """TGI's routes: per model, and without a name for the one language model served. `find`
     is the server's lookup of a served model by name (a 404 that suggests names)."""
@@ -303,6 +318,14 @@ def add_routes(app, served: dict, find) -> None:
               openapi_extra=doc)
     async def plain_stream(http: Request):
         return await run(None, http, True)
+
+    @app.get("/info", summary="TGI's /info, for the one language model served")
+    def plain_info():
+        return info(language_model(served, None, find, "GET /models/{name}/info"))
+
+    @app.get("/models/{name}/info", summary="TGI's /info on one model (InferenceClient.get_endpoint_info)")
+    def named_info(name: str):
+        return info(language_model(served, name, find, per_model))
 
     @app.post("/models/{name}/generate", summary="TGI's /generate on one model", openapi_extra=doc)
     async def named(name: str, http: Request):
