@@ -1,0 +1,114 @@
+"""The captioner: a small CNN reads the image into a grid of feature vectors, an LSTM writes the
+caption one word at a time, and before each word soft attention decides which cells of the grid
+to read (Xu et al. 2015, "Show, Attend and Tell"; the attention placed after the LSTM, as in
+Luong et al. 2015 and the zoo's seq2seq).
+
+    image (64, 64, 3) -> conv, stride 2 (32x32) -> conv, stride 2 (16x16) -> conv, stride 2
+        (8x8) -> conv -> 64 cells x C channels -> + a learned vector per cell (GridPositions)
+        -> features f_1..f_64
+    h_0, c_0 = tanh(W mean(f)), tanh(W' mean(f))                  the LSTM starts from the image
+    words "<start> a small red circle" -> Embedding -> LSTM -> s_t
+    attention (Luong's "general" score): a_t = softmax_i(s_t . W_k f_i), context_t = sum_i a_ti f_i
+    logits_t = W_o tanh(W_c [context_t; s_t])                     predicts the next word
+
+The LSTM is Keras's, whose equations are the talk's (i, f, o gates, the cell c_t = f c_{t-1} + i g,
+h_t = o tanh(c_t)); zoo/families/word_lm checks them against numpy.
+
+Inference reuses the trained layers in two small models (no weights of their own): the encoder
+(image -> features, attention keys, h_0, c_0) and the one-step decoder (previous word, state,
+features, keys -> next-word logits, new state, attention weights over the 64 cells).
+"""
+
+from __future__ import annotations
+
+import keras
+
+from zoo.errors import InvalidInputError
+from zoo.families.captioning.layers import GridPositions
+
+PAD, START, END = 0, 1, 2
+SPECIALS = ["<pad>", "<start>", "<end>"]
+
+
+def build_captioner(vocab_size: int = 51, image_size: int = 64, filters: int = 48, units: int = 128,
+                    embedding_dim: int = 48):
+    """The training model: inputs `image` (n, image_size, image_size, 3), pixel values 0..255,
+    and `words_in` (n, T) word ids; output next-word logits (n, T, vocab_size)."""
+    for name, value in (("vocab_size", vocab_size), ("image_size", image_size), ("filters", filters),
+                        ("units", units), ("embedding_dim", embedding_dim)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InvalidInputError(f"{name} must be a positive integer, got {value!r}.")
+    if image_size % 8:
+        raise InvalidInputError(f"image_size must be a multiple of 8 (three stride-2 convolutions), got {image_size}.")
+    image = keras.Input(shape=(image_size, image_size, 3), name="image")
+    words_in = keras.Input(shape=(None,), dtype="int32", name="words_in")
+    layers = make_layers(vocab_size, image_size, filters, units, embedding_dim)
+    features, keys, states = _encode(layers, image)
+    logits, _, _ = _decode(layers, words_in, states, features, keys)
+    return keras.Model([image, words_in], logits, name="captioner")
+
+
+def make_layers(vocab_size, image_size, filters, units, embedding_dim) -> dict:
+    """Every layer, named, so that inference finds them again in a loaded model."""
+    conv = lambda n, k, s, name: keras.layers.Conv2D(n, k, strides=s, padding="same", activation="relu",  # noqa: E731
+                                                     name=name)
+    cells = (image_size // 8) ** 2
+    return {
+        "rescale": keras.layers.Rescaling(1 / 255, name="rescale"),
+        "conv1": conv(filters // 2, 5, 2, "conv1"),
+        "norm1": keras.layers.BatchNormalization(name="norm1"),
+        "conv2": conv(filters, 3, 2, "conv2"),
+        "norm2": keras.layers.BatchNormalization(name="norm2"),
+        "conv3": conv(filters, 3, 2, "conv3"),
+        "conv4": conv(filters, 3, 1, "conv4"),
+        "grid": keras.layers.Reshape((cells, filters), name="grid"),
+        "positions": GridPositions(name="positions"),
+        "features": keras.layers.Dense(units, activation="relu", name="features"),
+        "mean": keras.layers.GlobalAveragePooling1D(name="mean"),
+        "init_h": keras.layers.Dense(units, activation="tanh", name="init_h"),
+        "init_c": keras.layers.Dense(units, activation="tanh", name="init_c"),
+        "attention_keys": keras.layers.Dense(units, use_bias=False, name="attention_keys"),
+        "embedding": keras.layers.Embedding(vocab_size, embedding_dim, name="embedding"),
+        "decoder": keras.layers.LSTM(units, return_sequences=True, return_state=True, name="decoder"),
+        "attention": keras.layers.Attention(name="attention"),
+        "concat": keras.layers.Concatenate(name="concat"),
+        "attention_combine": keras.layers.Dense(units, activation="tanh", name="attention_combine"),
+        "logits": keras.layers.Dense(vocab_size, name="logits"),
+    }
+
+
+def _encode(layers, image):
+    """image -> (features (n, cells, units), attention keys, [h_0, c_0])."""
+    x = layers["rescale"](image)
+    x = layers["norm1"](layers["conv1"](x))
+    x = layers["norm2"](layers["conv2"](x))
+    x = layers["conv4"](layers["conv3"](x))
+    features = layers["features"](layers["positions"](layers["grid"](x)))
+    mean = layers["mean"](features)
+    return features, layers["attention_keys"](features), [layers["init_h"](mean), layers["init_c"](mean)]
+
+
+def _decode(layers, words_in, states, features, keys):
+    """word ids -> (logits, new state, attention weights (n, T, cells))."""
+    outputs, *new_states = layers["decoder"](layers["embedding"](words_in), initial_state=states)
+    context, weights = layers["attention"]([outputs, features, keys], return_attention_scores=True)
+    attentional = layers["attention_combine"](layers["concat"]([context, outputs]))
+    return layers["logits"](attentional), new_states, weights
+
+
+def inference_models(model):
+    """The encoder and the one-step decoder, made of the trained model's own layers."""
+    layers = {layer.name: layer for layer in model.layers}
+    image = keras.Input(shape=model.inputs[0].shape[1:], name="image")
+    features, keys, states = _encode(layers, image)
+    encoder = keras.Model(image, [features, keys, *states], name="encoder")
+
+    cells, units = features.shape[1], features.shape[2]
+    word = keras.Input(shape=(1,), dtype="int32", name="word")
+    state_inputs = [keras.Input(shape=(units,), name=f"state_{i}") for i in range(2)]
+    features_in = keras.Input(shape=(cells, units), name="features")
+    keys_in = keras.Input(shape=(cells, units), name="attention_keys")
+    logits, new_states, weights = _decode(layers, word, state_inputs, features_in, keys_in)
+    step = keras.Model([word, *state_inputs, features_in, keys_in], [logits, *new_states, weights],
+                       name="decoder_step")
+    return encoder, step
