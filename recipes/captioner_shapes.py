@@ -30,7 +30,7 @@ TEST_SCENES = 500         # held-out scenes
 NOVEL_SCENES = 500        # held-out scenes with a never-seen combination
 TEST_SEED = 12345         # the held-out sets are the same whatever the training seed
 MAX_TOKENS = 30           # the grammar's longest caption is 27 words
-EPOCHS = 12
+EPOCHS = 16
 BATCH_SIZE = 64
 LEARNING_RATE = 3e-3
 HPARAMS = {"image_size": scenes.SIZE, "filters": 48, "units": 128, "embedding_dim": 48}
@@ -98,3 +98,21 @@ def evaluate(artifact, data_dir=None) -> dict:
     """Greedy captions of the recorded held-out splits: exact-scene accuracy, fact precision and
     recall, BLEU-1/4, on new scenes and on never-seen combinations ("novel_")."""
     return steps.evaluate(artifact)
+
+
+# ----------------------------------------------------------------------------- finetune
+
+FINETUNE_DATA = "pairs"   # zoo finetune captioner-shapes --pairs FOLDER (images + captions.txt)
+FINETUNE_EPOCHS = 5
+
+
+def finetune(artifact, *, pairs, epochs: int = FINETUNE_EPOCHS, out, seed: int = 0, rehearsal: int = 1000,
+             learning_rate: float = 1e-3, batch_size: int = 32) -> Path:
+    """Continue training on FOLDER: its images and a captions.txt of `image<TAB>caption` lines,
+    in the captioner's words; generated scenes are mixed in (rehearsal) so it keeps what it knew."""
+    model, config, body, history = steps.finetune(
+        artifact, pairs=pairs, epochs=epochs, out=out, seed=seed, rehearsal=rehearsal, learning_rate=learning_rate,
+        batch_size=batch_size, recipe="recipes/captioner_shapes.py")
+    plots = {"training_curve.png": training.plot_history(history, config["name"], metrics=("loss",))}
+    return save_artifact(out, model=model, config=config, card_body=body, plots=plots,
+                         assets={VOCABULARY_FILE: {"words": steps.vocabulary()[3:]}})

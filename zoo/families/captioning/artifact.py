@@ -192,8 +192,13 @@ class Captioner(Artifact):
         extended by <pad> at no cost, so short and long captions compete fairly."""
         if not isinstance(beam_size, (int, np.integer)) or isinstance(beam_size, bool) or beam_size < 1:
             raise InvalidInputError(f"beam_size must be an integer of at least 1; got {beam_size!r}.")
-        max_tokens = self._limit(max_tokens)
-        features, keys, h, c = self.encode(self.read_image(image)[None])
+        found = self.beam_ids(self.read_image(image), int(beam_size), self._limit(max_tokens))
+        return [(self.text(ids), score) for ids, score in found]
+
+    def beam_ids(self, image: np.ndarray, beam_size: int, max_tokens: int) -> list[tuple[list[int], float]]:
+        """Beam search on one (S, S, 3) image: [(word ids, log-probability)], best first; the ids
+        run to max_tokens + 1 (<end>, then <pad>s, where a caption ends early)."""
+        features, keys, h, c = self.encode(image[None])
         ended = np.full(len(self.words), -np.inf)
         ended[PAD] = 0.0  # after <end>: only <pad>, with probability 1
 
@@ -205,8 +210,7 @@ class Captioner(Artifact):
             return log_probs[0], (h, c, False)
 
         first, state = step((h, c, False), START)
-        found = samplers.beam_search(first, state, step, int(beam_size), max_tokens + 1)
-        return [(self.text(ids), score) for ids, score in found]
+        return samplers.beam_search(first, state, step, beam_size, max_tokens + 1)
 
     def caption(self, image, *, beam_size: int = 1, max_tokens: int | None = None, return_attention: bool = False):
         """The caption of one image (greedy when beam_size is 1). With return_attention=True:

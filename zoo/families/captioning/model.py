@@ -6,9 +6,9 @@ Luong et al. 2015 and the zoo's seq2seq).
     image (64, 64, 3) -> conv, stride 2 (32x32) -> conv, stride 2 (16x16) -> conv, stride 2
         (8x8) -> conv -> 64 cells x C channels -> + a learned vector per cell (GridPositions)
         -> features f_1..f_64
-    h_0, c_0 = tanh(W mean(f)), tanh(W' mean(f))                  the LSTM starts from the image
+    h_0, c_0 = tanh(W grid), tanh(W' grid)     the LSTM starts from the whole grid, flattened
     words "<start> a small red circle" -> Embedding -> LSTM -> s_t
-    attention (Luong's "general" score): a_t = softmax_i(s_t . W_k f_i), context_t = sum_i a_ti f_i
+    attention (Luong's "general" score, scaled): a_t = softmax_i(g s_t . W_k f_i), context_t = sum_i a_ti f_i
     logits_t = W_o tanh(W_c [context_t; s_t])                     predicts the next word
 
 The LSTM is Keras's, whose equations are the talk's (i, f, o gates, the cell c_t = f c_{t-1} + i g,
@@ -64,13 +64,13 @@ def make_layers(vocab_size, image_size, filters, units, embedding_dim) -> dict:
         "grid": keras.layers.Reshape((cells, filters), name="grid"),
         "positions": GridPositions(name="positions"),
         "features": keras.layers.Dense(units, activation="relu", name="features"),
-        "mean": keras.layers.GlobalAveragePooling1D(name="mean"),
+        "flatten": keras.layers.Flatten(name="flatten"),
         "init_h": keras.layers.Dense(units, activation="tanh", name="init_h"),
         "init_c": keras.layers.Dense(units, activation="tanh", name="init_c"),
         "attention_keys": keras.layers.Dense(units, use_bias=False, name="attention_keys"),
         "embedding": keras.layers.Embedding(vocab_size, embedding_dim, name="embedding"),
         "decoder": keras.layers.LSTM(units, return_sequences=True, return_state=True, name="decoder"),
-        "attention": keras.layers.Attention(name="attention"),
+        "attention": keras.layers.Attention(use_scale=True, name="attention"),
         "concat": keras.layers.Concatenate(name="concat"),
         "attention_combine": keras.layers.Dense(units, activation="tanh", name="attention_combine"),
         "logits": keras.layers.Dense(vocab_size, name="logits"),
@@ -83,9 +83,12 @@ def _encode(layers, image):
     x = layers["norm1"](layers["conv1"](x))
     x = layers["norm2"](layers["conv2"](x))
     x = layers["conv4"](layers["conv3"](x))
-    features = layers["features"](layers["positions"](layers["grid"](x)))
-    mean = layers["mean"](features)
-    return features, layers["attention_keys"](features), [layers["init_h"](mean), layers["init_c"](mean)]
+    grid = layers["grid"](x)
+    features = layers["features"](layers["positions"](grid))
+    # The whole grid, flattened, starts the LSTM: it knows what is where before the first word
+    # (as in "Show and Tell"); attention then reads the cells each word needs.
+    whole = layers["flatten"](grid)
+    return features, layers["attention_keys"](features), [layers["init_h"](whole), layers["init_c"](whole)]
 
 
 def _decode(layers, words_in, states, features, keys):

@@ -232,3 +232,119 @@ pixels raise `zoo.InvalidInputError` with one line.
 
 ![training curve](training_curve.png)
 """
+
+
+# ----------------------------------------------------------------------------- fine-tuning
+
+CAPTIONS_FILE = "captions.txt"   # in the --pairs folder: image file<TAB>caption, one per line
+MIN_PAIRS = 4
+
+
+def read_pairs(folder, art) -> list[tuple[str, np.ndarray, str]]:
+    """(file name, image (S, S, 3), caption) for each line of FOLDER/captions.txt; an image may
+    have several lines. Every word must be one of the captioner's (its vocabulary is fixed)."""
+    from pathlib import Path
+
+    from zoo import io
+    from zoo.errors import InvalidInputError
+
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise InvalidInputError(f"--pairs {folder}: not a folder; give a folder of images with a {CAPTIONS_FILE} "
+                                "of `image<TAB>caption` lines.")
+    text = io.read_user_text(folder / CAPTIONS_FILE, "of image<TAB>caption lines")
+    known, images, pairs = set(art.words[len(SPECIALS):]), {}, []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        name, _, caption = line.partition("\t")
+        where = f"{folder / CAPTIONS_FILE}, line {number}"
+        if not caption.strip() or "/" in name or "\\" in name or name in (".", ".."):
+            raise InvalidInputError(f"{where}: each line is an image file of the folder, a tab, and its caption.")
+        unknown = [w for w in captions.tokenize(caption) if w not in known]
+        if unknown:
+            raise InvalidInputError(f"{where}: {unknown[0]!r} is not a word this captioner can write; it knows "
+                                    f"{len(known)} words: {' '.join(sorted(known))}.")
+        if name not in images:
+            images[name] = art.read_image(folder / name)
+        pairs.append((name, images[name], " ".join(captions.tokenize(caption))))
+    if len(images) < MIN_PAIRS:
+        raise InvalidInputError(f"{folder / CAPTIONS_FILE} names {len(images)} image(s); at least {MIN_PAIRS} are "
+                                "needed (a tenth is held out to measure the fine-tuning).")
+    return pairs
+
+
+def _held_out(name: str) -> bool:
+    import hashlib
+
+    return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % 10 == 0
+
+
+def held_out_bleu(art, pairs) -> dict:
+    names = list(dict.fromkeys(n for n, _, _ in pairs))
+    refs = [[c for n, _, c in pairs if n == name] for name in names]
+    images = np.stack([next(i for n, i, _ in pairs if n == name) for name in names])
+    generated = art.caption_many(images)
+    exact = np.mean([g in r for g, r in zip(generated, refs)])
+    return {**{f"held_out_{k}": v for k, v in bleu(generated, refs).items()}, "held_out_exact_caption": float(exact)}
+
+
+def finetune(art, *, pairs, epochs: int, out, seed: int = 0, rehearsal: int = 1000, learning_rate: float = 1e-3,
+             batch_size: int = 32, recipe: str):
+    """Continue training on a folder of images and captions (read_pairs), with `rehearsal`
+    generated scenes mixed in so that it keeps describing shapes; a tenth of the images (by a
+    hash of the name, at least one) is held out and measured before and after (BLEU, and
+    whether the caption is one of the image's own). Returns (model, config, body, history)."""
+    from pathlib import Path
+
+    from zoo import lineage, training
+    from zoo.families.captioning.artifact import Captioner
+
+    folder = Path(pairs).expanduser()
+    every = read_pairs(folder, art)
+    held = [p for p in every if _held_out(p[0])] or [p for p in every if p[0] == every[-1][0]]
+    train_pairs = [p for p in every if p not in held] or every
+    old = []
+    if rehearsal > 0:
+        _, old_images, old_refs = scene_set("train", int(rehearsal), int(seed) + 7919, 1)
+        old = [(f"scene {i}", image, r[0]) for i, (image, r) in enumerate(zip(old_images, old_refs))]
+    rows = train_pairs + old
+    x_images = np.stack([i for _, i, _ in rows])
+    words_in, labels, weights = encode_captions([c for _, _, c in rows], art.words, art.max_tokens)
+    before = {**held_out_bleu(art, held), "base_exact_scene_accuracy": art.metrics.get("exact_scene_accuracy")}
+
+    training.set_seed(int(seed))
+    import keras
+
+    model = keras.models.clone_model(art.model)
+    model.set_weights(art.model.get_weights())
+    compile_model(model, float(learning_rate), int(epochs) * int(np.ceil(len(rows) / int(batch_size))))
+    with training.Stopwatch() as clock:
+        history = model.fit((x_images, words_in), labels, sample_weight=weights, batch_size=int(batch_size),
+                            epochs=int(epochs), shuffle=True, verbose="auto",
+                            callbacks=training.resume_callbacks(out)).history
+    training.clear_checkpoint(out)
+
+    base = art.config
+    config = {**{k: base[k] for k in ("architecture", "hparams", "max_tokens", "dataset")},
+              "name": Path(out).name, "recipe": recipe,
+              "description": f"{base['name']} fine-tuned on the images and captions of {folder.name}.",
+              "training": {**base["training"], "finetune_epochs": int(epochs), "finetune_seconds": clock.seconds,
+                           "finetune_rehearsal_scenes": len(old), "environment": training.environment()},
+              "card": {"tags": [*base.get("card", {}).get("tags", []), "fine-tuned"]}}
+    tuned = Captioner(model, config, out, vocab={"words": art.words[len(SPECIALS):]})
+    config["metrics"] = evaluate(tuned)
+    after = {**held_out_bleu(tuned, held), "base_exact_scene_accuracy": config["metrics"]["exact_scene_accuracy"]}
+    files = [folder / CAPTIONS_FILE] + sorted({folder / n for n, _, _ in every})
+    config.update(lineage.record(
+        art, data=files, data_flags=[("--pairs", [str(folder)])], out=out, epochs=int(epochs),
+        options={"seed": seed, "rehearsal": rehearsal, "learning_rate": learning_rate, "batch_size": batch_size},
+        before=before, after=after,
+        summary=f"{len(train_pairs)} captions of {len({n for n, _, _ in train_pairs})} images, with {len(old)} "
+                f"generated scenes mixed in; {len({n for n, _, _ in held})} image(s) held out"))
+    body = (f"\nFine-tuned from **{base['name']}** for {epochs} epoch(s) on the images and captions of "
+            f"`{folder.name}`, with {len(old)} generated scenes mixed in (rehearsal).\n\n"
+            f"On its held-out images: BLEU-4 {after['held_out_bleu4']:.4f} (the base: {before['held_out_bleu4']:.4f}). "
+            f"On the base's held-out scenes: exact-scene accuracy {config['metrics']['exact_scene_accuracy']:.4f} "
+            f"(the base: {before['base_exact_scene_accuracy']}).\n")
+    return model, config, body, history

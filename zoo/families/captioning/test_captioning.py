@@ -1,0 +1,203 @@
+"""captioning: the scene generator (seeded, splits), the grammar read back by its parser, the
+network's shapes and its one-step decoder, the recipe in smoke mode, the Captioner's methods
+(greedy, beam search with true log-probabilities, attention), bad images, plain Keras loading,
+and the registered captioner-shapes against its goal."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import registry
+from zoo.errors import InvalidInputError
+from zoo.families.captioning import captions, scenes, steps
+from zoo.families.captioning.scenes import Scene, Thing
+
+# ----------------------------------------------------------------------------- data
+
+
+def test_scenes_are_reproducible_and_splits_keep_their_rule():
+    a, b = scenes.make_scene("train", 0, 7), scenes.make_scene("train", 0, 7)
+    assert a == b and np.array_equal(a.image(), b.image())
+    assert a.image().shape == (64, 64, 3) and a.image().dtype == np.uint8
+    assert scenes.make_scene("train", 1, 7) != a and scenes.make_scene("test", 0, 7) != a
+    counts = set()
+    for split in ("train", "test", "novel"):
+        for scene in scenes.make_scenes(split, 150, seed=3):
+            counts.add(len(scene.things))
+            held = any((t.colour, t.shape) in scenes.HELD_OUT for t in scene.things)
+            assert held == (split == "novel"), (split, scene)
+    assert counts == {1, 2, 3}
+
+
+def test_parser_reads_every_reference_back_to_its_scene():
+    for split in ("train", "novel"):
+        made = scenes.make_scenes(split, 300, seed=5)
+        for scene, refs in zip(made, captions.reference_lists(made, 5, seed=5)):
+            assert len(refs) == 5
+            for text in refs:
+                assert captions.parse(text) == captions.facts(scene), text
+
+
+def test_facts_relations_and_counts():
+    red, blue = ("small", "red", "square"), ("large", "blue", "circle")
+    above = Scene((Thing("circle", "blue", "large", 30, 10), Thing("square", "red", "small", 32, 50)),
+                  (0, 0, 0), (0, 0), 0, (0, 0, 0))
+    assert captions.parse("a big blue disk above a small red box") == captions.facts(above)
+    assert captions.parse("a little red square beneath a blue circle that is large") == captions.facts(above)
+    assert ("above", blue, red) in captions.facts(above)
+    assert captions.parse("a big blue disk below a small red box") != captions.facts(above)
+    assert captions.parse("two small green squares and a large red circle") == frozenset(
+        {("object", "small", "green", "square", 0), ("object", "small", "green", "square", 1),
+         ("object", "large", "red", "circle", 0)})
+    for bad in ("hello world", "a red circle", "two small green square", "a small red circle above", ""):
+        assert captions.parse(bad) is None, bad
+    scores = captions.fact_scores(["a big blue disk above a small red box", "a small red box"], [above, above])
+    assert scores["exact_scene_accuracy"] == 0.5 and scores["fact_precision"] == 1.0
+    assert scores["fact_recall"] == pytest.approx(4 / 6)
+
+
+# ----------------------------------------------------------------------------- the network
+
+
+def test_build_shapes_and_one_step_decoder_match_the_training_model():
+    from zoo.families.captioning import model as captioner
+
+    net = captioner.build_captioner(vocab_size=20, filters=8, units=16, embedding_dim=8)
+    images = np.random.default_rng(0).integers(0, 256, (2, 64, 64, 3)).astype("float32")
+    words = np.array([[1, 5, 7, 3], [1, 4, 4, 9]], "int32")
+    logits = np.asarray(net.predict_on_batch([images, words]))
+    assert logits.shape == (2, 4, 20)
+    encoder, step = captioner.inference_models(net)
+    features, keys, h, c = encoder.predict_on_batch(images)
+    assert features.shape == (2, 64, 16) and h.shape == (2, 16)
+    for t in range(4):
+        out, h, c, weights = step.predict_on_batch([words[:, t:t + 1], h, c, features, keys])
+        assert weights.shape == (2, 1, 64) and np.allclose(weights.sum(-1), 1, atol=1e-5)
+        assert np.allclose(out[:, 0], logits[:, t], atol=1e-4)
+    with pytest.raises(InvalidInputError):
+        captioner.build_captioner(image_size=60)
+    with pytest.raises(InvalidInputError):
+        captioner.build_captioner(units=0)
+
+
+# ----------------------------------------------------------------------------- the artifact
+
+
+@pytest.fixture(scope="module")
+def smoke_artifact(tmp_path_factory):
+    return zoo.train("captioner-shapes", out=tmp_path_factory.mktemp("cap") / "captioner", smoke=True)
+
+
+def test_smoke_artifact_loads_and_captions(smoke_artifact, tmp_path):
+    art = zoo.load(smoke_artifact)
+    assert type(art).__name__ == "Captioner"
+    for name in ("examples.png", "photograph.png", "training_curve.png", "benchmark.json", "vocab.json"):
+        assert (smoke_artifact / name).is_file()
+    scene = scenes.make_scene("test", 0, 0).image()
+    from PIL import Image
+
+    path = tmp_path / "scene.png"
+    Image.fromarray(scene).save(path)
+    texts = [art.caption(scene), art.caption(path), art.caption(path.read_bytes()), art.caption(Image.open(path)),
+             art.caption(Image.fromarray(scene).convert("RGBA")), art.caption(scene.mean(-1).astype("uint8")),
+             art.caption(scene / 255.0), art.caption(scene, beam_size=2, max_tokens=4)]
+    assert all(isinstance(t, str) for t in texts)
+    assert texts[0] == texts[1] == texts[2] == texts[3] == texts[4] == texts[6]
+    assert art.caption_many([scene, path, scene]) == [texts[0]] * 3
+    assert art.caption_many([]) == []
+    words, weights = art.attention(scene, max_tokens=6)
+    assert weights.shape[1:] == (8, 8) and weights.shape[0] == min(len(words) + 1, 7)
+    assert np.allclose(weights.sum((1, 2)), 1, atol=1e-5)
+    text, same = art.caption(scene, return_attention=True, max_tokens=6)
+    assert text == " ".join(words) and np.allclose(same, weights)
+    assert zoo.evaluate(smoke_artifact)  # the recipe's evaluate re-measures
+
+
+def test_beam_scores_are_sums_of_normalised_log_probabilities(smoke_artifact):
+    from zoo.families.captioning.artifact import END, PAD, START
+
+    art = zoo.load(smoke_artifact)
+    image = scenes.make_scene("test", 0, 1).image()
+    features, keys, h0, c0 = art.encode(image[None])
+    log_probs, _, _, _ = art.step(np.array([START]), h0, c0, features, keys)
+    assert np.exp(log_probs).sum() <= 1 + 1e-9  # normalised (<pad> and <start> left out)
+
+    def path_score(ids):
+        h, c, word, total = h0, c0, START, 0.0
+        for token in ids:
+            if word in (END, PAD):
+                assert token == PAD
+                continue
+            lp, h, c, _ = art.step(np.array([word]), h, c, features, keys)
+            total, word = total + float(lp[0, token]), token
+        return total
+
+    beams = art.beam_ids(image, 3, 3)
+    assert [s for _, s in beams] == sorted((s for _, s in beams), reverse=True)
+    for ids, score in beams:
+        assert score == pytest.approx(path_score(ids), abs=1e-6)
+    # At length 2 a beam as wide as the vocabulary is exhaustive: its best is the true best.
+    vocab = len(art.words)
+    (best, best_score), *_ = art.beam_ids(image, vocab, 1)
+    first = log_probs[0]
+    every = max(first[a] + (path_score([a, b]) - first[a]) for a in np.argsort(-first)[:8] for b in range(vocab)
+                if np.isfinite(first[a]))
+    assert best_score >= every - 1e-9
+
+
+@pytest.mark.parametrize("bad", ["missing.png", "text", "empty", b"", "huge", "mode", np.zeros((0, 0, 3)),
+                                 np.zeros((5, 5, 2)), np.full((4, 4, 3), 2.0), {"not": "an image"}, "hugepil"])
+def test_bad_images_get_one_line(smoke_artifact, tmp_path, bad):
+    from PIL import Image
+
+    art = zoo.load(smoke_artifact)
+    if isinstance(bad, str):
+        path = tmp_path / "image.png"
+        if bad == "text":
+            path.write_text("not an image")
+        elif bad == "empty":
+            path.write_bytes(b"")
+        elif bad == "huge":
+            Image.new("L", (5000, 5000)).save(path)
+        elif bad == "mode":
+            Image.new("I;16", (8, 8)).save(path)
+        bad = Image.new("1", (5000, 4000)) if bad == "hugepil" else path
+    with pytest.raises(InvalidInputError) as error:
+        art.caption(bad)
+    assert "\n" not in str(error.value) and str(error.value)
+
+
+def test_plain_keras_loads_the_artifact(smoke_artifact):
+    name = "captioner-shapes" if "captioner-shapes" in registry.artifacts() else None
+    folder = registry.packaged_folder(name) if name else smoke_artifact
+    code = ("import sys, keras, numpy as np, zoo.models, zoo\n"
+            f"model = keras.saving.load_model({str(folder)!r})\n"
+            "x = [np.zeros((1, 64, 64, 3), 'float32'), np.array([[1, 4, 5]], 'int32')]\n"
+            f"art = zoo.load({str(folder)!r})\n"
+            "assert np.allclose(model.predict_on_batch(x), art.model.predict_on_batch(x), atol=1e-5)\n"
+            "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip().endswith("ok"), done.stderr[-2000:]
+
+
+# ----------------------------------------------------------------------------- the registered artifact
+
+
+@pytest.mark.skipif("captioner-shapes" not in registry.artifacts(), reason="captioner-shapes not trained yet")
+def test_registered_captioner_meets_its_goal():
+    metrics = registry.artifact("captioner-shapes")["metrics"]
+    assert metrics["exact_scene_accuracy"] >= 0.95
+    art = zoo.load("captioner-shapes")
+    bench = json.loads((art.folder / "benchmark.json").read_text())["test"]
+    ours = bench["captioner (greedy)"]["bleu4"]
+    assert ours == pytest.approx(metrics["bleu4"])
+    assert ours > bench["nearest training image, pixels"]["bleu4"]
+    assert ours > bench["nearest training image, encoder features"]["bleu4"]
+    assert ours > bench["template + attribute classifier"]["bleu4"]
+    made = scenes.make_scenes("test", 40, art.config["dataset"]["test_seed"])
+    right = [captions.parse(t) == captions.facts(s) for t, s in zip(art.caption_many(scenes.images(made)), made)]
+    assert np.mean(right) >= 0.9
