@@ -20,8 +20,10 @@ import numpy as np
 
 from zoo import samplers
 from zoo.artifacts import Artifact
+from zoo.cli_types import BEAM, bounded
 from zoo.errors import InvalidInputError
 from zoo.families.captioning.schema import SPECIALS, VOCABULARY_FILE
+from zoo.hooks import Argument, DemoSection, FinetuneData, Task, Verb
 from zoo.images import MAX_PIXELS, open_image
 
 PAD, START, END = 0, 1, 2
@@ -39,6 +41,26 @@ class Captioner(Artifact):
     """
 
     config_schema = "zoo.families.captioning.schema:CaptionerMetadata"
+    tasks = (Task("image-to-text", run="zoo.families.captioning.serving:caption", widget="image-to-text",
+                  description="a PNG or JPEG image (the body) -> [{\"generated_text\": ...}]; "
+                              "?num_beams=N, ?return_attention=true"),)
+    demo_section = DemoSection("zoo.families.captioning.demo:section", order=90)
+    finetune_data = FinetuneData("pairs", "FOLDER", "images and a captions.txt of image<TAB>caption lines")
+    cli_verbs = (
+        Verb("caption", run="zoo.families.captioning.commands:caption", help="describe images with a captioner",
+             description="Print the caption of each IMAGE (a PNG, JPEG, ... file), e.g. "
+                         "`zoo caption captioner-shapes scene.png --beam-size 3`.",
+             arguments=(
+                 Argument("name", help="artifact name or folder, e.g. captioner-shapes"),
+                 Argument("images", nargs="+", metavar="IMAGE", help="image file(s)"),
+                 Argument("--beam-size", type=BEAM, default=1, help="1 is greedy (default); e.g. 3 for beam search"),
+                 Argument("--max-tokens", type=bounded(int, "the number of words", 1, 1000), default=None, help="the longest caption, in words"))),
+    )
+
+    def export_plan(self):
+        from zoo.families.captioning import export
+
+        return export.plan(self)
 
     def __init__(self, model, config: dict, folder, vocab: dict | None = None):
         super().__init__(model, config, folder)

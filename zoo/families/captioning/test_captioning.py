@@ -201,3 +201,77 @@ def test_registered_captioner_meets_its_goal():
     made = scenes.make_scenes("test", 40, art.config["dataset"]["test_seed"])
     right = [captions.parse(t) == captions.facts(s) for t, s in zip(art.caption_many(scenes.images(made)), made)]
     assert np.mean(right) >= 0.9
+
+
+# ----------------------------------------------------------------------------- hooks: serve, export, CLI
+
+
+def _png(array) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_the_class_declares_its_hooks(smoke_artifact):
+    from zoo.families.captioning.artifact import Captioner
+
+    (task,) = Captioner.tasks
+    assert task.name == "image-to-text" and task.widget == "image-to-text"
+    assert registry.resolve(task.run) and registry.resolve(Captioner.demo_section.run)
+    plan = zoo.load(smoke_artifact).export_plan()
+    assert [i["name"] for i in plan.inputs] == ["image", "words_in"] and "vocab.json" in plan.files
+
+
+def test_zoo_serve_answers_image_to_text(smoke_artifact):
+    pytest.importorskip("fastapi", reason="zoo serve needs the serve extra")
+    from tests.serving import request, running_server
+
+    art = zoo.load(smoke_artifact)
+    scene = scenes.make_scene("test", 0, 3).image()
+    with running_server([str(smoke_artifact)]) as url:
+        status, models, _ = request(f"{url}/models")
+        name = models[0]["name"] if isinstance(models, list) else next(iter(models))
+        status, out, _ = request(f"{url}/models/{name}?return_attention=true&num_beams=1", _png(scene),
+                                 headers={"Content-Type": "image/png"})
+        assert status == 200, out
+        assert out[0]["generated_text"] == art.caption(scene)
+        weights = np.array(out[0]["attention"]["weights"])
+        assert weights.shape == (len(out[0]["attention"]["words"]), 8, 8)
+        status, error, _ = request(f"{url}/models/{name}", b"not an image", headers={"Content-Type": "image/png"})
+        assert status == 415 and "\n" not in error["error"]
+        status, error, _ = request(f"{url}/models/{name}?num_beams=99", _png(scene), headers={"Content-Type": "image/png"})
+        assert status == 422
+
+
+def test_caption_command_prints_one_line_per_image(smoke_artifact, tmp_path, capsys):
+    import argparse
+
+    from zoo.families.captioning import commands
+
+    path = tmp_path / "scene.png"
+    path.write_bytes(_png(scenes.make_scene("test", 0, 4).image()))
+    commands.caption(argparse.Namespace(name=str(smoke_artifact), images=[str(path)], beam_size=1, max_tokens=5))
+    assert capsys.readouterr().out.strip() == zoo.load(smoke_artifact).caption(path, max_tokens=5)
+
+
+def test_finetune_on_a_folder_of_images_and_captions(smoke_artifact, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    made = scenes.make_scenes("test", 12, seed=9)
+    lines = []
+    for i, (scene, refs) in enumerate(zip(made, captions.reference_lists(made, 2, seed=9))):
+        (folder / f"s{i}.png").write_bytes(_png(scene.image()))
+        lines += [f"s{i}.png\t{r}" for r in refs]
+    (folder / "captions.txt").write_text("\n".join(lines) + "\n")
+    out = zoo.finetune(smoke_artifact, pairs=folder, epochs=1, out=tmp_path / "tuned", rehearsal=16)
+    tuned = zoo.load(out)
+    assert tuned.config["base_model"]["name"] == "captioner-shapes"
+    assert {r["file"] for r in tuned.config["finetuned_on"]} >= {"captions.txt", "s0.png"}
+    assert "held_out_bleu4" in tuned.config["finetune"]["after"]
+    (folder / "captions.txt").write_text("s0.png\ta fluffy cat\n")
+    with pytest.raises(InvalidInputError, match="fluffy"):
+        zoo.finetune(smoke_artifact, pairs=folder, epochs=1, out=tmp_path / "bad")
