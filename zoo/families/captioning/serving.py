@@ -35,5 +35,6 @@ def caption(served, body: bytes, http):
     result = {"generated_text": art.caption(pixels, beam_size=beams)}
     if attention in ("true", "1"):
         words, weights = art.attention(pixels)
-        result["attention"] = {"words": words + ["<end>"], "weights": np.round(weights, 4).tolist()}
+        # A row per word and the closing <end>; a caption cut at max_tokens has no <end> row.
+        result["attention"] = {"words": (words + ["<end>"])[:len(weights)], "weights": np.round(weights, 4).tolist()}
     return [result]
