@@ -227,3 +227,92 @@ def test_a_class_without_its_own_plan_exports_the_network_as_it_is(artifacts):
         (t.name, "int32", 2) for t in art.model.inputs]
     assert plan.outputs == [{"name": "output", "shape": [None, None, len(art.target_vocab)],
                              "what": "the network's output"}]
+
+
+# ----------------------------------------------------------------------------- the step
+
+
+STEPPED = ("charrnn", "gru-lm", "lstm-lm", "seq2seq")  # their exports carry a step beside serving_default
+STEP_CASES = [(arch, fmt) for arch, fmt in CASES if arch in STEPPED]
+
+
+def step_block(folder) -> str:
+    """README.md's second Python block: the loop that carries the state."""
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", readme, re.S)[1]
+
+
+def run_block(folder, code) -> str:
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.chdir(folder):
+        exec(compile(code, "README.md", "exec"), {})
+    return printed.getvalue()
+
+
+@pytest.mark.parametrize("arch, fmt", STEP_CASES, ids=[f"{a}-{f}" for a, f in STEP_CASES])
+def test_the_step_gives_the_keras_steps_outputs(arch, fmt, exported, artifacts):
+    """Every endpoint (step, and seq2seq's encode), run by its runtime, gives the Keras step
+    model's outputs, by name, on inputs of the shapes and ranges export.json gives."""
+    folder, art = exported(arch, fmt), artifacts(arch)
+    manifest = json.loads((folder / "export.json").read_text(encoding="utf-8"))
+    endpoints = {e.name: e for e in art.export_plan().endpoints}
+    assert [e["name"] for e in manifest["endpoints"]] == list(endpoints) and "step" in endpoints
+    for entry in manifest["endpoints"]:
+        keras_model = endpoints[entry["name"]].model
+        assert entry["check"]["max_relative_difference"] <= 1e-5
+        rng = np.random.default_rng(1)
+        inputs = {}
+        for spec in entry["inputs"]:
+            shape = [d if d is not None else 2 if axis == 0 else 7 for axis, d in enumerate(spec["shape"])]
+            inputs[spec["name"]] = (rng.integers(0, spec["ids_below"], shape) if "ids_below" in spec
+                                    else rng.uniform(*spec["values"], shape)).astype(spec["dtype"])
+        args = [inputs[t.name] for t in keras_model.inputs]
+        want = keras_model(args if len(args) > 1 else args[0], training=False)
+        if fmt == "onnx":
+            import onnxruntime
+
+            session = onnxruntime.InferenceSession(str(folder / entry["model_file"]), providers=["CPUExecutionProvider"])
+            got = dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
+        else:
+            got = exporting.Exported(folder).endpoint(entry["name"])(**inputs)
+        assert sorted(got) == sorted(want) == sorted(o["name"] for o in entry["outputs"])
+        for name, value in want.items():
+            value = np.asarray(value)
+            assert np.abs(got[name] - value).max() <= 1e-5 * max(1.0, float(np.abs(value).max())), (arch, fmt, name)
+        if "log_probs" in want:  # normalised
+            np.testing.assert_allclose(np.exp(got["log_probs"].astype("float64")).sum(axis=-1), 1.0, atol=1e-5)
+
+
+CHAR_PROMPTS = {"onnx": ["ROMEO:", "", "KING HENRY VI:\nWhat"], "saved_model": ["ROMEO:"], "litert": ["JULIET:"]}
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "saved_model", "litert"])
+def test_the_charrnn_step_loop_writes_what_generate_writes(fmt, exported, artifacts):
+    """README.md's step loop, greedy, run by onnxruntime (and the other runtimes): the text
+    `art.generate(prompt, n, temperature=0)` writes, character for character."""
+    folder, art = exported("charrnn", fmt), artifacts("charrnn")
+    code = step_block(folder)
+    assert "'ROMEO:', 0" in code and "range(200)" in code
+    for prompt in CHAR_PROMPTS[fmt]:
+        printed = run_block(folder, code.replace("'ROMEO:'", repr(prompt)).replace("range(200)", "range(150)"))
+        assert printed == prompt + art.generate(prompt, 150, temperature=0) + "\n"
+
+
+@pytest.mark.parametrize("arch, fmt", [("gru-lm", "onnx"), ("lstm-lm", "onnx"), ("lstm-lm", "saved_model")])
+def test_the_word_step_loop_writes_what_generate_writes(arch, fmt, exported, artifacts):
+    folder, art = exported(arch, fmt), artifacts(arch)
+    code = step_block(folder)
+    assert "'to be or not to'.split()" in code and "range(20)" in code
+    for prompt in (["to", "be", "or", "not", "to"], ["my", "lord"], [])[:3 if fmt == "onnx" else 1]:
+        printed = run_block(folder, code.replace("'to be or not to'.split()", repr(prompt)).replace("range(20)", "range(60)"))
+        assert printed == art.generate(" ".join(prompt), 60, temperature=0) + "\n"
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "saved_model"])
+def test_the_seq2seq_decoder_step_matches_translate(fmt, exported, artifacts):
+    """encode once, then the decoder's step greedily: what `translate` writes."""
+    folder, art = exported("seq2seq", fmt), artifacts("seq2seq")
+    code = step_block(folder)
+    texts = ["3 March 1999", "December 31, 2020", "25 Nov 2026", "1/2/03"][:4 if fmt == "onnx" else 2]
+    for text, want in zip(texts, art.translate(texts)):
+        assert run_block(folder, code.replace("'25 Nov 2026'", repr(text))).strip() == want

@@ -71,29 +71,28 @@ def test_text_generation_is_the_python_apis_text(server, charrnn):
     body = {"inputs": "ROMEO:", "parameters": {"max_new_tokens": 120, "temperature": 0.8, "top_k": 20, "seed": 1}}
     status, result, _ = request(f"{server}/models/charrnn-shakespeare", body)
     expected = charrnn.generate("ROMEO:", 120, temperature=0.8, top_k=20, seed=1)
-    assert status == 200 and result == [{"generated_text": "ROMEO:" + expected}]
-    body["parameters"]["return_full_text"] = False
-    assert request(f"{server}/models/charrnn-shakespeare", body)[1] == [{"generated_text": expected}]
+    assert status == 200 and result == [{"generated_text": expected}]  # the prompt only when asked for
+    body["parameters"]["return_full_text"] = True
+    assert request(f"{server}/models/charrnn-shakespeare", body)[1] == [{"generated_text": "ROMEO:" + expected}]
     greedy = {"inputs": "ROMEO:", "parameters": {"max_new_tokens": 30, "do_sample": False}}
     assert request(f"{server}/models/charrnn-shakespeare", greedy)[1][0]["generated_text"] == \
-        "ROMEO:" + charrnn.generate("ROMEO:", 30, temperature=0)
+        charrnn.generate("ROMEO:", 30, temperature=0)
     # A word model, through the same code.
     words = zoo.load("gru-lm-shakespeare")
     body = {"inputs": "first citizen :", "parameters": {"max_new_tokens": 12, "seed": 3, "temperature": 0.8}}
     assert request(f"{server}/models/gru-lm-shakespeare", body)[1][0]["generated_text"] == \
-        "first citizen :" + words.generate("first citizen :", 12, temperature=0.8, seed=3)
+        words.generate("first citizen :", 12, temperature=0.8, seed=3)
 
 
 def test_streams_tokens_as_server_sent_events(server, charrnn):
     events = stream(f"{server}/models/charrnn-shakespeare",
                     {"inputs": "JULIET:", "stream": True, "parameters": {"max_new_tokens": 80, "seed": 5}})
     payloads = [event for _, event in events]
-    tokens, final = payloads[:-1], payloads[-1]
-    assert len(tokens) == 80
-    assert all(e["generated_text"] is None and not e["token"]["special"] for e in tokens)
-    assert [e["token"]["text"] for e in tokens] == [charrnn.token(e["token"]["id"]) for e in tokens]
-    assert final["generated_text"] == "JULIET:" + "".join(e["token"]["text"] for e in tokens)
-    assert final["generated_text"] == "JULIET:" + charrnn.generate("JULIET:", 80, seed=5)
+    assert len(payloads) == 80  # one a token (TGI's events): the last one also carries the text
+    assert all(e["generated_text"] is None for e in payloads[:-1]) and not any(e["token"]["special"] for e in payloads)
+    assert [e["token"]["text"] for e in payloads] == [charrnn.token(e["token"]["id"]) for e in payloads]
+    assert payloads[-1]["generated_text"] == "".join(e["token"]["text"] for e in payloads)
+    assert payloads[-1]["generated_text"] == charrnn.generate("JULIET:", 80, seed=5)
 
 
 def test_concurrent_requests_share_steps_and_keep_their_own_text(server, charrnn):
@@ -104,7 +103,7 @@ def test_concurrent_requests_share_steps_and_keep_their_own_text(server, charrnn
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         texts = list(pool.map(one, range(8)))
     for seed, text in enumerate(texts):
-        assert text == "KING:" + charrnn.generate("KING:", 150, temperature=0.9, seed=seed)
+        assert text == charrnn.generate("KING:", 150, temperature=0.9, seed=seed)
 
 
 def test_batcher_steps_concurrent_jobs_together(charrnn):

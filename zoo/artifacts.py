@@ -57,6 +57,7 @@ class Artifact:
     finetune_data = None               # zoo.hooks.FinetuneData: what `zoo finetune` takes
     cli_verbs: tuple = ()              # zoo.hooks.Verb: its own `zoo` sub-commands
     demo_section = None                # zoo.hooks.DemoSection: its part of `zoo demo`
+    widget_defaults: dict = {}         # where its gallery widget starts (a prompt, a length ...)
 
     def __init__(self, model, config: dict, folder: Path):
         self.model = model

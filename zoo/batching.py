@@ -5,8 +5,10 @@
 request together, one token each per step (`LanguageModel.advance_many`; charrnn does it as one
 matrix product for the whole batch), samples each request's token with its own sampler and
 random generator, and hands each new piece of text to the request's `emit` callback. A request
-leaves when it has its tokens or is cancelled (`Batcher.cancel`: its client has gone); new ones
-join between steps.
+leaves when it has its tokens, when its text ends with one of its stop sequences, or when it is
+cancelled (`Batcher.cancel`: its client has gone); new ones join between steps. A request may ask
+for each token's log-probability under the model (and the likeliest alternatives): the plain
+path reports none and pays nothing for them.
 
 The batcher holds at most `max_batch` requests in the batch and `max_waiting` more waiting to
 join; past that, `submit` raises `BatcherFull` (the server answers 503 with Retry-After), so
@@ -48,9 +50,12 @@ class BatcherFull(ZooError):
 
 @dataclass(eq=False)  # a job is itself: compared (and found in the waiting line) by identity
 class Job:
-    """One request being generated. `emit(token_id, piece)` is called with each new token, then
-    `emit(None, None)` once at the end (also when the request was cancelled), or
-    `emit(None, error)` if a step failed. Cancel it with `Batcher.cancel(job)`."""
+    """One request being generated. `emit(token_id, piece)` is called with each new token (with
+    `log_probs`: `emit(token_id, piece, log_probability, top)`, top the `top_n` likeliest tokens
+    as [(id, piece, log_probability)], or None when top_n is 0), then `emit(None, None)` once at the
+    end (also when the request was cancelled), or `emit(None, error)` if a step failed. Cancel
+    it with `Batcher.cancel(job)`. `finish_reason` says why it ended: "length" (it has its
+    tokens), "stop_sequence" (its text so far ends with one of `stop`), None (cancelled, failed)."""
 
     state: object
     previous: int | None
@@ -58,8 +63,29 @@ class Job:
     sampler: object
     rng: np.random.Generator
     emit: object
+    stop: tuple[str, ...] = ()
+    log_probs: bool = False
+    top_n: int = 0
     cancelled: threading.Event = field(default_factory=threading.Event)
     ended: bool = False  # emit(None, ...) was called (set under the batcher's lock)
+    finish_reason: str | None = None
+    tail: str = ""       # the end of the text made so far, as long as the longest stop sequence
+
+    def stops_at(self, piece: str) -> bool:
+        """Whether the text made so far, `piece` its newest part, ends with a stop sequence."""
+        self.tail = (self.tail + piece)[-max(map(len, self.stop)):]
+        return self.tail.endswith(self.stop)
+
+
+def top_tokens(art, previous, log_probs: np.ndarray, n: int) -> list[tuple[int, str, float]] | None:
+    """The n likeliest next tokens after `previous`, likeliest first, as [(id, the text it would
+    add, log-probability)]; None when n is 0."""
+    if not n:
+        return None
+    n = min(n, len(log_probs))
+    top = np.argpartition(-log_probs, n - 1)[:n]
+    top = top[np.argsort(-log_probs[top], kind="stable")]
+    return [(int(i), art.piece(previous, int(i)), float(log_probs[i])) for i in top]
 
 
 class ThreadChoice:
@@ -136,16 +162,22 @@ class Batcher:
         return self.max_batch + self.max_waiting
 
     def submit(self, prompt: str, max_tokens: int, *, emit, temperature: float = 1.0, top_k=None, top_p=None,
-               seed=None) -> Job:
+               seed=None, stop=(), log_probs: bool = False, top_n: int = 0) -> Job:
         """Read the prompt (on the caller's thread) and queue the request; returns its Job.
-        Raises BatcherFull when the batch and its waiting line are full."""
+        `stop`: texts that end the request when its text so far ends with one (the stop included);
+        `log_probs`, `top_n`: what `emit` gets besides the token (see Job). Raises BatcherFull
+        when the batch and its waiting line are full."""
         max_tokens = check_length(max_tokens)
+        stop = tuple(stop)
+        if not all(isinstance(text, str) and text for text in stop):
+            raise ZooError(f"a stop sequence is a text of one character or more; got {list(stop)!r}.")
         sampler = samplers.make(temperature, top_k, top_p)
         rng = np.random.default_rng(check_seed(seed))
         self._check_room()  # before reading the prompt: a refusal should cost nothing
         with self.art.running():
             state, previous = self.art.read_prompt(prompt, "prompt")
-        job = Job(state, previous, max_tokens, sampler, rng, emit)
+        job = Job(state, previous, max_tokens, sampler, rng, emit, stop, log_probs or top_n > 0, top_n,
+                  finish_reason="length" if max_tokens == 0 else None)
         with self._lock:
             self._check_room()
             self._waiting.append(job)
@@ -257,9 +289,18 @@ class Batcher:
             return active
         tokens = []
         for job, log_probs in zip(active, art.next_log_probs_many([j.state for j in active])):
-            token = job.sampler(art.allowed(log_probs), job.rng)
-            job.emit(token, art.piece(job.previous, token))
+            log_probs = art.allowed(log_probs)
+            token = job.sampler(log_probs, job.rng)
+            piece = art.piece(job.previous, token)
+            if job.log_probs:  # the model's own log-probability (normalised), not the sampler's
+                job.emit(token, piece, float(log_probs[token]), top_tokens(art, job.previous, log_probs, job.top_n))
+            else:
+                job.emit(token, piece)
             job.previous, job.remaining = token, job.remaining - 1
+            if job.stop and job.stops_at(piece):
+                job.remaining, job.finish_reason = 0, "stop_sequence"
+            elif job.remaining == 0:
+                job.finish_reason = "length"
             tokens.append(token)
         going = [i for i, job in enumerate(active) if job.remaining > 0 and not job.cancelled.is_set()]
         states = art.advance_many([active[i].state for i in going], [tokens[i] for i in going])

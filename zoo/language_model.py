@@ -84,9 +84,10 @@ class LanguageModel(Artifact):
 
     unit = "token"
 
-    # What `zoo serve` answers for every language model (the code: zoo/server_generation.py).
-    tasks = (Task("text-generation", run="zoo.server_generation:generate",
-                  request="zoo.server_generation:GenerationRequest", widget="text-generation",
+    # What `zoo serve` answers for every language model (the code: zoo/server_tgi.py, on
+    # zoo/server_generation.py; OpenAI's completions too, zoo/server_openai.py).
+    tasks = (Task("text-generation", run="zoo.server_tgi:generate",
+                  request="zoo.server_tgi:GenerationRequest", widget="text-generation",
                   description="the prompt, continued: sampled (temperature, top_k, top_p, seed) or greedy; "
                               "streamed as server-sent events with \"stream\": true"),)
 
@@ -158,6 +159,17 @@ class LanguageModel(Artifact):
         raise NotImplementedError
 
     never_generated: tuple = ()  # ids the model must not produce (<UNK>, <s>)
+
+    def prompt_tokens(self, text: str) -> list[int]:
+        """The ids `prompt_state` reads for `text`, in order (the server counts a prompt's tokens
+        with it: TGI's input_length, OpenAI's usage)."""
+        raise NotImplementedError
+
+    def prompt_log_probs(self, text: str) -> list[tuple[int, float | None]]:
+        """Each token of `prompt_tokens(text)` with its log-probability given the tokens before
+        it (None where the model predicts nothing, as for a character model's first): TGI's
+        `prefill`, OpenAI's `echo` with `logprobs`."""
+        raise NotImplementedError
 
     def token(self, token_id: int) -> str:
         """A token's spelling (id -> string)."""

@@ -10,13 +10,34 @@ The API follows the Hugging Face Inference API's shapes where the task has one:
     GET  /models/{name}          one model: metadata, its card (markdown and HTML), its plots
     GET  /                       the gallery page; /docs the OpenAPI docs (offline)
 
+Language models also speak the protocols their clients already use, on the same batcher:
+
+    POST /models/{name}/generate, /models/{name}/generate_stream    text-generation-inference's
+    POST /, /generate, /generate_stream      the same, for the one language model served (with
+                                             several, a 400 says to name one)
+    GET  /v1/models, POST /v1/completions    OpenAI's (the `openai` client with base_url .../v1;
+                                             /v1/chat/completions: a 400, no model chats)
+
+so huggingface_hub's `InferenceClient("http://127.0.0.1:8000/models/NAME")` (or the server's
+own URL, with one language model served) and `openai.OpenAI(base_url="http://127.0.0.1:8000/v1",
+api_key=...)` work unchanged (zoo/server_tgi.py, zoo/server_openai.py). POST /models/{name}
+takes TGI's parameter set, with huggingface_hub's types as its schema.
+
+One rule for the prompt, on every route, streamed or not: the answer is the continuation alone
+unless the request asks for the prompt too (`return_full_text: true`; OpenAI's `echo: true`).
+That is text-generation-inference's default, OpenAI's and vLLM's, and what `art.generate` has
+always returned; a stream cannot repeat the prompt token by token anyway, and the gallery shows
+the prompt itself. (The Inference API's transformers pipeline prepended it by default, and so
+did this server's POST /models/{name} until it followed TGI.)
+
 What a model answers is its artifact class's: the class declares its tasks (`tasks`, a tuple of
 zoo.hooks.Task; the first is what POST /models/{name} runs), and the server reads them from the
 class that registry.json names for the architecture, without loading the model. A task names its
 request schema and its run function as "module:attribute" strings; they are imported on the
 first request that needs them. Each family writes its tasks in zoo/families/NAME/serving.py (its
 docstring shows the requests and answers); text-generation, which every language model serves,
-is in zoo/server_generation.py; zoo/server_tasks.py says what a run function gets and returns.
+is in zoo/server_tgi.py (on zoo/server_generation.py, which the protocols share); zoo/server_tasks.py
+says what a run function gets and returns.
 
 The gallery shows one widget per model, for its first task that names a widget kind
 (Task.widget). zoo/gallery/gallery.js draws the shared kinds; a family brings a kind of its own
@@ -51,7 +72,6 @@ import difflib
 import functools
 import html
 import inspect
-import json
 import os
 import stat
 import sys
@@ -68,13 +88,13 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from zoo import artifacts, images, lineage, registry, resolver
+from zoo import artifacts, images, lineage, registry, resolver, server_openai, server_tgi
 from zoo.batching import MAX_BATCH, MAX_WAITING, BatcherFull
 from zoo.errors import ZooError
 from zoo.hooks import Task
 from zoo.server_generation import MAX_NEW_TOKENS
 from zoo.server_guard import Guard, Slots, error_response
-from zoo.server_tasks import JSON_TYPE, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, ApiError, content_type, refuse_content_type
+from zoo.server_tasks import JSON_TYPE, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, ApiError, json_body
 
 __all__ = ["ApiError", "Guard", "Served", "Slots", "create_app", "serve"]
 
@@ -150,6 +170,7 @@ class Served:
         return {"name": self.name, "architecture": self.architecture, "task": self.task_names[0],
                 "tasks": self.task_names,
                 "widgets": [{"task": t.name, "widget": t.widget, "url": f"{url}/{t.name}"} for t in self.tasks if t.widget],
+                "widget_defaults": dict(self.artifact_class.widget_defaults),
                 "description": self.config.get("description", ""), "metrics": self.config.get("metrics", {}),
                 "dataset": self.config.get("dataset", {}).get("name"), "tags": card.get("tags", []),
                 "lineage": lineage.describe(self.config),
@@ -303,6 +324,9 @@ def create_app(sources: list[str] | None = None, *, token: str | None = None, ho
                 "other_requests": other_requests.taken, "batching": batching}
 
     _add_model_routes(app, served)
+    # The protocols' own routes before /models/{name}/{task}, which would take /models/{name}/generate.
+    server_tgi.add_routes(app, served, _model)
+    server_openai.add_routes(app, served, _model)
     _add_task_routes(app, served, other_requests)
     return app
 
@@ -320,15 +344,15 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request, exc: ApiError):
-        return error_response(exc.status, exc.message, exc.headers)
+        return error_response(exc.status, exc.message, exc.headers, request.url.path)
 
     @app.exception_handler(BatcherFull)
     async def _busy(request, exc: BatcherFull):
-        return error_response(503, str(exc), {"Retry-After": str(exc.retry_after)})
+        return error_response(503, str(exc), {"Retry-After": str(exc.retry_after)}, request.url.path)
 
     @app.exception_handler(ZooError)
     async def _zoo_error(request, exc: ZooError):
-        return error_response(400, str(exc))
+        return error_response(400, str(exc), path=request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request, exc: RequestValidationError):
@@ -336,15 +360,16 @@ def _add_error_handlers(app: FastAPI) -> None:
         for item in exc.errors():
             where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "body"
             problems.append(f"{where}: {item.get('msg', 'invalid')}")
-        return error_response(422, "bad request: " + "; ".join(problems[:5]))
+        return error_response(422, "bad request: " + "; ".join(problems[:5]), path=request.url.path)
 
     @app.exception_handler(HTTPException)
     async def _http_error(request, exc: HTTPException):
-        return error_response(exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, str(exc.detail), path=request.url.path)
 
     @app.exception_handler(Exception)
     async def _bug(request, exc: Exception):  # a bug: still a JSON answer (and the traceback in the log)
-        return error_response(500, f"internal error ({type(exc).__name__}); the server keeps serving.")
+        return error_response(500, f"internal error ({type(exc).__name__}); the server keeps serving.",
+                              path=request.url.path)
 
 
 def _add_page_routes(app: FastAPI, widgets: dict[str, Path], token: str | None) -> None:
@@ -430,10 +455,7 @@ def _add_task_routes(app: FastAPI, served: dict[str, Served], other_requests: Sl
         if schema is None:  # the body as it came (an image): the task checks its content type
             request = await http.body()
         else:  # a JSON body: a page of another origin cannot send one without asking (CORS)
-            if content_type(http) != JSON_TYPE:
-                raise refuse_content_type(content_type(http), "send the body as JSON with the header "
-                                                              f"`Content-Type: {JSON_TYPE}`")
-            request = _parse(schema, await _json_object(http))
+            request = await json_body(http, schema)
         if inspect.iscoroutinefunction(run):  # it bounds its own work (generation: the batcher)
             return await run(item, request, http)
         with other_requests.take():
@@ -451,29 +473,6 @@ def _add_task_routes(app: FastAPI, served: dict[str, Served], other_requests: Sl
     run_named.__annotations__["task"] = Literal[tuple(tasks)]
     app.post("/models/{name}/{task}", summary="Run one of a model's tasks", description=listed,
              openapi_extra=body_doc)(run_named)
-
-
-async def _json_object(request: Request) -> dict:
-    try:
-        body = json.loads(await request.body() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"the body is not JSON ({exc.__class__.__name__}: {exc}); send "
-                            '{"inputs": ...}.') from None
-    except RecursionError:  # (the parser's depth is Python's recursion limit, about 1000)
-        raise ApiError(400, 'the body\'s JSON is nested too deeply to read; send {"inputs": ..., '
-                            '"parameters": {...}}.') from None
-    if not isinstance(body, dict):
-        raise ApiError(422, 'send a JSON object: {"inputs": ..., "parameters": {...}}.')
-    return body
-
-
-def _parse(shape, body: dict):
-    from pydantic import ValidationError
-
-    try:
-        return shape.model_validate(body)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
 
 
 def serve(sources: list[str] | None = None, *, host: str = "127.0.0.1", port: int = 8000,

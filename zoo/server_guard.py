@@ -81,24 +81,38 @@ class Guard:
             name = _host_name(host)
             response = error_response(400, f"this server does not answer to the host name {name!r} (it answers to "
                                    f"{', '.join(sorted(self.names))}); if you reach it by that name, start it with "
-                                   f"--allowed-host {name}.")
+                                   f"--allowed-host {name}.", path=scope["path"])
             return await response(scope, receive, send)
         # A browser names the page a request comes from; a page of another origin gets nothing
         # here (it could send only what the content-type check refuses; this is the second lock).
         origin = headers.get("origin")
         if origin is not None and scope["method"] not in ("GET", "HEAD") and not self.same_origin(origin, host):
-            return await error_response(403, f"a page of another origin ({origin}) may not use this server.")(scope, receive, send)
+            return await error_response(403, f"a page of another origin ({origin}) may not use this server.",
+                                        path=scope["path"])(scope, receive, send)
         path = scope["path"]
-        if self.token and path not in self.OPEN_PATHS and not path.startswith(self.OPEN_PREFIXES):
+        # The page and its files are open (a <script> tag sends no token); nothing else is, and
+        # no POST: POST / is text-generation-inference's generation.
+        opened = scope["method"] in ("GET", "HEAD") and (path in self.OPEN_PATHS or path.startswith(self.OPEN_PREFIXES))
+        if self.token and not opened:
             if not hmac.compare_digest(headers.get("authorization", "").encode(), f"Bearer {self.token}".encode()):
-                response = error_response(401, "this server needs a token: send the header `Authorization: Bearer TOKEN`.",
-                                  {"WWW-Authenticate": "Bearer"})
+                response = error_response(401, "this server needs a token: send the header `Authorization: Bearer TOKEN` "
+                                               "(OpenAI's clients: the token as the API key).",
+                                          {"WWW-Authenticate": "Bearer"}, path)
                 return await response(scope, receive, send)
         await self.app(scope, receive, send)
 
 
-def error_response(status: int, message: str, headers=None) -> JSONResponse:
-    """Every error the server gives: {"error": message}, one line."""
+OPENAI_PREFIX = "/v1/"  # OpenAI's routes (zoo/server_openai.py): errors in OpenAI's shape
+
+
+def error_response(status: int, message: str, headers=None, path: str = "") -> JSONResponse:
+    """Every error the server gives: {"error": message}, one line; on OpenAI's routes (`path`
+    under /v1/) in OpenAI's shape, {"error": {"message": message, "type": ...}}, which its
+    clients raise as their own exceptions."""
+    if path.startswith(OPENAI_PREFIX):
+        kind = "server_error" if status >= 500 else "authentication_error" if status == 401 else "invalid_request_error"
+        body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+        return JSONResponse(body, status_code=status, headers=headers)
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 

@@ -54,6 +54,32 @@ def refuse_content_type(sent: str, wanted: str) -> ApiError:
     return ApiError(415, f"{wanted}, not {sent or 'no content type'}.")
 
 
+async def json_body(http, schema, example: str = '{"inputs": ..., "parameters": {...}}'):
+    """The request's JSON object parsed by `schema` (a pydantic model), after checking that it
+    was sent as JSON: a page of another origin cannot send that without asking (CORS). A body
+    that is not JSON is a 400, one of the wrong shape a 422, each in one line."""
+    import json
+
+    from fastapi.exceptions import RequestValidationError
+    from pydantic import ValidationError
+
+    if content_type(http) != JSON_TYPE:
+        raise refuse_content_type(content_type(http),
+                                  f"send the body as JSON with the header `Content-Type: {JSON_TYPE}`")
+    try:
+        body = json.loads(await http.body() or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"the body is not JSON ({exc.__class__.__name__}: {exc}); send {example}.") from None
+    except RecursionError:  # (the parser's depth is Python's recursion limit, about 1000)
+        raise ApiError(400, f"the body's JSON is nested too deeply to read; send {example}.") from None
+    if not isinstance(body, dict):
+        raise ApiError(422, f"send a JSON object: {example}.")
+    try:
+        return schema.model_validate(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+
+
 def rows(inputs, what: str) -> list:
     """A request's inputs as a list of 1 to MAX_ROWS rows (one input is a list of one)."""
     listed = [inputs] if isinstance(inputs, str) else inputs

@@ -70,13 +70,13 @@ function showError(box, error) {
 
 // ---------------------------------------------------------------------------- widgets
 
-const PROMPTS = { charrnn: "ROMEO:", "ngram-lm": "first citizen :", "gru-lm": "first citizen :", "lstm-lm": "first citizen :" };
-
 function textGeneration(model, task) {
+  // Where the widget starts (a prompt, a length, what a token is) comes from the model's class.
+  const start = model.widget_defaults || {};
   const prompt = $("textarea", { name: "prompt" });
-  prompt.value = PROMPTS[model.architecture] || "";
-  const unit = model.architecture === "charrnn" ? "characters" : "words";
-  const length = $("input", { type: "number", name: "max_new_tokens", value: model.architecture === "charrnn" ? 300 : 60, min: 1, max: 1000 });
+  prompt.value = start.prompt || "";
+  const unit = start.unit || "tokens";
+  const length = $("input", { type: "number", name: "max_new_tokens", value: start.max_new_tokens || 60, min: 1, max: 1000 });
   const temperature = $("input", { type: "number", name: "temperature", value: 0.8, step: 0.1, min: 0, max: 5 });
   const seed = $("input", { type: "number", name: "seed", value: 1, min: 0 });
   const output = $("pre", { class: "output", "aria-live": "polite" });
@@ -90,8 +90,9 @@ function textGeneration(model, task) {
     };
     try {
       await streamEvents(task.url, body, (event) => {
-        if (event.generated_text === null) output.textContent += event.token.text;
-        else output.dataset.done = "true";
+        // TGI's events: one a token; the last token's also carries the generated text.
+        if (event.token && !event.token.special) output.textContent += event.token.text;
+        if (event.generated_text !== null) output.dataset.done = "true";
         output.scrollTop = output.scrollHeight;
       });
     } catch (error) { showError(output, error); }

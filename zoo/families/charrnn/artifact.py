@@ -82,6 +82,7 @@ class CharRNN(LanguageModel):
 
         return export.plan(self)
     unit = "character"
+    widget_defaults = {"prompt": "ROMEO:", "max_new_tokens": 300, "unit": "characters"}
     unknown_handling = "skipped"
 
     def __init__(self, model, config: dict, folder):
@@ -89,6 +90,7 @@ class CharRNN(LanguageModel):
         self.vocab = Vocabulary(config["vocabulary"])
         self._numpy = None
         self._batch_states = {}  # batch size -> a State to step that many streams in (advance_many)
+        self._score_threads = None  # how many BLAS threads long-text scoring runs on (a ThreadChoice)
 
     @property
     def rnn(self) -> NumpyCharRNN:
@@ -111,6 +113,16 @@ class CharRNN(LanguageModel):
             state.ids[0] = char_id
             self.rnn.advance(state)
         return self.advance((state, np.empty(len(self.vocab), "float32")), int(ids[-1])), None, unknown
+
+    def prompt_tokens(self, text: str) -> list[int]:
+        return self.vocab.split_known(text)[0].tolist()
+
+    def prompt_log_probs(self, text: str) -> list[tuple[int, float | None]]:
+        ids = self.vocab.split_known(text)[0]
+        if len(ids) == 0:
+            return []
+        scores = self.rnn.log_probs(ids) if len(ids) > 1 else []  # one stream, from the zero state
+        return [(int(ids[0]), None)] + [(int(i), float(lp)) for i, lp in zip(ids[1:], scores)]
 
     def advance(self, state, token: int):
         rnn_state, logits = state
@@ -165,7 +177,20 @@ class CharRNN(LanguageModel):
         if len(ids) < 2:
             return np.zeros(0), unknown
         streams = 1 if single_stream else min(SCORE_STREAMS, len(ids) // SCORE_MIN_CHUNK)
-        return self.rnn.log_probs(ids, streams, SCORE_WARMUP), unknown
+        if streams <= 1:  # one stream: one BLAS thread (see numpy_step.BLAS_THREADS)
+            return self.rnn.log_probs(ids, streams, SCORE_WARMUP), unknown
+        return self.rnn.log_probs(ids, streams, SCORE_WARMUP, steps=self._measured_steps(streams)), unknown
+
+    def _measured_steps(self, streams: int):
+        """Many streams side by side: each step's BLAS threads chosen as the server's batcher
+        chooses them (zoo.batching.ThreadChoice: one thread or every core, whichever it measures
+        faster now), the measurements kept from one text to the next."""
+        from zoo import blas
+        from zoo.batching import ThreadChoice
+
+        if self._score_threads is None:
+            self._score_threads = ThreadChoice()
+        return lambda n: blas.measured_steps(n, streams, self._score_threads)
 
     def score(self, text: str, single_stream: bool = False) -> Score:
         """The base class's score; single_stream=True reads the text as one stream, one

@@ -59,6 +59,25 @@ def hparams_of(model) -> dict:
             "cell": "lstm" if isinstance(recurrent[0], keras.layers.LSTM) else "gru",
             "dropout": float(dropouts[0]) if dropouts else 0.0, "embedding_dim": int(embedding.output_dim)}
 
+def build_step(model):
+    """One step of a trained network, for export: (token, h_1, c_1, h_2, ...) -> {"log_probs",
+    "h_1_next", ...}: the character's embedding through each layer's cell (copied from the
+    trained layer), the logits, log_softmax. The LSTM's state is h and c per layer, the GRU's h."""
+    from zoo.exporting import copy_cell
+
+    hp = hparams_of(model)
+    token = keras.Input(shape=(), dtype="int32", name="token")
+    x, inputs, outputs = model.get_layer("embedding")(token), [token], {}
+    for i in range(1, hp["layers"] + 1):
+        names = [f"h_{i}", f"c_{i}"] if hp["cell"] == "lstm" else [f"h_{i}"]
+        states = [keras.Input(shape=(hp["units"],), name=name) for name in names]
+        x, new_states = copy_cell(model.get_layer(f"{hp['cell']}_{i}"), f"{hp['cell']}_{i}_step")(x, states, training=False)
+        inputs += states
+        outputs.update({f"{name}_next": state for name, state in zip(names, new_states)})
+    outputs["log_probs"] = keras.layers.Activation("log_softmax", name="log_probs")(model.get_layer("logits")(x))
+    return keras.Model(inputs, outputs, name="charrnn_step")
+
+
 # ---------------------------------------------------------------------------------- plots
 
 

@@ -195,7 +195,7 @@ class NumpyCharRNN:
         # The output layer does not feed back, so it runs once on every position together.
         return tops @ self.out_kernel + self.out_bias
 
-    def log_probs(self, ids, streams: int = 1, warmup: int = 0) -> np.ndarray:
+    def log_probs(self, ids, streams: int = 1, warmup: int = 0, steps=range) -> np.ndarray:
         """log p(ids[t + 1] | ids[:t + 1]) for every t (float64): how likely each character is
         after the ones before it, as one stream carried through the whole text would say.
 
@@ -210,6 +210,9 @@ class NumpyCharRNN:
         Why: one stream reads every weight once per character for two flops, and waits on memory;
         a step of all streams together multiplies a (streams, units) matrix, reading every weight
         once for all of them, and runs at the speed of the arithmetic instead.
+
+        `steps(n)` gives the loop's step numbers, range(n) by default; the artifact passes
+        zoo.blas.measured_steps, which runs each step with the BLAS threads it measures fastest.
         """
         ids = np.asarray(ids, dtype=np.intp)
         n = len(ids) - 1  # the predictions: ids[1:], each from the characters before it
@@ -228,7 +231,7 @@ class NumpyCharRNN:
         logits = np.empty((streams, len(self.out_bias)), dtype="float32")
         logp = np.zeros((streams, length), dtype="float64")
         rows = np.arange(streams)
-        for j in range(warmup + length):
+        for j in steps(warmup + length):
             if j == warmup:
                 state.reset(rows=0)  # the first stream has nothing before it: back to zero
             state.ids[:] = inputs[:, j]
@@ -240,7 +243,9 @@ class NumpyCharRNN:
         return logp[inside[:, warmup:]]  # in the text's order; the padding is left out
 
 
-# One BLAS thread for every step, of one stream or of many. BLAS splits each product between its
+# One BLAS thread for a step of one stream (generation, a single-stream score); a step of many
+# streams (the server's batch, long-text scoring) chooses by measuring (zoo.batching.ThreadChoice,
+# zoo.blas.measured_steps), for the reasons below. BLAS splits each product between its
 # threads and waits for the slowest, so when another process holds one of the two cores, every
 # product waits for the scheduler to hand that core back. Measured on a 2-core machine, the
 # products of a 2x512 LSTM step: one thread ran 3,100-3,700 steps a second idle and 2,600-3,400
@@ -251,14 +256,8 @@ class NumpyCharRNN:
 BLAS_THREADS = 1
 
 
-_blas_controller = None
-
-
 def blas_threads(threads: int | None = None):
     """A context in which numpy's BLAS uses BLAS_THREADS threads (see there why one), or `threads`."""
-    global _blas_controller
-    from threadpoolctl import ThreadpoolController
+    from zoo import blas
 
-    if _blas_controller is None:  # finding the loaded libraries takes milliseconds: once is enough
-        _blas_controller = ThreadpoolController()
-    return _blas_controller.limit(limits=threads or BLAS_THREADS, user_api="blas")
+    return blas.threads(threads or BLAS_THREADS)

@@ -328,6 +328,42 @@ def test_numpy_steps_use_one_blas_thread():
     assert blas_threads() == before
 
 
+def test_long_text_scoring_chooses_its_blas_threads_by_measuring(pretrained, monkeypatch):
+    """Streams side by side run on the BLAS threads the batcher's ThreadChoice measures fastest:
+    each choice is tried, each step runs with the threads chosen for it, and the scores are
+    those of one thread (to float rounding)."""
+    from threadpoolctl import threadpool_info
+
+    from zoo.batching import ThreadChoice
+
+    _, val = data.split_text(data.read_text("tinyshakespeare"))
+    text = val[:6_000]  # 6 streams of 1,000 characters
+    seen = []
+    real_choose = ThreadChoice.choose
+
+    def choose(self, batch):
+        wanted = real_choose(self, batch)
+        seen.append(wanted)
+        return wanted
+
+    def check_threads(n):  # each step: the BLAS threads the last choice asked for
+        for step in real_steps(n):
+            blas = max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+            assert blas == min(seen[-1], os.cpu_count() or 1)
+            yield step
+
+    monkeypatch.setattr(ThreadChoice, "choose", choose)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # two choices, whatever the machine
+    pretrained._score_threads = None
+    real_steps = pretrained._measured_steps(6)
+    monkeypatch.setattr(pretrained, "_measured_steps", lambda streams: check_threads)
+    chosen = pretrained.score(text)
+    assert set(seen) == {1, 2} and all(t is not None for t in pretrained._score_threads.per_token.values())
+    with numpy_step.blas_threads(1):
+        one = pretrained.rnn.log_probs(pretrained.vocab.encode(text), 6, charrnn_artifact.SCORE_WARMUP)
+    assert abs(chosen.nats_per_token - float(-np.mean(one))) < 1e-6
+
+
 def test_beam_search_and_next_tokens_share_the_task_api(tmp_path):
     art = random_artifact(tmp=tmp_path)
     greedy = art.generate("ROMEO:", 6, temperature=0)

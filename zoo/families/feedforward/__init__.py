@@ -10,5 +10,6 @@ Files:
     gates.py       truth tables of the sixteen two-input functions, linear separability (numpy)
     artifact.py    XorNet and Perceptron, the artifact classes (light: no Keras at import)
     schema.py      what their zoo.json must hold (pydantic)
-    steps.py       the recipes' steps: truth-table files, the gates' metric, card and fine-tuning
+    steps.py       the recipes' steps: truth-table files; the gates' metric, card and fine-tuning;
+                   mlp-xor's training with restarts, metric, card and fine-tuning
 """

@@ -10,4 +10,6 @@ Files:
     artifact.py  Seq2Seq, the artifact class, and its greedy and beam search (light: no Keras at import)
     schema.py    what its zoo.json and vocab.json must hold (pydantic)
     dates.py     the seeded generator of dates in 19 formats, and the new formats for fine-tuning
+    steps.py     the recipe's steps: pairs files, the attention comparison, exact match, the card,
+                 fine-tuning on new pairs (vocabulary extension, rehearsal)
 """

@@ -117,6 +117,36 @@ def inference_models(model):
     return encoder, step
 
 
+def export_models(model):
+    """The encoder and the decoder's step for export, made of the trained layers as
+    `inference_models` makes them, with named outputs (a dict, so every runtime names them):
+        encode: source -> {"encoder_outputs", "attention_keys" (with attention), "h", "c" (LSTM)}
+        step:   (token, h, c, encoder_outputs, attention_keys) -> {"log_probs", "h_next", "c_next"}
+    The step's token is one id per stream and its log-probabilities are normalised (log_softmax)."""
+    names = ("source_embedding", "encoder", "target_embedding", "decoder", "logits", "attention_keys",
+             "attention_query", "attention", "attention_combine", "concat")
+    present = {layer.name for layer in model.layers}
+    layers = {name: model.get_layer(name) for name in names if name in present}
+    state_names = ["h", "c"] if isinstance(layers["encoder"], keras.layers.LSTM) else ["h"]
+    source = keras.Input(shape=(None,), dtype="int32", name="source")
+    encoder_outputs, keys, states = _encode(layers, source)
+    attention = keys is not None
+    encoded = ({"encoder_outputs": encoder_outputs, "attention_keys": keys} if attention else {}) | dict(zip(state_names, states))
+    encoder = keras.Model(source, encoded, name="encode")
+
+    units = layers["encoder"].units
+    token = keras.Input(shape=(), dtype="int32", name="token")
+    state_inputs = [keras.Input(shape=(units,), name=name) for name in state_names]
+    context = [keras.Input(shape=(None, units), name=name) for name in ("encoder_outputs", "attention_keys")] \
+        if attention else []
+    tokens = keras.layers.Reshape((1,), name="one_step")(token)
+    logits, new_states, _ = _decode(layers, tokens, state_inputs, *(context or [None, None]))
+    logits = keras.layers.Reshape((int(logits.shape[-1]),), name="last_step")(logits)
+    outputs = {"log_probs": keras.layers.Activation("log_softmax", name="log_probs")(logits)}
+    outputs.update({f"{name}_next": state for name, state in zip(state_names, new_states)})
+    return encoder, keras.Model([token, *state_inputs, *context], outputs, name="decoder_step")
+
+
 def plot_attention(art, texts, title: str):
     """Heat maps of the attention weights of a Seq2Seq artifact `art`: which input characters each
     output character read."""

@@ -14,6 +14,7 @@ import collections
 import numpy as np
 
 from zoo.families.word_lm import ngram, words
+from zoo.families.word_lm.numpy_step import NumpyWordRNN, State
 from zoo.families.word_lm.words import BOS, EOS, UNK, text_tokens, tokenize, word_piece
 from zoo.hooks import DemoSection
 from zoo.language_model import LanguageModel
@@ -34,6 +35,7 @@ class WordLanguageModel(LanguageModel):
     after a list of words that starts at the beginning of a text, </s> between lines)."""
 
     unit = "word"
+    widget_defaults = {"prompt": "first citizen :", "max_new_tokens": 60, "unit": "words"}
     unknown_handling = f"read as {UNK}"
 
     @property
@@ -47,6 +49,9 @@ class WordLanguageModel(LanguageModel):
         return collections.Counter(w for w in words if w not in self.vocab or w in (BOS, EOS, UNK))
 
     def prompt_state(self, text: str):
+        return self.prompt_words(text)  # for a model whose state is its history of words
+
+    def prompt_words(self, text: str):
         """The history of words (unknown ones as <UNK>, </s> between lines; the last line is
         not finished), the last word's id (None at a line's start), the unknown words."""
         lines = [tokenize(line) for line in text.split("\n")]
@@ -56,6 +61,18 @@ class WordLanguageModel(LanguageModel):
         history = history[:-1]
         previous = self.vocab.index[history[-1]] if history and text.strip() and not text.endswith("\n") else None
         return history, previous, self._unknown([w for tokens in lines for w in tokens])
+
+    def prompt_tokens(self, text: str) -> list[int]:
+        return [self.vocab.index[word] for word in self.prompt_words(text)[0]]
+
+    def prompt_log_probs(self, text: str) -> list[tuple[int, float | None]]:
+        """Each word (and </s>) of the prompt given the words before it, from the start of a text."""
+        state, _, _ = self.prompt_state("")
+        scored = []
+        for token in self.prompt_tokens(text):  # stepped as generation steps, for every word model
+            scored.append((token, float(self.next_log_probs(state)[token])))
+            state = self.advance(self.copy_state(state), token)
+        return scored
 
     def next_log_probs(self, history) -> np.ndarray:
         return self._next_log_probs(history)
@@ -113,10 +130,19 @@ class NeuralNgramLM(WordLanguageModel):
         contexts, targets = ngram.context_target([self.vocab.encode(s) for s in sentences], self.context, self.vocab)
         return neural_log_probs(self.model, contexts, targets)
 
-    def _next_log_probs(self, history):
+    def _context(self, history) -> np.ndarray:
+        """The ids the network reads: the line's last `context` words, <s>-padded."""
         line = history[len(history) - history[::-1].index(words.EOS):] if words.EOS in history else history
-        ids = self.vocab.encode([words.BOS] * self.context + line)[-self.context:]
-        return log_softmax(self.model(ids[None, :], training=False))[0]
+        return self.vocab.encode([words.BOS] * self.context + line)[-self.context:]
+
+    def _next_log_probs(self, history):
+        return self.next_log_probs_many([history])[0]
+
+    def next_log_probs_many(self, states: list) -> list:
+        """Every stream's next word in one call of the network: one matrix product per layer for
+        all of them (the server's concurrent requests; one stream is a batch of one)."""
+        contexts = np.stack([self._context(history) for history in states])
+        return list(log_softmax(np.asarray(self.model(contexts, training=False))))
 
 
 # ------------------------------------------------------------------------- gru-lm, lstm-lm
@@ -146,10 +172,23 @@ def stream_log_probs(model, stream: np.ndarray, start_token: int, window: int = 
 
 
 class RecurrentLanguageModel(WordLanguageModel):
-    """A trained gru-lm or lstm-lm: the language-model task (generate, score, next_tokens)."""
+    """A trained gru-lm or lstm-lm: the language-model task (generate, score, next_tokens).
+
+    Generation runs the recurrence in numpy (numpy_step.py), carrying the state from word to word.
+    The prompt is read as the window model reads it (`prompt_state`: the window the zoo fed to the
+    Keras model before it had a recurrent step, START_PADDING = BURN_IN + WINDOW ids, </s>-padded
+    at the front); the words generated after it are read one by one, the state carried on, where
+    the window model reran its window with one </s> fewer (or one early word fewer) each time.
+    The two give log-probabilities within ~1e-2 of each other (the state the padding leaves does
+    not settle), so a sampled text may take another word where a draw falls that close to a
+    boundary; greedy texts seldom differ. The state is (numpy_step.State, next-word logits).
+    Concurrent streams step together (`advance_many`): one matrix product per layer for all.
+    Scoring reads the text in windows with burn-in (`stream_log_probs`), as the metrics were made.
+    """
 
     config_schema = "zoo.families.word_lm.schema:RecurrentLMMetadata"
     demo_section = DemoSection("zoo.families.word_lm.demo:recurrent", order=20)
+    START_PADDING = BURN_IN + WINDOW
 
     def export_plan(self):
         from zoo.families.word_lm import export
@@ -160,13 +199,59 @@ class RecurrentLanguageModel(WordLanguageModel):
         super().__init__(model, config, folder)
         self.vocab = words.Vocabulary(config["vocabulary"]["words"]) if "words" in config["vocabulary"] \
             else words.Vocabulary(words.read_vocabulary_file(folder))
+        self._numpy = None
+        self._start = None
+
+    @property
+    def rnn(self) -> NumpyWordRNN:
+        if self._numpy is None:  # built on first use: loading stays quick
+            self._numpy = NumpyWordRNN(self.model)
+        return self._numpy
 
     def _sentence_log_probs(self, sentences):
         return stream_log_probs(self.model, words.stream(sentences, self.vocab), self.vocab.index[words.EOS])
 
-    def _next_log_probs(self, history):
-        # a fixed length (left-padded with </s>, like the start of the evaluation stream), so that
-        # compiled backends (jax) trace the model once
-        ids = self.vocab.encode([words.EOS] * (BURN_IN + WINDOW) + history)[-(BURN_IN + WINDOW):]
-        logits = np.asarray(self.model.predict_on_batch(ids[None, :]))[0, -1]
-        return log_softmax(logits)
+    def _padding_states(self) -> list:
+        """The state after k </s> from the zero state, for k = 0..START_PADDING (computed once)."""
+        if self._start is None:
+            state, eos = self.rnn.initial_state(), self.vocab.index[words.EOS]
+            self._start = [state.copy()]
+            for _ in range(self.START_PADDING):
+                self.rnn.advance(state, [eos])
+                self._start.append(state.copy())
+        return self._start
+
+    def prompt_state(self, text: str):
+        """The prompt is read as the window model reads it: its last START_PADDING words, after
+        as many </s> as the window has room for (so next_tokens, and the first word generated,
+        are exactly the window model's); generation then carries the state from word to word."""
+        history, previous, unknown = self.prompt_words(text)
+        ids = self.vocab.encode(history)[-self.START_PADDING:] if history else []
+        state = self._padding_states()[self.START_PADDING - len(ids)].copy()
+        if len(ids):
+            state, logits = self.rnn.read(ids, state)
+        else:
+            logits = self.rnn.logits(state.h[-1])[0]
+        return (state, logits), previous, unknown
+
+    def next_log_probs(self, state) -> np.ndarray:
+        return log_softmax(state[1])
+
+    def advance(self, state, token: int):
+        """A new state (the one given is left as it is: beam search branches from it)."""
+        rnn_state = state[0].copy()
+        return rnn_state, self.rnn.logits(self.rnn.advance(rnn_state, [token]))[0]
+
+    def advance_many(self, states: list, tokens: list[int]) -> list:
+        """One step of several streams together: their states side by side, one matrix product
+        per layer and one for the output, then each stream's rows as its new state."""
+        if len(states) <= 1:
+            return [self.advance(state, token) for state, token in zip(states, tokens)]
+        batch = State.stacked([rnn_state for rnn_state, _ in states])
+        logits = self.rnn.logits(self.rnn.advance(batch, tokens))
+        return [(batch.rows(i, i + 1), logits[i]) for i in range(len(states))]
+
+    def running(self, threads: int | None = None):
+        from zoo import blas
+
+        return blas.threads(threads)

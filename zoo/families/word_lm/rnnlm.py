@@ -77,3 +77,31 @@ def build_gru_lm(vocab_size: int = 6156, embedding_dim: int = 200, units: int = 
                  recurrent_dropout: float = 0.0):
     return build_rnn_lm("gru", vocab_size, embedding_dim, units, layers, dropout, tie_embeddings, locked_dropout,
                         recurrent_dropout)
+
+
+def build_step(model):
+    """One step of a trained gru-lm or lstm-lm, for export: (token, h_1, c_1, ...) -> {"log_probs",
+    "h_1_next", ...}: the word's embedding through each layer's cell (copied from the trained
+    layer), the projection and the tied output (or the untied Dense), log_softmax."""
+    from zoo.exporting import copy_cell
+
+    recurrent = [layer for layer in model.layers if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU))]
+    names = {layer.name for layer in model.layers}
+    embedding = model.get_layer("embedding")
+    token = keras.Input(shape=(), dtype="int32", name="token")
+    x, inputs, outputs = embedding(token), [token], {}
+    for i, layer in enumerate(recurrent, start=1):
+        lstm = isinstance(layer, keras.layers.LSTM)
+        state_names = [f"h_{i}", f"c_{i}"] if lstm else [f"h_{i}"]
+        states = [keras.Input(shape=(layer.units,), name=name) for name in state_names]
+        x, new_states = copy_cell(layer, f"{layer.name}_step")(x, states, training=False)
+        inputs += states
+        outputs.update({f"{name}_next": state for name, state in zip(state_names, new_states)})
+    if "logits" in names:
+        logits = model.get_layer("logits")(x)
+    else:
+        if "projection" in names:
+            x = model.get_layer("projection")(x)
+        logits = embedding(x, reverse=True)
+    outputs["log_probs"] = keras.layers.Activation("log_softmax", name="log_probs")(logits)
+    return keras.Model(inputs, outputs, name=f"{model.name}_step")

@@ -1,0 +1,46 @@
+"""How many threads numpy's BLAS uses while a model steps (threadpoolctl), for the numpy
+recurrences of the language models (charrnn's and the word models' numpy_step.py).
+
+One thread is the default for a step: BLAS splits each product between its threads and waits for
+the slowest, so next to a busy process every product waits for the scheduler (charrnn's
+numpy_step.py gives the numbers). A batch of streams (the server's batcher, long-text scoring)
+chooses between one thread and every core by measuring (`zoo.batching.ThreadChoice`).
+"""
+
+from __future__ import annotations
+
+DEFAULT_THREADS = 1
+
+_controller = None
+
+
+def threads(count: int | None = None):
+    """A context in which numpy's BLAS uses `count` threads (DEFAULT_THREADS when None)."""
+    global _controller
+    from threadpoolctl import ThreadpoolController
+
+    if _controller is None:  # finding the loaded libraries takes milliseconds: once is enough
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=count or DEFAULT_THREADS, user_api="blas")
+
+
+def measured_steps(steps: int, batch: int, choice):
+    """range(steps) for a loop of batched steps, each run with the BLAS threads that `choice`
+    (a zoo.batching.ThreadChoice, kept between calls) picks: one thread or every core, whichever
+    it has measured faster on this machine now, trying the other now and then. The time between
+    one `next` and the following is the step's time; it is recorded in `choice`. This is how the
+    server's batcher chooses, for the loops that run outside it (long-text scoring)."""
+    import contextlib
+    import time
+
+    with contextlib.ExitStack() as stack:
+        for step in range(steps):
+            wanted = choice.choose(batch)
+            switched = step == 0 or wanted != choice.current
+            if switched:  # (rare: a switch costs a few microseconds)
+                stack.close()
+                stack.enter_context(threads(wanted))
+                choice.current = wanted
+            started = time.perf_counter()
+            yield step
+            choice.record(time.perf_counter() - started, batch, switched)
