@@ -102,7 +102,6 @@ def evaluate(artifact, data_dir=None) -> dict:
 
 # ----------------------------------------------------------------------------- finetune
 
-FINETUNE_DATA = "pairs"   # zoo finetune captioner-shapes --pairs FOLDER (images + captions.txt)
 FINETUNE_EPOCHS = 5
 
 
