@@ -87,9 +87,7 @@ def test_build_shapes_and_one_step_decoder_match_the_training_model():
 # ----------------------------------------------------------------------------- the artifact
 
 
-@pytest.fixture(scope="module")
-def smoke_artifact(tmp_path_factory):
-    return zoo.train("captioner-shapes", out=tmp_path_factory.mktemp("cap") / "captioner", smoke=True)
+# smoke_artifact (conftest.py): the recipe in smoke mode, trained once per session.
 
 
 def test_smoke_artifact_loads_and_captions(smoke_artifact, tmp_path):
