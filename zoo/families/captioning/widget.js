@@ -44,28 +44,36 @@
 
   function attentionMap($, imageUrl, weights, word) {
     // The image, and over it the 8x8 attention weights of one word (brighter: read more).
+    // data-peak: the cell read most ("row,column"), left undarkened; data-drawn once it is drawn.
     const canvas = $("canvas", { width: 96, height: 96, class: "attention", title: word });
     const ctx = canvas.getContext("2d");
+    const top = Math.max(...weights.flat(), 1e-6);
+    const peak = weights.flatMap((row, i) => row.map((w, j) => [w, i, j])).reduce((a, b) => (b[0] > a[0] ? b : a));
+    canvas.dataset.peak = `${peak[1]},${peak[2]}`;
     const img = new Image();
     img.onload = () => {
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(img, 0, 0, 96, 96);
-      const top = Math.max(...weights.flat(), 1e-6);
       const cell = 96 / weights.length;
       weights.forEach((row, i) => row.forEach((w, j) => {
         ctx.fillStyle = `rgba(0, 0, 0, ${0.85 * (1 - w / top)})`;
         ctx.fillRect(j * cell, i * cell, cell, cell);
       }));
+      canvas.dataset.drawn = "true";
     };
     img.src = imageUrl;
-    return $("figure", {}, canvas, $("figcaption", { text: word }));
+    return $("figure", { "data-word": word }, canvas, $("figcaption", { text: word }));
   }
 
   function imageToText(model, task, { $, api, showError }) {
     const scene = $("button", { text: "New scene" });
     const file = $("input", { type: "file", name: "image", accept: "image/png,image/jpeg" });
+    // data-state: describing, done or error; data-source: the image's (scene or upload); data-runs
+    // counts the answers shown.
     const result = $("div", { class: "captioning" });
-    const run = async (blob) => {
+    let runs = 0;
+    const run = async (blob, source) => {
+      Object.assign(result.dataset, { state: "describing", source });
       result.replaceChildren($("p", { class: "metrics", text: "describing…" }));
       try {
         const url = URL.createObjectURL(blob);
@@ -75,10 +83,15 @@
         result.replaceChildren(shown, $("div", { class: "caption", text: out.generated_text }),
                                $("p", { class: "metrics", text: "where it looked for each word:" }),
                                $("div", { class: "attention-maps" }, ...maps));
-      } catch (error) { showError(result, error); }
+        result.dataset.state = "done";
+      } catch (error) {
+        showError(result, error);
+        result.dataset.state = "error";
+      }
+      result.dataset.runs = String(++runs);
     };
-    scene.addEventListener("click", () => randomScene().toBlob((blob) => run(blob), "image/png"));
-    file.addEventListener("change", () => { if (file.files[0]) run(file.files[0]); });
+    scene.addEventListener("click", () => randomScene().toBlob((blob) => run(blob, "scene"), "image/png"));
+    file.addEventListener("change", () => { if (file.files[0]) run(file.files[0], "upload"); });
     return [$("div", {}, scene, " or upload ", file), result];
   }
 
