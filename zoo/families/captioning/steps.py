@@ -210,8 +210,9 @@ accuracy {m['novel_exact_scene_accuracy']:.4f}: what composition it learnt, what
 
 BLEU compares the words with five references per scene from a grammar with synonyms and free word
 order, so a caption that is right in every fact can still score low: the fact check is the measure
-of meaning; BLEU is there because the literature reports it. The baselines are measured in the
-same run by `zoo/families/captioning/benchmark.py` (the JSON is `benchmark.json` in this folder).
+of meaning; BLEU is there because the literature reports it. Beam search (beam 3, on the same
+scenes) and the baselines are measured in the same run by `zoo/families/captioning/benchmark.py`
+(the JSON is `benchmark.json` in this folder).
 
 ## Examples
 

@@ -273,3 +273,28 @@ def test_finetune_on_a_folder_of_images_and_captions(smoke_artifact, tmp_path):
     (folder / "captions.txt").write_text("s0.png\ta fluffy cat\n")
     with pytest.raises(InvalidInputError, match="fluffy"):
         zoo.finetune(smoke_artifact, pairs=folder, epochs=1, out=tmp_path / "bad")
+
+
+# ----------------------------------------------------------------------------- the benchmark
+
+
+def test_the_benchmark_has_a_beam_search_row_beside_greedy(smoke_artifact):
+    """benchmark.run on tiny sets: the beam row scores `caption_many(images, beam_size=3)` on the
+    same scenes as greedy, and the table shows it; the recipe's smoke run wrote it too."""
+    from zoo.families.captioning import benchmark
+
+    art = zoo.load(smoke_artifact)
+    seed = art.config["dataset"]["test_seed"]
+    sets = {"test": steps.scene_set("test", 4, seed, 2), "novel": steps.scene_set("novel", 3, seed, 2)}
+    _, train_images, train_refs = steps.scene_set("train", 12, art.config["dataset"]["train_seed"], 2)
+    results = benchmark.run(art, sets, (train_images, train_refs), seed=0)
+    beam = "captioner (beam search, beam 3)"
+    for split, (made, images, refs) in sets.items():
+        assert list(results[split])[:2] == ["captioner (greedy)", beam]
+        texts = art.caption_many(images, beam_size=3)
+        assert results[split][beam] == steps.caption_scores(texts, made, refs)
+        assert results[split]["examples"][beam] == texts[:5]
+    rows = [line.split(" | ")[0].lstrip("| ") for line in benchmark.table(results).splitlines()[2:]]
+    assert rows[:2] == ["captioner (greedy)", beam] and len(rows) == 5
+    assert beam in json.loads((smoke_artifact / "benchmark.json").read_text())["test"]
+    assert f"| {beam} |" in (smoke_artifact / "README.md").read_text(encoding="utf-8")
