@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from zoo.errors import ZooError
 from zoo.exporting import VOCAB_FILE, Endpoint, Plan, floats_input, ids_input, json_text, state_input
-from zoo.families.captioning.artifact import END, PAD, START
+from zoo.families.captioning.schema import SPECIALS
+
+# As the Captioner's (artifact.py, which imports this module in export_plan: not the other way).
+PAD, START, END = (SPECIALS.index(token) for token in ("<pad>", "<start>", "<end>"))
 
 STATES = ("h", "c")  # the LSTM's state, as the encoder starts it and the step carries it
 
