@@ -85,17 +85,19 @@ class Captioner(Artifact):
         return self._models
 
     def encode(self, images: np.ndarray):
-        """(n, S, S, 3) uint8 -> (features, keys, h, c) as numpy arrays."""
-        return [np.asarray(a) for a in self.models[0].predict_on_batch(images.astype("float32"))]
+        """(n, S, S, 3) uint8 -> (features, keys, state): numpy arrays, the decoder's first
+        state a list of three (model.STATE_NAMES)."""
+        features, keys, *state = (np.asarray(a) for a in self.models[0].predict_on_batch(images.astype("float32")))
+        return features, keys, state
 
-    def step(self, words: np.ndarray, h, c, features, keys):
-        """One decoder step for a batch: (log-probabilities (n, V), h, c, attention (n, cells)).
+    def step(self, words: np.ndarray, state: list, features, keys):
+        """One decoder step for a batch: (log-probabilities (n, V), new state, attention (n, cells)).
         Log-probabilities are log_softmax of the logits: normalised over the vocabulary."""
-        out = self.models[1].predict_on_batch([np.asarray(words, "int32")[:, None], h, c, features, keys])
-        logits, h, c, weights = (np.asarray(a) for a in out)
+        out = self.models[1].predict_on_batch([np.asarray(words, "int32")[:, None], *state, features, keys])
+        logits, *state, weights = (np.asarray(a) for a in out)
         log_probs = samplers.log_softmax(logits[:, 0])
         log_probs[:, [PAD, START]] = -np.inf  # never outputs (their true probability is ~0)
-        return log_probs, h, c, weights[:, 0]
+        return log_probs, state, weights[:, 0]
 
     # ------------------------------------------------------------------ images
 
@@ -192,12 +194,12 @@ class Captioner(Artifact):
         """The likeliest word at every step, a batch at a time: (ids (n, steps), log-probabilities
         (n,), attention (n, steps, cells)); each row stops at <end>."""
         sampler = samplers.make(temperature=0)
-        features, keys, h, c = self.encode(images)
+        features, keys, state = self.encode(images)
         n = len(images)
         words, done = np.full(n, START), np.zeros(n, bool)
         scores, chosen, attention = np.zeros(n), [], []
         for _ in range(max_tokens + 1):
-            log_probs, h, c, weights = self.step(words, h, c, features, keys)
+            log_probs, state, weights = self.step(words, state, features, keys)
             words = np.array([PAD if d else sampler(lp, None) for d, lp in zip(done, log_probs)])
             scores += np.where(done, 0.0, log_probs[np.arange(n), words])
             chosen.append(words)
@@ -220,18 +222,18 @@ class Captioner(Artifact):
     def beam_ids(self, image: np.ndarray, beam_size: int, max_tokens: int) -> list[tuple[list[int], float]]:
         """Beam search on one (S, S, 3) image: [(word ids, log-probability)], best first; the ids
         run to max_tokens + 1 (<end>, then <pad>s, where a caption ends early)."""
-        features, keys, h, c = self.encode(image[None])
+        features, keys, state = self.encode(image[None])
         ended = np.full(len(self.words), -np.inf)
         ended[PAD] = 0.0  # after <end>: only <pad>, with probability 1
 
-        def step(state, word):
-            h, c, finished = state
+        def step(beam_state, word):
+            state, finished = beam_state
             if finished or word in (END, PAD):
-                return ended, (h, c, True)
-            log_probs, h, c, _ = self.step(np.array([word]), h, c, features, keys)
-            return log_probs[0], (h, c, False)
+                return ended, (state, True)
+            log_probs, state, _ = self.step(np.array([word]), state, features, keys)
+            return log_probs[0], (state, False)
 
-        first, state = step((h, c, False), START)
+        first, state = step((state, False), START)
         return samplers.beam_search(first, state, step, beam_size, max_tokens + 1)
 
     def caption(self, image, *, beam_size: int = 1, max_tokens: int | None = None, return_attention: bool = False):
@@ -280,10 +282,10 @@ class Captioner(Artifact):
         unknown = [t for t in tokens if t not in index or index[t] < len(SPECIALS)]
         if unknown:
             raise InvalidInputError(f"{unknown[0]!r} is not a word of this captioner's vocabulary.")
-        features, keys, h, c = self.encode(self.read_image(image)[None])
+        features, keys, state = self.encode(self.read_image(image)[None])
         total, word = 0.0, START
         for target in [index[t] for t in tokens] + [END]:
-            log_probs, h, c, _ = self.step(np.array([word]), h, c, features, keys)
+            log_probs, state, _ = self.step(np.array([word]), state, features, keys)
             total += float(log_probs[0, target])
             word = target
         return total

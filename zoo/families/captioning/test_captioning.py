@@ -72,10 +72,10 @@ def test_build_shapes_and_one_step_decoder_match_the_training_model():
     logits = np.asarray(net.predict_on_batch([images, words]))
     assert logits.shape == (2, 4, 20)
     encoder, step = captioner.inference_models(net)
-    features, keys, h, c = encoder.predict_on_batch(images)
-    assert features.shape == (2, 64, 16) and h.shape == (2, 16)
+    features, keys, *state = encoder.predict_on_batch(images)
+    assert features.shape == (2, 64, 16) and [s.shape for s in state] == [(2, 16)] * 3
     for t in range(4):
-        out, h, c, weights = step.predict_on_batch([words[:, t:t + 1], h, c, features, keys])
+        out, *state, weights = step.predict_on_batch([words[:, t:t + 1], *state, features, keys])
         assert weights.shape == (2, 1, 64) and np.allclose(weights.sum(-1), 1, atol=1e-5)
         assert np.allclose(out[:, 0], logits[:, t], atol=1e-4)
     with pytest.raises(InvalidInputError):
@@ -120,17 +120,17 @@ def test_beam_scores_are_sums_of_normalised_log_probabilities(smoke_artifact):
 
     art = zoo.load(smoke_artifact)
     image = scenes.make_scene("test", 0, 1).image()
-    features, keys, h0, c0 = art.encode(image[None])
-    log_probs, _, _, _ = art.step(np.array([START]), h0, c0, features, keys)
+    features, keys, state0 = art.encode(image[None])
+    log_probs, _, _ = art.step(np.array([START]), state0, features, keys)
     assert np.exp(log_probs).sum() <= 1 + 1e-9  # normalised (<pad> and <start> left out)
 
     def path_score(ids):
-        h, c, word, total = h0, c0, START, 0.0
+        state, word, total = state0, START, 0.0
         for token in ids:
             if word in (END, PAD):
                 assert token == PAD
                 continue
-            lp, h, c, _ = art.step(np.array([word]), h, c, features, keys)
+            lp, state, _ = art.step(np.array([word]), state, features, keys)
             total, word = total + float(lp[0, token]), token
         return total
 
@@ -142,8 +142,8 @@ def test_beam_scores_are_sums_of_normalised_log_probabilities(smoke_artifact):
     vocab = len(art.words)
     (best, best_score), *_ = art.beam_ids(image, vocab, 1)
     first = log_probs[0]
-    every = max(first[a] + (path_score([a, b]) - first[a]) for a in np.argsort(-first)[:8] for b in range(vocab)
-                if np.isfinite(first[a]))
+    every = max(path_score([a, b]) for a in np.argsort(-first)[:8] if np.isfinite(first[a])
+                for b in ([PAD] if a == END else range(vocab)))  # after <end> only <pad>
     assert best_score >= every - 1e-9
 
 
