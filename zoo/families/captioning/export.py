@@ -6,7 +6,7 @@ Beside it, the encoder and the decoder's step (`encode` and `step`: signatures o
 encode.onnx and step.onnx, encode.tflite and step.tflite), made of the Captioner's own inference
 models (model.inference_models, Captioner.models): the image read once into its grid of
 features, the attention's keys and the LSTM's first state, then one word per call with the
-state carried by the caller, as the zoo's own greedy captioning runs (README.md's second loop
+state (the LSTM's h and c, and what attention read last) carried by the caller, as the zoo's own greedy captioning runs (README.md's second loop
 writes what `art.caption(image)` writes). The step's log-probabilities are normalised
 (log_softmax); the loop, as Captioner.step does, never picks <pad> or <start>."""
 
@@ -19,7 +19,7 @@ from zoo.families.captioning.schema import SPECIALS
 # As the Captioner's (artifact.py, which imports this module in export_plan: not the other way).
 PAD, START, END = (SPECIALS.index(token) for token in ("<pad>", "<start>", "<end>"))
 
-STATES = ("h", "c")  # the LSTM's state, as the encoder starts it and the step carries it
+STATES = ("h", "c", "attentional")  # the decoder's state, as the encoder starts it and the step carries it
 
 
 def plan(art) -> Plan:
@@ -64,15 +64,16 @@ def read_image(size: int) -> str:
 def export_models(art):
     """(encode, step): the Captioner's encoder and one-step decoder (Captioner.models, the trained
     layers) wrapped with named outputs (a dict, so that every runtime names them):
-        encode: image -> {"features", "attention_keys", "h", "c"}
-        step:   (word, h, c, features, attention_keys) -> {"log_probs", "h_next", "c_next", "attention"}
+        encode: image -> {"features", "attention_keys", "h", "c", "attentional"}
+        step:   (word, h, c, attentional, features, attention_keys) -> {"log_probs", "h_next", "c_next",
+                "attentional_next", "attention"}
     The step's word is one id per caption (not (n, 1)), its log-probabilities are normalised
     (log_softmax of the logits, all words) and `attention` is the weights over the grid's cells."""
     import keras
 
     encoder, step = art.models
     if len(encoder.outputs) != 2 + len(STATES) or len(step.inputs) != 3 + len(STATES):
-        raise ZooError(f"the captioner's export knows an LSTM decoder (state {', '.join(STATES)}); this encoder "
+        raise ZooError(f"the captioner's export knows an attention LSTM decoder (state {', '.join(STATES)}); this encoder "
                        f"gives {len(encoder.outputs)} outputs, not {2 + len(STATES)}: update {__name__}.")
     image = keras.Input(shape=tuple(encoder.inputs[0].shape[1:]), name="image")
     features, keys, *states = encoder(image)
@@ -99,14 +100,15 @@ def endpoints(art) -> list[Endpoint]:
     cells, feature_units = (int(d) for d in step.inputs[-2].shape[1:])
     key_units = int(step.inputs[-1].shape[-1])
     side = int(round(cells ** 0.5))
-    meaning = {"h": "the LSTM's state h", "c": "the LSTM's cell state c"}
+    meaning = {"h": "the LSTM's state h", "c": "the LSTM's cell state c",
+               "attentional": "what the last step read from the image (fed into the next)"}
     grid = f"the image's {side}x{side} grid, cell by cell (row after row)"
     encode_endpoint = Endpoint(
         "encode", encode, [image_input(art)],
         [{"name": "features", "shape": [None, cells, feature_units], "what": f"the features of {grid} (for every step)"},
          {"name": "attention_keys", "shape": [None, cells, key_units], "what": "the attention's keys of the features (for every step)"},
          *({"name": name, "shape": [None, units], "what": meaning[name] + ": the step's first state"} for name in STATES)],
-        "the encoder: the image read once; its features and attention keys for every step, and the LSTM's first state",
+        "the encoder: the image read once; its features and attention keys for every step, and the decoder's first state",
         static=[(1, art.image_size, art.image_size, 3)])
     step_endpoint = Endpoint(
         "step", step,
@@ -129,7 +131,7 @@ def step_loop(art) -> str:
         f"{read_image(art.image_size)}\n"
         "encoded = run_encode(image=image)\n"
         "context = {k: encoded[k] for k in ('features', 'attention_keys')}\n"
-        f"state = {{k: encoded[k] for k in {STATES!r}}}  # the LSTM starts from the encoder's state\n"
+        f"state = {{k: encoded[k] for k in {STATES!r}}}  # the decoder starts from the encoder's state\n"
         f"word, out = {START}, []\n"
         f"for _ in range({art.max_tokens + 1}):  # greedy: the likeliest word each time\n"
         "    result = run_step(word=np.array([word], 'int32'), **state, **context)\n"

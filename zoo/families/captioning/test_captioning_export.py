@@ -20,6 +20,7 @@ import zoo
 from zoo import exporting
 from zoo.families.captioning import scenes
 from zoo.families.captioning.artifact import END, PAD, START
+from zoo.families.captioning.export import STATES
 
 pytest.importorskip("tensorflow", reason="zoo export needs TensorFlow (the export extra)")
 
@@ -39,7 +40,7 @@ def noisy(smoke_artifact):
     output = art.model.layers[-1]  # the next-word logits: <end> made likelier, so some captions end early
     bias = np.asarray(output.bias).copy()
     assert bias.shape == (len(art.words),), output.name
-    bias[END] += 4.0
+    bias[END] += 7.0
     output.bias.assign(bias)
     return art
 
@@ -101,10 +102,10 @@ def test_the_export_carries_encode_and_step(noisy, exported):
     assert [e["name"] for e in manifest["endpoints"]] == ["encode", "step"]
     assert {"model.onnx", "encode.onnx", "step.onnx", "vocab.json"} <= set(manifest["files"])
     encode, step = manifest["endpoints"]
-    assert [o["name"] for o in encode["outputs"]] == ["features", "attention_keys", "h", "c"]
-    assert [i["name"] for i in step["inputs"]] == ["word", "h", "c", "features", "attention_keys"]
-    assert [o["name"] for o in step["outputs"]] == ["log_probs", "h_next", "c_next", "attention"]
-    assert step["state"] == ["h", "c"]
+    assert [o["name"] for o in encode["outputs"]] == ["features", "attention_keys", "h", "c", "attentional"]
+    assert [i["name"] for i in step["inputs"]] == ["word", "h", "c", "attentional", "features", "attention_keys"]
+    assert [o["name"] for o in step["outputs"]] == ["log_probs", "h_next", "c_next", "attentional_next", "attention"]
+    assert step["state"] == ["h", "c", "attentional"]
     for entry in manifest["endpoints"]:
         assert entry["check"]["max_relative_difference"] <= exporting.TOLERANCE
         assert (folder / entry["model_file"]).is_file()
@@ -155,14 +156,14 @@ def test_the_step_gives_the_artifacts_log_probabilities_and_attention(noisy, exp
         words, weights = noisy.attention(path)
         ids = [noisy.words.index(w) for w in words]
         encoded = run("encode", image=pixels[None].astype("float32"))
-        features, keys, h, c = noisy.encode(pixels[None])
-        for name, value in (("features", features), ("attention_keys", keys), ("h", h), ("c", c)):
+        features, keys, zoo_state = noisy.encode(pixels[None])
+        for name, value in (("features", features), ("attention_keys", keys), *zip(STATES, zoo_state)):
             assert_close(encoded[name], value)
-        state, context = {"h": encoded["h"], "c": encoded["c"]}, {k: encoded[k] for k in ("features", "attention_keys")}
+        state, context = {k: encoded[k] for k in STATES}, {k: encoded[k] for k in ("features", "attention_keys")}
         word = START
         for t, target in enumerate(ids + [None][:len(weights) - len(ids)]):
             result = run("step", word=np.array([word], "int32"), **state, **context)
-            want, h, c, attention = noisy.step(np.array([word]), h, c, features, keys)
+            want, zoo_state, attention = noisy.step(np.array([word]), zoo_state, features, keys)
             got = result["log_probs"][0].astype("float64")
             np.testing.assert_allclose(np.exp(got).sum(), 1.0, atol=1e-5)
             finite = np.isfinite(want[0])
@@ -170,5 +171,5 @@ def test_the_step_gives_the_artifacts_log_probabilities_and_attention(noisy, exp
             assert_close(got[finite], want[0][finite])
             assert_close(result["attention"][0], weights[t].reshape(-1))
             assert_close(result["attention"][0], attention[0])
-            state = {"h": result["h_next"], "c": result["c_next"]}
+            state = {k: result[f"{k}_next"] for k in STATES}
             word = target
