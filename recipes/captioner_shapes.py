@@ -13,23 +13,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from zoo import training
 from zoo.artifacts import save_artifact
 from zoo.errors import InvalidInputError
 from zoo.families.captioning import benchmark, scenes, steps
 from zoo.families.captioning.artifact import Captioner
-from zoo.families.captioning.batches import FreshCaptions
 from zoo.families.captioning.model import build_captioner
 from zoo.families.captioning.schema import VOCABULARY_FILE
 
 NAME = "captioner-shapes"
-N_TRAIN = 30000           # training scenes
-REFERENCES = 2            # captions per training scene kept for the baselines (training draws its own)
+N_TRAIN = 20000           # training scenes
+REFERENCES = 3            # captions per training scene, each a row of training
 TEST_SCENES = 500         # held-out scenes
 NOVEL_SCENES = 500        # held-out scenes with a never-seen combination
 TEST_SEED = 12345         # the held-out sets are the same whatever the training seed
 MAX_TOKENS = 30           # the grammar's longest caption is 27 words
-EPOCHS = 20
+EPOCHS = 10
 BATCH_SIZE = 128
 LEARNING_RATE = 4e-3
 HPARAMS = {"image_size": scenes.SIZE, "filters": 64, "units": 128, "embedding_dim": 48}
@@ -48,24 +49,25 @@ def train(out: Path, *, smoke=False, epochs=None, seed=0, data_dir=None, **optio
     if smoke:
         hparams.update(filters=8, units=16, embedding_dim=8)
 
-    # ---- data: generated scenes; a fresh caption of each at every epoch (REFERENCES more each
-    # for the nearest-neighbour baselines)
+    # ---- data: generated scenes, REFERENCES captions each
     made, images, refs = steps.scene_set("train", 64 if smoke else N_TRAIN, seed, REFERENCES)
-    batches = FreshCaptions(made, images, words, MAX_TOKENS, BATCH_SIZE, seed)
+    # One row per caption, as numpy arrays: measured here, a TensorFlow step on them takes 0.33 s,
+    # and 0.90 s on the same batches from a Python generator (a fresh caption each epoch).
+    x, y, w = steps.training_arrays(images, refs, words, MAX_TOKENS)
     dataset = {"name": "generated shape scenes (zoo.families.captioning.scenes)",
                "split": "independent seeded draws: train (seed), test and novel (test_seed); train and test "
                         "never hold a held-out combination, every novel scene holds one",
                "train_scenes": len(made), "train_seed": seed, "references_per_scene": REFERENCES,
-               "training_captions": "one drawn afresh for each scene at every epoch",
                "test_scenes": 16 if smoke else TEST_SCENES, "novel_scenes": 16 if smoke else NOVEL_SCENES,
                "test_seed": TEST_SEED, "held_out_combinations": [list(c) for c in scenes.HELD_OUT]}
-    training.log(f"{len(made)} training scenes, a new caption each per epoch; vocabulary {len(words)}")
+    training.log(f"{len(made)} training scenes, {len(y)} captions; vocabulary {len(words)}")
 
     # ---- model and training
     model = build_captioner(**hparams)
-    steps.compile_model(model, LEARNING_RATE, epochs * len(batches))
+    steps.compile_model(model, LEARNING_RATE, epochs * int(np.ceil(len(y) / BATCH_SIZE)))
     with training.Stopwatch() as clock:
-        history = model.fit(batches, epochs=epochs, verbose="auto", callbacks=training.resume_callbacks(out)).history
+        history = model.fit(x, y, sample_weight=w, batch_size=BATCH_SIZE, epochs=epochs, shuffle=True,
+                            verbose="auto", callbacks=training.resume_callbacks(out)).history
     training.clear_checkpoint(out)
 
     # ---- evaluate: greedy captions of the held-out splits, and the baselines
