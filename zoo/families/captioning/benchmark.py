@@ -127,6 +127,7 @@ def run(art, sets: dict, training_set, seed: int = 0) -> dict:
             "template + attribute classifier": template_captions(classifier, features),
         }
         results[split] = {method: steps.caption_scores(texts, made, refs) for method, texts in outputs.items()}
+        results[split]["failures"] = {method: captions.failures(outputs[method], made) for method in (GREEDY, BEAM)}
         results[split]["examples"] = {method: texts[:5] for method, texts in outputs.items()}
     return results
 
@@ -137,12 +138,23 @@ def table(results: dict) -> str:
     lines = ["| method | BLEU-1 | BLEU-4 | exact scene | fact precision | fact recall | novel: exact scene | novel: BLEU-4 |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for method, s in test.items():
-        if method == "examples":
+        if method in ("examples", "failures"):
             continue
         n = novel.get(method, {})
         lines.append(f"| {method} | {s['bleu1']:.4f} | {s['bleu4']:.4f} | {s['exact_scene_accuracy']:.4f} | "
                      f"{s['fact_precision']:.4f} | {s['fact_recall']:.4f} | {n.get('exact_scene_accuracy', float('nan')):.4f} | "
                      f"{n.get('bleu4', float('nan')):.4f} |")
+    return "\n".join(lines)
+
+
+def failure_table(results: dict) -> str:
+    """What the captioner's wrong captions get wrong first, per split and decoding."""
+    lines = ["| wrong captions: the first thing wrong | " + " | ".join(
+        f"{split}: {method}" for split in results for method in results[split]["failures"]) + " |"]
+    lines.append("| --- |" + " --- |" * (len(lines[0].split("|")) - 3))
+    for kind in captions.FAILURES:
+        lines.append(f"| {kind} | " + " | ".join(str(results[split]["failures"][method][kind]) for split in results
+                                                for method in results[split]["failures"]) + " |")
     return "\n".join(lines)
 
 
@@ -161,6 +173,7 @@ def main(argv=None) -> None:
                                       dataset["references_per_scene"])
     results = run(art, steps.held_out_sets(dataset), (images, refs), seed=dataset["train_seed"])
     print(table(results))
+    print(failure_table(results))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1)

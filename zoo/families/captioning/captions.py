@@ -268,6 +268,32 @@ def fact_scores(generated: list[str], scenes_: list[Scene]) -> dict:
             "fact_recall": true / max(held, 1), "parsed": readable / n}
 
 
+FAILURES = ("not a caption of the grammar", "wrong number of objects", "an object's size, colour or shape",
+            "an order or relation stated where an object repeats", "a relation or order wrong")
+
+
+def failures(generated: list[str], scenes_: list[Scene]) -> dict:
+    """How many captions fail, by the first thing that is wrong (FAILURES, in that order)."""
+    found = dict.fromkeys(FAILURES, 0)
+    for text, scene in zip(generated, scenes_):
+        truth, read = facts(scene), parse(text)
+        if read == truth:
+            continue
+        objects = lambda fs: sorted(f for f in fs if f[0] == "object")  # noqa: E731
+        if read is None:
+            kind = FAILURES[0]
+        elif len(objects(read)) != len(objects(truth)):
+            kind = FAILURES[1]
+        elif objects(read) != objects(truth):
+            kind = FAILURES[2]
+        elif not relations(scene) and len(scene.things) > 1:
+            kind = FAILURES[3]
+        else:
+            kind = FAILURES[4]
+        found[kind] += 1
+    return found
+
+
 def tokenize(text: str) -> list[str]:
     return str(text).lower().replace(",", " , ").split()
 
