@@ -48,7 +48,7 @@ def test_each_section_ends_with_its_shell_line(run):
     _, text, _ = run
     body, footer = text.split("\nMore: ")
     blocks = sections(body)
-    assert len(blocks) == 11
+    assert len(blocks) >= len(demo.sections())  # each family's section shows at least one header
     for block in blocks:
         last = block.rstrip("\n").splitlines()[-1]
         assert re.match(r"   \$ (zoo |echo .* && zoo |python -c )", last), block

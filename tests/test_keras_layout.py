@@ -63,9 +63,10 @@ def array_digests(weights_file) -> dict:
 def test_every_weight_array_is_bit_identical_to_the_first_layout():
     # Digests of every array of the twelve model.keras files, taken before the move
     # (tests/data/weights_before_layout_2.json).
+    # Families added since (captioning) have no first-layout weights to compare.
     before = json.loads((DATA / "weights_before_layout_2.json").read_text())
-    assert sorted(before) == ARTIFACTS
-    for name in ARTIFACTS:
+    assert len(before) == 12 and set(before) <= set(ARTIFACTS)
+    for name in before:
         assert array_digests(registry.packaged_folder(name) / "model.weights.h5") == before[name], name
 
 
