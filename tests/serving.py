@@ -68,3 +68,52 @@ def stream(url, body, timeout=120):
             if line.startswith("data:"):
                 events.append((time.monotonic(), json.loads(line[5:])))
     return events
+
+
+# ----------------------------------------------------------------------------- the gallery in a browser
+
+
+def need_browser() -> None:
+    """Skip the calling test module, with the reason in one line, where there is no Selenium or no
+    headless Chromium and its driver (.ci/run installs Debian's)."""
+    import shutil
+
+    import pytest
+
+    pytest.importorskip("selenium.webdriver", reason="the browser tests need selenium (pip install selenium)")
+    if not (_chromium() and shutil.which("chromedriver")):
+        pytest.skip("no headless browser here (apt install chromium chromium-driver; .ci/run does)",
+                    allow_module_level=True)
+
+
+def _chromium():
+    import shutil
+
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@contextlib.contextmanager
+def gallery_page(models: list[str]):
+    """Headless Chromium on the gallery page of a live `zoo serve MODELS`, once the page says it
+    is ready (body[data-ready])."""
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = _chromium()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,1000",
+                     "--disable-gpu"):
+        options.add_argument(argument)
+    with running_server(models) as url:
+        driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+        try:
+            driver.set_script_timeout(30)
+            driver.get(url + "/")
+            WebDriverWait(driver, 60).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+            yield driver
+        finally:
+            driver.quit()

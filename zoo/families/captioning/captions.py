@@ -272,6 +272,10 @@ FAILURES = ("not a caption of the grammar", "wrong number of objects", "an objec
             "an order or relation stated where an object repeats", "a relation or order wrong")
 
 
+def _objects(found) -> list:
+    return sorted(fact for fact in found if fact[0] == "object")
+
+
 def failures(generated: list[str], scenes_: list[Scene]) -> dict:
     """How many captions fail, by the first thing that is wrong (FAILURES, in that order)."""
     found = dict.fromkeys(FAILURES, 0)
@@ -279,12 +283,11 @@ def failures(generated: list[str], scenes_: list[Scene]) -> dict:
         truth, read = facts(scene), parse(text)
         if read == truth:
             continue
-        objects = lambda fs: sorted(f for f in fs if f[0] == "object")  # noqa: E731
         if read is None:
             kind = FAILURES[0]
-        elif len(objects(read)) != len(objects(truth)):
+        elif len(_objects(read)) != len(_objects(truth)):
             kind = FAILURES[1]
-        elif objects(read) != objects(truth):
+        elif _objects(read) != _objects(truth):
             kind = FAILURES[2]
         elif not relations(scene) and len(scene.things) > 1:
             kind = FAILURES[3]

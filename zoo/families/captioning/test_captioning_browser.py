@@ -7,25 +7,19 @@ Without a browser the tests are skipped, with the reason in one line."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 pytest.importorskip("fastapi", reason="zoo serve needs the serve extra: pip install 'keras-zoo[serve]'")
-webdriver = pytest.importorskip("selenium.webdriver", reason="the browser tests need selenium (pip install selenium)")
+from tests.serving import gallery_page, need_browser  # noqa: E402
+
+need_browser()
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from tests.serving import running_server  # noqa: E402
 from zoo import registry  # noqa: E402
 from zoo.families.captioning import captions, scenes  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-DRIVER = shutil.which("chromedriver")
-if not (CHROMIUM and DRIVER):
-    pytest.skip("no headless browser here (apt install chromium chromium-driver; .ci/run does)",
-                allow_module_level=True)
 NAME = "captioner-shapes"
 if NAME not in registry.artifacts():
     pytest.skip(f"{NAME} is not registered", allow_module_level=True)
@@ -62,22 +56,8 @@ img.src = src;
 
 @pytest.fixture(scope="module")
 def page():
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,1000",
-                     "--disable-gpu"):
-        options.add_argument(argument)
-    with running_server([NAME]) as url:
-        driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-        try:
-            driver.set_script_timeout(30)
-            driver.get(url + "/")
-            WebDriverWait(driver, 60).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
-            yield driver
-        finally:
-            driver.quit()
+    with gallery_page([NAME]) as driver:
+        yield driver
 
 
 def wait(driver, condition, seconds=90, message=""):
