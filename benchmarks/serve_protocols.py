@@ -18,11 +18,16 @@ request, as urllib does). For charrnn, in one run and in turn:
 
 Every request asks for the same number of tokens (each with its own seed); the count of
 requests is bounded (16 clients x --requests). For the word model (gru-lm, whose concurrent
-streams share each step), 16 clients are set against one client, through TGI's /generate. Reported:
+streams share each step), 16 clients are set against one client, through TGI's /generate, in
+every round: one client, 16 clients, one client again (the ratio uses the mean of the two
+one-client rows). A word request is short (20 words, about 10 ms alone), so each row makes
+--word-requests requests per client of 16 clients, and one client makes as many requests as 4
+of them: long enough that the server's CPU time, counted in 10 ms clock ticks, means something. Reported:
 characters per second, the ratio to the batcher alone (charrnn) or to one client (the word
 model), p50 and p99 latency of a request. Goal: each protocol >= 0.8x the batcher alone.
 
     .venv/bin/python benchmarks/serve_protocols.py [--rounds 3] [--requests 2] [--tokens 300] [--busy]
+                                                   [--word-only]
 
 --busy runs it all next to `yes > /dev/null`. Prints a table and writes
 benchmarks/results/serve_protocols.json (or serve_protocols_busy.json).
@@ -228,6 +233,20 @@ def charrnn_rows(batcher, base, pid, requests: int, tokens: int) -> dict:
     return rows
 
 
+def word_rows(base, pid, requests: int, tokens: int) -> dict:
+    """One client, 16 clients, one client again, on the word model: 16 clients set against the
+    mean of the one-client rows either side."""
+    word = lambda seed: tgi_generate(base, WORD, tokens, seed)  # noqa: E731
+    single = 4 * requests  # one client's requests: a row about as long as the others
+    rows = {"1 client": run_clients(word, 1, single, pid),
+            f"{CLIENTS} clients": run_clients(word, CLIENTS, requests, pid),
+            "1 client (again)": run_clients(word, 1, single, pid)}
+    alone = statistics.mean(rows[label]["chars_per_second"] for label in ("1 client", "1 client (again)"))
+    for row in rows.values():
+        row["ratio"] = row["chars_per_second"] / alone
+    return rows
+
+
 def medians(rounds: list[dict]) -> dict:
     """Each row's numbers over the rounds: the median of each."""
     return {label: {key: statistics.median(r[label][key] for r in rounds) for key in rounds[0][label]
@@ -239,9 +258,11 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2, help="requests per client (default 2)")
     parser.add_argument("--tokens", type=int, default=300, help="characters per charrnn request (default 300)")
-    parser.add_argument("--word-requests", type=int, default=2, help="requests per client, word model (default 2)")
+    parser.add_argument("--word-requests", type=int, default=8,
+                        help="requests per client of 16, word model; one client makes 4x as many (default 8)")
     parser.add_argument("--word-tokens", type=int, default=20, help="words per word-model request (default 20)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the charrnn rows; medians reported (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every row; medians reported (default 3)")
+    parser.add_argument("--word-only", action="store_true", help="only the word model's rows")
     parser.add_argument("--busy", action="store_true", help="next to `yes > /dev/null`")
     parser.add_argument("--batcher-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -256,11 +277,12 @@ def main(argv=None) -> dict:
         batcher.run(2, 50)
         if args.busy:
             busy = subprocess.Popen("yes > /dev/null", shell=True, start_new_session=True)
-        rounds = [charrnn_rows(batcher, base, server.pid, args.requests, args.tokens) for _ in range(args.rounds)]
-        rows = medians(rounds)
-        word = lambda seed: tgi_generate(base, WORD, args.word_tokens, seed)  # noqa: E731
-        words = {"1 client": run_clients(word, 1, args.word_requests * 2, server.pid),
-                 f"{CLIENTS} clients": run_clients(word, CLIENTS, args.word_requests, server.pid)}
+        rounds, word_rounds = [], []
+        for _ in range(args.rounds):
+            if not args.word_only:
+                rounds.append(charrnn_rows(batcher, base, server.pid, args.requests, args.tokens))
+            word_rounds.append(word_rows(base, server.pid, args.word_requests, args.word_tokens))
+        rows, words = medians(rounds) if rounds else {}, medians(word_rounds)
         with urllib.request.urlopen(f"{base}/health") as response:
             batching = json.loads(response.read())["batching"]
     finally:
@@ -271,19 +293,18 @@ def main(argv=None) -> dict:
         server.wait(timeout=30)
         batcher.close()
 
-    single = words["1 client"]["chars_per_second"]
-    for row in words.values():
-        row["ratio"] = row["chars_per_second"] / single
     where = "next to `yes > /dev/null`" if args.busy else "idle"
-    print(f"zoo serve {CHAR}: {CLIENTS} clients x {args.requests} requests x {args.tokens} characters, {where}; "
+    if rows:
+        print(f"zoo serve {CHAR}: {CLIENTS} clients x {args.requests} requests x {args.tokens} characters, {where}; "
+              f"the median of {args.rounds} rounds\n")
+        print("| | chars/s | x batcher alone | CPU ms / 1000 chars | x batcher's | p50 latency s | p99 latency s |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for label, row in rows.items():
+            ratio, cpu = (f"{row['ratio']:.2f}", f"{row['cpu_ratio']:.2f}") if "ratio" in row else ("", "")
+            print(f"| {label} | {row['chars_per_second']:,.0f} | {ratio} | {row['cpu_ms_per_1000_chars']:.0f} | {cpu} "
+                  f"| {row['latency_p50']:.2f} | {row['latency_p99']:.2f} |")
+    print(f"\n{WORD} through TGI's /generate: {args.word_tokens} words a request, {where}; "
           f"the median of {args.rounds} rounds\n")
-    print("| | chars/s | x batcher alone | CPU ms / 1000 chars | x batcher's | p50 latency s | p99 latency s |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for label, row in rows.items():
-        ratio, cpu = (f"{row['ratio']:.2f}", f"{row['cpu_ratio']:.2f}") if "ratio" in row else ("", "")
-        print(f"| {label} | {row['chars_per_second']:,.0f} | {ratio} | {row['cpu_ms_per_1000_chars']:.0f} | {cpu} "
-              f"| {row['latency_p50']:.2f} | {row['latency_p99']:.2f} |")
-    print(f"\n{WORD} through TGI's /generate: {args.word_tokens} words a request\n")
     print("| | chars/s | x one client | CPU ms / 1000 chars | p50 latency s | p99 latency s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label, row in words.items():
@@ -291,11 +312,12 @@ def main(argv=None) -> dict:
               f"| {row['latency_p50']:.2f} | {row['latency_p99']:.2f} |")
     result = {"model": CHAR, "word_model": WORD, "clients": CLIENTS, "requests_per_client": args.requests,
               "tokens": args.tokens, "word_requests_per_client": args.word_requests, "word_tokens": args.word_tokens,
-              "busy": args.busy, "rounds": args.rounds, "charrnn": rows, "charrnn_rounds": rounds, "word": words,
+              "busy": args.busy, "rounds": args.rounds, "charrnn": rows, "charrnn_rounds": rounds,
+              "word": words, "word_rounds": word_rounds,
               "server_batching": batching,
               "cpu_count": os.cpu_count(), "load_average": os.getloadavg()}
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"serve_protocols{'_busy' if args.busy else ''}.json"
+    path = RESULTS / f"serve_protocols{'_words' if args.word_only else ''}{'_busy' if args.busy else ''}.json"
     path.write_text(json.dumps(result, indent=1) + "\n")
     print(f"\nwritten to {path.relative_to(RESULTS.parent.parent)} (load average {os.getloadavg()[0]:.1f})")
     return result
