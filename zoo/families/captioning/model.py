@@ -5,8 +5,10 @@ and fed back into its next input, as in Luong et al. 2015).
 
     image (64, 64, 3) -> conv, stride 2 (32x32) -> conv, stride 2 (16x16) -> conv, stride 2
         (8x8) -> conv (each followed by batch normalisation) -> 64 cells x C channels
-        -> + a learned vector per cell (GridPositions) -> features f_1..f_64, keys k_i = W_k f_i
-    s_0, c_0, a_0 = tanh(W relu(W' grid))...  the decoder starts from the whole grid, flattened
+        -> + a learned vector per cell (GridPositions) -> relu(W cell)
+        -> each cell compares itself with the others (self-attention, residual, layer norm)
+        -> features f_1..f_64, keys k_i = W_k f_i
+    s_0, c_0, a_0 = tanh(W relu(W' [grid; mean_i f_i]))...  the decoder starts from the whole grid
     for each word w_t of "<start> a small red circle":
         s_t, c_t = LSTM([embed(w_t); a_{t-1}], s_{t-1}, c_{t-1})
         weights_t = softmax_i(g s_t . k_i),  context_t = sum_i weights_t,i f_i
@@ -71,6 +73,10 @@ def make_layers(vocab_size, image_size, filters, units, embedding_dim) -> dict:
         "grid": keras.layers.Reshape((cells, filters), name="grid"),
         "positions": GridPositions(name="positions"),
         "features": keras.layers.Dense(units, activation="relu", name="features"),
+        "compare": keras.layers.MultiHeadAttention(4, units // 4, name="compare"),
+        "compared": keras.layers.LayerNormalization(name="compared"),
+        "pool": keras.layers.GlobalAveragePooling1D(name="pool"),
+        "whole": keras.layers.Concatenate(name="whole"),
         "flatten": keras.layers.Flatten(name="flatten"),
         "summary": keras.layers.Dense(2 * units, activation="relu", name="summary"),
         "init_h": keras.layers.Dense(units, activation="tanh", name="init_h"),
@@ -95,11 +101,15 @@ def _encode(layers, image):
     x = layers["norm4"](layers["conv4"](x))
     grid = layers["grid"](x)
     features = layers["features"](layers["positions"](grid))
-    # The whole grid, flattened, starts the LSTM: it knows what is where before the first word
-    # (as in "Show and Tell"); attention then reads the cells each word needs. A hidden layer
-    # between them compares cells with each other: whether two objects are alike decides the
-    # caption's first words ("two small green squares ..." or "from left to right ...").
-    whole = layers["summary"](layers["flatten"](grid))
+    # Each cell looks at every other (self-attention, with a residual): whether an object has a
+    # twin elsewhere decides the caption's first words ("two small green squares and ..." or
+    # "from left to right ..."), and one cell sees it only by comparing itself with the others.
+    cells = layers["compare"](features, features)
+    features = layers["compared"](features + cells)
+    # The whole grid, flattened, with the cells' mean, starts the LSTM: it knows what is where,
+    # and what repeats, before the first word (as in "Show and Tell"); attention then reads the
+    # cells each word needs.
+    whole = layers["summary"](layers["whole"]([layers["flatten"](grid), layers["pool"](features)]))
     state = [layers["init_h"](whole), layers["init_c"](whole), layers["init_attentional"](whole)]
     return features, layers["attention_keys"](features), state
 
