@@ -30,7 +30,8 @@ model), p50 and p99 latency of a request. Goal: each protocol >= 0.8x the batche
                                                    [--word-only]
 
 --busy runs it all next to `yes > /dev/null`. Prints a table and writes
-benchmarks/results/serve_protocols.json (or serve_protocols_busy.json).
+benchmarks/results/serve_protocols.json (or serve_protocols_busy.json; with --word-only,
+serve_protocols_words[_busy].json).
 """
 
 from __future__ import annotations

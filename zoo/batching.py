@@ -96,9 +96,12 @@ class ThreadChoice:
     but next to a busy process the threads wait for each other and it runs slower than on one. Which
     holds changes with what else the machine runs, so the batcher measures: it keeps the mean time
     per token of each choice and, for batches of MIN_BATCH or more, takes the faster one, trying the
-    other again every EXPLORE steps."""
+    other again every EXPLORE steps. A trial ends at its first step that is ABANDON times slower per
+    token than the other choice: next to a busy process a step on two threads can take 30 times as
+    long as on one (measured: 8.2 ms a token against 0.27 ms), and 32 such steps stalled every
+    stream for seconds."""
 
-    MIN_BATCH, EXPLORE, TRIAL = 4, 400, 32
+    MIN_BATCH, EXPLORE, TRIAL, ABANDON = 4, 400, 32, 3.0
 
     def __init__(self):
         self.options = sorted({1, os.cpu_count() or 1})
@@ -128,11 +131,15 @@ class ThreadChoice:
             return
         if switched:  # the first step after a switch wakes the BLAS threads: not a fair sample
             return
-        if self._trial:
-            self._trial -= 1
         previous = self.per_token[self.current]
         measured = seconds / tokens
         self.per_token[self.current] = measured if previous is None else 0.8 * previous + 0.2 * measured
+        if self._trial:
+            self._trial -= 1
+            others = [t for n, t in self.per_token.items() if n != self.current and t is not None]
+            if others and measured > self.ABANDON * min(others):
+                self._trial = 0  # far slower than the other choice: one step says enough
+                self.per_token[self.current] = measured  # as it is now, not averaged with before
 
 
 class Batcher:
