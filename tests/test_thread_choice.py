@@ -1,6 +1,12 @@
 """zoo.batching.ThreadChoice: the batcher's choice of BLAS threads, by measuring (no model: the
 step times are given)."""
 
+import os
+import threading
+
+import numpy as np
+import pytest
+
 from zoo.batching import ThreadChoice
 
 
@@ -38,3 +44,77 @@ def test_a_trial_that_is_not_far_slower_runs_its_course():
     used = run(choice, 100, {1: 0.0003, 2: 0.0004})
     assert sum(n == 2 for n in used) == ThreadChoice.TRIAL + 1  # a step to wake the threads, TRIAL measured
     assert choice.best() == 1
+
+
+class CountingModel:
+    """The least a Batcher steps: a 'language model' of 8 tokens whose step notes how many
+    threads numpy's BLAS was set to while it ran."""
+
+    name, never_generated = "counting", ()
+
+    def __init__(self):
+        self.blas_threads_seen = []
+        self.gate = threading.Event()  # steps wait for it: the streams submitted, all step together
+
+    def running(self, threads=None):
+        from zoo import blas
+        return blas.threads(threads)
+
+    def read_prompt(self, prompt, what="prompt"):
+        return 0, None
+
+    def next_log_probs_many(self, states):
+        from zoo import blas
+        assert self.gate.wait(30)
+        if len(states) >= ThreadChoice.MIN_BATCH:  # (a smaller batch always runs on one thread)
+            self.blas_threads_seen.append(blas.threads_in_force())
+        return [np.log(np.full(8, 1 / 8)) for _ in states]
+
+    def allowed(self, log_probs):
+        return log_probs
+
+    def piece(self, previous, token):
+        return "x"
+
+    def advance_many(self, states, tokens):
+        return states
+
+
+def pinned_batcher(model, threads):
+    """A Batcher that always chooses `threads` BLAS threads for a batch of 4 or more (it has measured the other
+    choice as very slow, and 20 steps are too few to try it again)."""
+    from zoo.batching import Batcher
+
+    batcher = Batcher(model)
+    batcher._threads.options = [1, 2]
+    batcher._threads.per_token = {1: 1.0 if threads == 2 else 1e-9, 2: 1e-9 if threads == 2 else 1.0}
+    return batcher
+
+
+def generate(batcher, streams=4, tokens=20):
+    ended = [threading.Event() for _ in range(streams)]
+    batcher.art.gate.clear()
+    for seed, end in enumerate(ended):  # (emit runs on the batcher's thread: it must not block)
+        batcher.submit("", tokens, emit=lambda token, piece, *rest, end=end: token is None and end.set(), seed=seed)
+    batcher.art.gate.set()
+    assert all(end.wait(30) for end in ended)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: one thread is the only choice")
+def test_two_batchers_in_one_process_each_step_on_their_own_choice():
+    """numpy's BLAS has one thread count for the whole process, and threadpoolctl lets one Python
+    thread at a time set it (the others' settings are ignored while it holds a limit). A server
+    runs a batcher per model: each step must run on its own batcher's choice. (It did not: each
+    batcher held its setting for as long as it ran, so the first to take control kept it, and the
+    other model's batches ran on that count while their batcher measured it as its own choice.)"""
+    one, two = CountingModel(), CountingModel()
+    on_one, on_two = pinned_batcher(one, 1), pinned_batcher(two, 2)
+    try:
+        for _ in range(2):
+            generate(on_two)
+            generate(on_one)
+    finally:
+        on_one.close()
+        on_two.close()
+    assert set(one.blas_threads_seen) == {1}, one.blas_threads_seen
+    assert set(two.blas_threads_seen) == {2}, two.blas_threads_seen

@@ -22,7 +22,6 @@ step computes each row as the one-stream step does, up to float rounding).
 from __future__ import annotations
 
 import collections
-import contextlib
 import math
 import os
 import threading
@@ -255,45 +254,53 @@ class Batcher:
     def _run(self) -> None:
         active: list[Job] = []
         threads = self._threads
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(self.art.running(threads.current))
-            while self._admit(active):
-                wanted = threads.choose(len(active))
-                switched = wanted != threads.current
-                if switched:  # (rare: a switch costs a few microseconds)
-                    stack.close()
-                    stack.enter_context(self.art.running(wanted))
-                    threads.current = wanted
-                started, stepped = time.perf_counter(), len(active)
-                try:
+        while self._admit(active):
+            active = self._release(active)
+            if not active:
+                continue
+            wanted = threads.choose(len(active))
+            switched = wanted != threads.current
+            threads.current = wanted
+            started, stepped = time.perf_counter(), len(active)
+            try:
+                # The thread count is set for each step (about 10 microseconds), and only for the
+                # step: it is the whole process's, and threadpoolctl lets one Python thread at a
+                # time set it (another's setting is ignored while one holds a limit). Held for as
+                # long as a batcher ran, the first model's batcher kept it, and the other model's
+                # batches ran on that count while their batcher measured them as its own choice.
+                with self.art.running(wanted):
                     active = self._step(active)
-                except Exception as error:  # noqa: BLE001  (fail these requests, keep serving others)
-                    with self._lock:
-                        for job in active:
-                            self._end(job, error)
-                        active, self._active = [], 0
-                seconds = time.perf_counter() - started
-                threads.record(seconds, stepped, switched)
-                if active:  # the first place frees when the job with the fewest tokens left ends
-                    self._seconds_to_free = seconds * min(job.remaining for job in active)
+            except Exception as error:  # noqa: BLE001  (fail these requests, keep serving others)
+                with self._lock:
+                    for job in active:
+                        self._end(job, error)
+                    active, self._active = [], 0
+            seconds = time.perf_counter() - started
+            threads.record(seconds, stepped, switched)
+            if active:  # the first place frees when the job with the fewest tokens left ends
+                self._seconds_to_free = seconds * min(job.remaining for job in active)
         with self._lock:
             for job in active + list(self._waiting):
                 self._end(job, None)
             self._waiting.clear()
             self._active = 0
 
-    def _step(self, active: list[Job]) -> list[Job]:
-        """One token for every active job; returns the jobs still going."""
-        art = self.art
+    def _release(self, active: list[Job]) -> list[Job]:
+        """The jobs that have their tokens or were cancelled leave the batch; returns the others.
+        (Outside a step: a job's end is not BLAS work, and its caller may start another model's.)"""
         leaving = [j for j in active if j.cancelled.is_set() or j.remaining == 0]
-        if leaving:
-            with self._lock:
-                for job in leaving:
-                    self._end(job, None)
-                active = [j for j in active if not j.ended]
-                self._active = len(active)
-        if not active:
+        if not leaving:
             return active
+        with self._lock:
+            for job in leaving:
+                self._end(job, None)
+            active = [j for j in active if not j.ended]
+            self._active = len(active)
+        return active
+
+    def _step(self, active: list[Job]) -> list[Job]:
+        """One token for every active job; returns them (those that are done leave at _release)."""
+        art = self.art
         tokens = []
         for job, log_probs in zip(active, art.next_log_probs_many([j.state for j in active])):
             log_probs = art.allowed(log_probs)

@@ -14,14 +14,25 @@ DEFAULT_THREADS = 1
 _controller = None
 
 
-def threads(count: int | None = None):
-    """A context in which numpy's BLAS uses `count` threads (DEFAULT_THREADS when None)."""
+def _blas():
+    """threadpoolctl's controller of the BLAS libraries loaded now (numpy's), found once: finding
+    them takes milliseconds. (A BLAS loaded later, scipy's own, is not numpy's and is left alone.)"""
     global _controller
     from threadpoolctl import ThreadpoolController
 
-    if _controller is None:  # finding the loaded libraries takes milliseconds: once is enough
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=count or DEFAULT_THREADS, user_api="blas")
+    if _controller is None:
+        _controller = ThreadpoolController().select(user_api="blas")
+    return _controller
+
+
+def threads(count: int | None = None):
+    """A context in which numpy's BLAS uses `count` threads (DEFAULT_THREADS when None)."""
+    return _blas().limit(limits=count or DEFAULT_THREADS, user_api="blas")
+
+
+def threads_in_force() -> int | None:
+    """The thread count numpy's BLAS uses now (None if numpy has no BLAS threadpoolctl knows)."""
+    return max((lib.num_threads for lib in _blas().lib_controllers), default=None)
 
 
 def measured_steps(steps: int, batch: int, choice):

@@ -317,23 +317,19 @@ def test_trains_on_jax_backend():
 def test_numpy_steps_use_one_blas_thread():
     """One BLAS thread for the numpy steps, whatever the model's size (see numpy_step.BLAS_THREADS:
     two threads collapse next to a busy process), and the setting is given back afterwards."""
-    from threadpoolctl import threadpool_info
+    from zoo import blas
 
-    def blas_threads():
-        return max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
-
-    before = blas_threads()
+    before = blas.threads_in_force()
     with numpy_step.blas_threads():
-        assert blas_threads() == 1
-    assert blas_threads() == before
+        assert blas.threads_in_force() == 1
+    assert blas.threads_in_force() == before
 
 
 def test_long_text_scoring_chooses_its_blas_threads_by_measuring(pretrained, monkeypatch):
     """Streams side by side run on the BLAS threads the batcher's ThreadChoice measures fastest:
     each choice is tried, each step runs with the threads chosen for it, and the scores are
     those of one thread (to float rounding)."""
-    from threadpoolctl import threadpool_info
-
+    from zoo import blas
     from zoo.batching import ThreadChoice
 
     _, val = data.split_text(data.read_text("tinyshakespeare"))
@@ -348,8 +344,7 @@ def test_long_text_scoring_chooses_its_blas_threads_by_measuring(pretrained, mon
 
     def check_threads(n):  # each step: the BLAS threads the last choice asked for
         for step in real_steps(n):
-            blas = max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
-            assert blas == min(seen[-1], os.cpu_count() or 1)
+            assert blas.threads_in_force() == min(seen[-1], os.cpu_count() or 1)
             yield step
 
     monkeypatch.setattr(ThreadChoice, "choose", choose)
