@@ -366,10 +366,12 @@ def _step_readme(manifest: dict, plan: Plan) -> str:
         return ""
     fmt = manifest["format"]
     imports, call = STEP_RUNTIMES[fmt]
+    many = len(manifest["endpoints"]) > 1  # (captioning: an image encoder and the step)
+    where = ("the SavedModel's signature" if fmt == "saved_model" else "the file") + ("s" if many else "")
     parts = ["\n## Step by step, carrying the state\n\n"
-             "Generation need not rerun a window: "
-             + ("the SavedModel's signature" if fmt == "saved_model" else "the file")
-             + " below takes one token and the state, and gives the next token's log-probabilities "
+             f"Generation need not rerun a window: {where} below "
+             + ("include a step that takes" if many else "takes")
+             + " one token and the state, and gives the next token's log-probabilities "
                "(normalised: log_softmax) and the new state, which the caller hands back at the next call.\n"]
     for entry in manifest["endpoints"]:
         where = f"signature `{entry['name']}`" if fmt == "saved_model" else f"`{entry['model_file']}`"
