@@ -36,14 +36,11 @@ def scene_set(split: str, count: int, seed: int, references: int):
     return made, scenes.images(made), captions.reference_lists(made, references, seed)
 
 
-def scene_arrays(images: np.ndarray, refs: list[list[str]], words: list[str], length: int):
-    """One row per scene, its references side by side (model.per_scene_training_model):
-    ((images, words_in), labels, weights), the last three (scenes, references, length + 1)."""
-    shape = (len(refs), len(refs[0]), length + 1)
-    if any(len(rs) != shape[1] for rs in refs):
-        raise ValueError("every scene needs the same number of reference captions")
-    words_in, labels, weights = encode_captions([r for rs in refs for r in rs], words, length)
-    return (images, words_in.reshape(shape)), labels.reshape(shape), weights.reshape(shape)
+def training_arrays(images: np.ndarray, refs: list[list[str]], words: list[str], length: int):
+    """One row per (scene, reference): ((images, words_in), labels, weights)."""
+    rows = [(i, r) for i, rs in enumerate(refs) for r in rs]
+    words_in, labels, weights = encode_captions([r for _, r in rows], words, length)
+    return (images[[i for i, _ in rows]], words_in), labels, weights
 
 
 # ----------------------------------------------------------------------------- training

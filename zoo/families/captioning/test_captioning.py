@@ -100,26 +100,6 @@ def test_build_shapes_and_one_step_decoder_match_the_training_model():
         captioner.build_captioner(units=0)
 
 
-def test_the_per_scene_training_model_is_the_model_with_each_image_encoded_once():
-    """The recipe fits per_scene_training_model: for each image and each of its captions it gives
-    the model's own logits, and a step of training it changes the model's weights."""
-    from zoo.families.captioning import model as captioner
-    from zoo.families.captioning.steps import compile_model
-
-    net = captioner.build_captioner(vocab_size=20, filters=8, units=16, embedding_dim=8)
-    per_scene = captioner.per_scene_training_model(net, references=3, length=4)
-    images = np.random.default_rng(0).integers(0, 256, (2, 64, 64, 3)).astype("float32")
-    words = np.random.default_rng(1).integers(3, 20, (2, 3, 4)).astype("int32")
-    logits = np.asarray(per_scene.predict_on_batch([images, words]))
-    assert logits.shape == (2, 3, 4, 20)
-    for r in range(3):  # caption r of each image, through the plain model
-        assert np.allclose(net.predict_on_batch([images, words[:, r]]), logits[:, r], atol=1e-4)
-    before = [w.copy() for w in net.get_weights()]
-    compile_model(per_scene, 1e-2, 10)
-    per_scene.train_on_batch([images, words], words, sample_weight=np.ones(words.shape, "float32"))
-    assert sum(not np.array_equal(a, b) for a, b in zip(before, net.get_weights())) > len(before) // 2
-
-
 # ----------------------------------------------------------------------------- the artifact
 
 
