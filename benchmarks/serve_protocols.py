@@ -26,7 +26,7 @@ of them: long enough that the server's CPU time, counted in 10 ms clock ticks, m
 characters per second, the ratio to the batcher alone (charrnn) or to one client (the word
 model), p50 and p99 latency of a request. Goal: each protocol >= 0.8x the batcher alone.
 
-    .venv/bin/python benchmarks/serve_protocols.py [--rounds 3] [--requests 2] [--tokens 300] [--busy]
+    .venv/bin/python benchmarks/serve_protocols.py [--rounds 5] [--requests 4] [--tokens 300] [--busy]
                                                    [--word-only]
 
 --busy runs it all next to `yes > /dev/null`. Prints a table and writes
@@ -257,12 +257,13 @@ def medians(rounds: list[dict]) -> dict:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2, help="requests per client (default 2)")
+    parser.add_argument("--requests", type=int, default=4,
+                        help="requests per client (default 4: a row of 2 is about 2 s, and swung by 30%%)")
     parser.add_argument("--tokens", type=int, default=300, help="characters per charrnn request (default 300)")
     parser.add_argument("--word-requests", type=int, default=8,
                         help="requests per client of 16, word model; one client makes 4x as many (default 8)")
     parser.add_argument("--word-tokens", type=int, default=20, help="words per word-model request (default 20)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of every row; medians reported (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of every row; medians reported (default 5)")
     parser.add_argument("--word-only", action="store_true", help="only the word model's rows")
     parser.add_argument("--busy", action="store_true", help="next to `yes > /dev/null`")
     parser.add_argument("--batcher-worker", action="store_true", help=argparse.SUPPRESS)
