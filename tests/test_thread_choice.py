@@ -46,6 +46,64 @@ def test_a_trial_that_is_not_far_slower_runs_its_course():
     assert choice.best() == 1
 
 
+def in_region(count, entered, leave, seen):
+    """A thread in a zoo.blas.threads(count) region: it notes the count in force as it leaves."""
+    from zoo import blas
+
+    def body():
+        with blas.threads(count):
+            entered.set()
+            assert leave.wait(30)
+            seen.append(blas.threads_in_force())
+    thread = threading.Thread(target=body)
+    thread.start()
+    return thread
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the library's own count is one thread")
+def test_overlapping_regions_on_two_threads_keep_the_count_they_asked_for():
+    """A request's prompt is read on its thread (one BLAS thread), a batcher's step starts on
+    another (one thread), the prompt's region ends first: the step must go on with one thread.
+    (With threadpoolctl's own limits, the prompt's, which had set the count, set back the one it
+    had found, every core, in the middle of the step.) Where regions ask for different counts,
+    the smaller holds while both run; with none running, the library's own count is back."""
+    from zoo import blas
+
+    default = blas.threads_in_force()
+    step_in, step_out, step_seen = threading.Event(), threading.Event(), []
+    prompt_in, prompt_out, prompt_seen = threading.Event(), threading.Event(), []
+    prompt = in_region(1, prompt_in, prompt_out, prompt_seen)
+    assert prompt_in.wait(30)
+    step = in_region(1, step_in, step_out, step_seen)
+    assert step_in.wait(30)
+    prompt_out.set()
+    prompt.join(30)
+    assert blas.threads_in_force() == 1
+    step_out.set()
+    step.join(30)
+    assert step_seen == prompt_seen == [1]
+    assert blas.threads_in_force() == default
+
+    trial_in, trial_out, trial_seen = threading.Event(), threading.Event(), []
+    trial = in_region(2, trial_in, trial_out, trial_seen)  # a batcher trying two threads ...
+    assert trial_in.wait(30) and blas.threads_in_force() == 2
+    prompt_in, prompt_out, prompt_seen = threading.Event(), threading.Event(), []
+    prompt = in_region(1, prompt_in, prompt_out, prompt_seen)  # ... while a prompt is read
+    assert prompt_in.wait(30) and blas.threads_in_force() == 1
+    prompt_out.set()
+    prompt.join(30)
+    assert prompt_seen == [1] and blas.threads_in_force() == 2
+    trial_out.set()
+    trial.join(30)
+    assert trial_seen == [2] and blas.threads_in_force() == default
+
+    with blas.threads(1):  # within one thread the innermost region decides (long-text scoring's steps)
+        with blas.threads(2):
+            assert blas.threads_in_force() == 2
+        assert blas.threads_in_force() == 1
+    assert blas.threads_in_force() == default
+
+
 class CountingModel:
     """The least a Batcher steps: a 'language model' of 8 tokens whose step notes how many
     threads numpy's BLAS was set to while it ran."""
