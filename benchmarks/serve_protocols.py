@@ -25,7 +25,8 @@ one-client rows). A word request is short (20 words, about 10 ms alone), so each
 --word-requests requests per client of 16 clients, and one client makes as many requests as 4
 of them: long enough that the server's CPU time, counted in 10 ms clock ticks, means something. Reported:
 characters per second, the ratio to the batcher alone (charrnn) or to one client (the word
-model), p50 and p99 latency of a request. Goal: each protocol >= 0.8x the batcher alone.
+model), p50 and p99 latency of a request, and for charrnn the mean batch (requests a step
+served: the batcher's own count, the server's from GET /health before and after its row). Goal: each protocol >= 0.8x the batcher alone.
 
     .venv/bin/python benchmarks/serve_protocols.py [--rounds 7] [--requests 4] [--tokens 300] [--busy]
                                                    [--word-only]
@@ -226,6 +227,12 @@ def start_server(port: int):
             time.sleep(0.5)
 
 
+def server_batching(base: str, model: str = CHAR) -> dict:
+    """The server's batcher statistics for `model` (GET /health): steps, tokens, ..."""
+    with urllib.request.urlopen(f"{base}/health") as response:
+        return json.loads(response.read())["batching"][model]
+
+
 def charrnn_rows(batcher, base, pid, requests: int, tokens: int, first: int = 0) -> dict:
     """The batcher alone, then each protocol followed by the batcher alone again: each protocol
     is set against the mean of the batcher rows either side of it (a drift in the machine's
@@ -235,7 +242,10 @@ def charrnn_rows(batcher, base, pid, requests: int, tokens: int, first: int = 0)
     order = order[first % len(order):] + order[:first % len(order)]
     rows = {"batcher alone": batcher.run(requests, tokens)}
     for i, (label, call) in enumerate(order, 1):
+        before = server_batching(base)
         rows[label] = run_clients(lambda seed, call=call: call(base, CHAR, tokens, seed), CLIENTS, requests, pid)
+        after = server_batching(base)  # streams the server's batcher stepped together during the row
+        rows[label]["mean_batch"] = round((after["tokens"] - before["tokens"]) / max(1, after["steps"] - before["steps"]), 2)
         rows[f"batcher alone ({i})"] = batcher.run(requests, tokens)
     alone = [row for label, row in rows.items() if label.startswith("batcher")]
     for i, (label, _) in enumerate(order):
@@ -297,8 +307,7 @@ def main(argv=None) -> dict:
                 rounds.append(charrnn_rows(batcher, base, server.pid, args.requests, args.tokens, first=round_))
             word_rounds.append(word_rows(base, server.pid, args.word_requests, args.word_tokens))
         rows, words = medians(rounds) if rounds else {}, medians(word_rounds)
-        with urllib.request.urlopen(f"{base}/health") as response:
-            batching = json.loads(response.read())["batching"]
+        batching = {model: server_batching(base, model) for model in (CHAR, WORD)}
     finally:
         if busy is not None:
             os.killpg(busy.pid, 15)
@@ -312,13 +321,13 @@ def main(argv=None) -> dict:
         print(f"zoo serve {CHAR}: {CLIENTS} clients x {args.requests} requests x {args.tokens} characters, {where}; "
               f"the median of {args.rounds} rounds\n")
         print("| | chars/s | x batcher alone | CPU ms / 1000 chars | x batcher's | clients' CPU ms / 1000 chars "
-              "| p50 latency s | p99 latency s |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+              "| mean batch | p50 latency s | p99 latency s |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for label, row in rows.items():
             ratio, cpu = (f"{row['ratio']:.2f}", f"{row['cpu_ratio']:.2f}") if "ratio" in row else ("", "")
             clients = f"{row['clients_cpu_ms_per_1000_chars']:.0f}" if "clients_cpu_ms_per_1000_chars" in row else ""
             print(f"| {label} | {row['chars_per_second']:,.0f} | {ratio} | {row['cpu_ms_per_1000_chars']:.0f} | {cpu} "
-                  f"| {clients} | {row['latency_p50']:.2f} | {row['latency_p99']:.2f} |")
+                  f"| {clients} | {row['mean_batch']:.2f} | {row['latency_p50']:.2f} | {row['latency_p99']:.2f} |")
     print(f"\n{WORD} through TGI's /generate: {args.word_tokens} words a request, {where}; "
           f"the median of {args.rounds} rounds\n")
     print("| | chars/s | x one client | CPU ms / 1000 chars | p50 latency s | p99 latency s |")

@@ -95,6 +95,40 @@ def test_streams_tokens_as_server_sent_events(server, charrnn):
     assert payloads[-1]["generated_text"] == charrnn.generate("JULIET:", 80, seed=5)
 
 
+def test_a_stream_pauses_between_writes_but_sends_its_end_at_once(monkeypatch):
+    """A stream's tokens go out at most every FLUSH_SECONDS; its end does not wait for that pause
+    (until the client has it, its next request cannot take the batch's freed place). With a
+    30 s pause, the end must come long before the pause would have let it."""
+    import asyncio
+    import threading
+    import time
+
+    from zoo import server_generation
+    from zoo.server_generation import Generation, Sequence
+
+    monkeypatch.setattr(server_generation, "FLUSH_SECONDS", 30.0)
+
+    async def read():
+        generation = Generation(served=None, loop=asyncio.get_running_loop(), streamed=True)
+        sequence = Sequence("ROMEO:", seed=None)
+        generation.sequences.append(sequence)
+        emit = generation._emitter(sequence)
+
+        def batcher():  # as the batcher's thread calls emit: a token, a token in the pause, the end
+            emit(5, "a")
+            time.sleep(0.2)
+            emit(6, "b")
+            time.sleep(0.1)
+            emit(None, None)
+
+        threading.Thread(target=batcher).start()
+        return [batch async for batch in generation.updates()]
+
+    batches = asyncio.run(asyncio.wait_for(read(), timeout=10))
+    assert [[index for _, index in batch] for batch in batches] == [[0], [1, None]]
+    assert batches[-1][0][0].text == "ab"
+
+
 def test_concurrent_requests_share_steps_and_keep_their_own_text(server, charrnn):
     def one(seed):
         body = {"inputs": "KING:", "parameters": {"max_new_tokens": 150, "temperature": 0.9, "seed": seed}}

@@ -110,7 +110,8 @@ class Generation:
     Not streamed, the batcher's thread collects each sequence's tokens itself and wakes the
     event loop once, at the end; streamed, it queues them, waking the loop at most once for all
     that came in the meantime, and at most every FLUSH_SECONDS (a busy server sends several
-    tokens per write: each write costs about as much as a token's share of a batched step)."""
+    tokens per write: each write costs about as much as a token's share of a batched step). A
+    sequence's end goes out at once, cutting the pause short."""
 
     def __init__(self, served, loop, streamed: bool):
         self.served, self.loop, self.streamed = served, loop, streamed
@@ -118,6 +119,8 @@ class Generation:
         self._events: collections.deque = collections.deque()  # appended on the batcher's thread
         self._ready = asyncio.Event()
         self._wake_pending = False
+        self._ending = False  # a sequence has ended since the loop last read (a stream sends at once)
+        self._pause = None    # the future a stream's pause waits on
         self._watcher = None
         self._flushed = 0.0  # (the loop's clock) when the last batch of a stream went out
 
@@ -158,6 +161,9 @@ class Generation:
         def each(token, *rest):
             events.append((sequence, token, *rest))
             self._wake()
+            if token is None:  # the end goes out at once, cutting a pause short: until the client
+                self._ending = True  # has it, its next request cannot take the freed place
+                self.loop.call_soon_threadsafe(self._end_pause)
 
         def at_end(token, *rest):
             if token is not None:
@@ -183,11 +189,14 @@ class Generation:
             await self._ready.wait()
             if self.streamed:
                 pause = self._flushed + FLUSH_SECONDS - self.loop.time()
-                if pause > 0:  # what comes meanwhile goes in the same batch
-                    await asyncio.sleep(pause)
+                if pause > 0 and not self._ending:  # what comes meanwhile goes in the same batch
+                    self._pause = self.loop.create_future()
+                    timer = self.loop.call_later(pause, self._end_pause)
+                    await self._pause
+                    timer.cancel()
                 self._flushed = self.loop.time()
             self._ready.clear()
-            self._wake_pending = False  # before reading: what comes after this wakes the loop again
+            self._wake_pending = self._ending = False  # before reading: what comes after wakes the loop again
             batch = []
             while self._events:
                 sequence, token, *rest = self._events.popleft()
@@ -200,6 +209,10 @@ class Generation:
                     batch.append((sequence, len(sequence.tokens) - 1))
             if batch:
                 yield batch
+
+    def _end_pause(self) -> None:
+        if self._pause is not None and not self._pause.done():
+            self._pause.set_result(None)
 
     async def finished(self) -> list[Sequence]:
         """The sequences once every one has ended; the first error a step raised, if any."""
