@@ -263,11 +263,10 @@ class Batcher:
             threads.current = wanted
             started, stepped = time.perf_counter(), len(active)
             try:
-                # The thread count is set for each step (about 10 microseconds), and only for the
-                # step: it is the whole process's, and threadpoolctl lets one Python thread at a
-                # time set it (another's setting is ignored while one holds a limit). Held for as
-                # long as a batcher ran, the first model's batcher kept it, and the other model's
-                # batches ran on that count while their batcher measured them as its own choice.
+                # The thread count is set for each step (a few microseconds), and only for the
+                # step: it is the whole process's (zoo.blas.threads). Held for as long as a
+                # batcher ran, the first model's batcher kept it, and the other model's batches
+                # ran on that count while their batcher measured them as its own choice.
                 with self.art.running(wanted):
                     active = self._step(active)
             except Exception as error:  # noqa: BLE001  (fail these requests, keep serving others)
