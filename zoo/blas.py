@@ -39,9 +39,9 @@ def threads(count: int | None = None):
     The count is the whole process's, and regions on different threads overlap: in a server, a
     batcher steps while a request's prompt is read. threadpoolctl's own limit sets back, at the
     end of a region, the count it found at its start; when two overlapped, the first to end set
-    the library's default (every core) in the middle of the other's step. Measured in `zoo serve`
-    (16 clients, every step asking for one thread): the second BLAS thread was running in 63% of
-    samples. Here, within a thread the innermost region decides, as with nested limits; between
+    the library's default (every core) in the middle of the other's step: a step chosen for one
+    thread ran on two (tests/test_thread_choice.py). Here, within a thread the innermost region
+    decides, as with nested limits; between
     threads the smallest count wins (one thread is never far off; two, next to a busy process,
     can be 30 times slower); with no region running the library's own count is back."""
     thread = threading.get_ident()
