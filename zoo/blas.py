@@ -41,9 +41,9 @@ def threads(count: int | None = None):
     end of a region, the count it found at its start; when two overlapped, the first to end set
     the library's default (every core) in the middle of the other's step: a step chosen for one
     thread ran on two (tests/test_thread_choice.py). Here, within a thread the innermost region
-    decides, as with nested limits; between
-    threads the smallest count wins (one thread is never far off; two, next to a busy process,
-    can be 30 times slower); with no region running the library's own count is back."""
+    decides, as with nested limits; between threads the smallest count wins (one thread is never
+    far off; two, next to a busy process, can be 30 times slower); with no region running the
+    library's own count is back."""
     thread = threading.get_ident()
     with _lock:
         _wanted.setdefault(thread, []).append(count or DEFAULT_THREADS)
