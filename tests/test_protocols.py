@@ -112,6 +112,33 @@ def test_inference_client_streams_tokens_and_the_last_event_carries_the_details(
     assert "".join(client.text_generation("JULIET:", max_new_tokens=40, seed=5, stream=True)) == expected
 
 
+def test_a_token_event_written_from_its_template_is_tgis_event_for_any_text():
+    """Every event but the last is written from a template, not json.dumps (zoo/server_tgi.py
+    says why): for any text and log-probability it must still be the event huggingface_hub's
+    type reads, with the same fields as the last one (which is built as a dict)."""
+    import json
+
+    from huggingface_hub import TextGenerationStreamOutput
+
+    from zoo.server_generation import Sequence, Settings
+    from zoo.server_tgi import Asked, _event
+
+    sequence = Sequence("ROMEO:", seed=1)
+    pieces = ["a", '"', "\\", "\n", "\t", "\x00", "é", "\u2028", "</script>", " the"]
+    for i, piece in enumerate(pieces):
+        sequence.add(i, piece, [-0.5, -1e-300, -12.345678901234567, float("-inf")][i % 4], None)
+    asked = Asked(Settings(len(pieces), log_probs=True), full_text=False, details=False, prefill=False, best_of=1)
+    for index, piece in enumerate(pieces):
+        written = _event(sequence, index, False, asked)
+        assert written.startswith("data: ") and written.endswith("\n\n")
+        data = json.loads(written[len("data: "):])
+        as_dict = json.loads(_event(sequence, index, True, asked)[len("data: "):])  # the last's way
+        assert data == {**as_dict, "generated_text": None}
+        event = TextGenerationStreamOutput.parse_obj_as_instance(data)
+        assert (event.index, event.token.id, event.token.text, event.token.special) == (index + 1, index, piece, False)
+        assert event.token.logprob == sequence.log_probs[index]
+
+
 def test_stop_sequences_end_the_text_with_the_stop_kept_as_tgi_does(two, charrnn, hub_client):
     full = charrnn.generate("ROMEO:", 200, temperature=0.8, seed=2)
     stop = full[20:22]  # two characters the text writes: it stops at their first appearance
