@@ -37,10 +37,10 @@ MAX_STOP_CHARS = 200           # ... and the characters of each
 MAX_TOP_N = 5                  # alternatives reported per token (TGI's top_n_tokens, OpenAI's logprobs)
 MAX_SEED = 2**32 - 1
 FLUSH_SECONDS = 0.1            # a stream's tokens go out at most this often (the first and the end at once):
-                               # several ride in one write. Each write costs the event loop about 0.15 ms,
+                               # several ride in one write. Each write costs the event loop 0.1-0.3 ms,
                                # and the loop shares the GIL with the batcher's thread, so what it spends
                                # the step waits for: with 0.01 streams made 0.70x the batcher alone; with
-                               # 0.05 the loop spent 18-20 ms per 1000 characters, with 0.1 13-17 (ten
+                               # 0.05 the loop spent 17-20 ms per 1000 characters, with 0.1 13-17 (ten
                                # writes a second still read as a steady flow of text; README, "Serving")
 
 

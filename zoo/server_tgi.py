@@ -215,9 +215,10 @@ TOKEN_EVENT = ('data: {"index":%d,"token":{"id":%d,"logprob":%s,"special":false,
 
 
 def _event(sequence, index: int, last: bool, asked: Asked) -> str:
-    """One token's event: TextGenerationStreamOutput's fields, as a plain dict (constructing
-    the type itself costs ~70 us, most of a token's time on a busy server); the last one as the
-    type."""
+    """One token's event, with TextGenerationStreamOutput's fields: from TOKEN_EVENT, or, for
+    the last one (the generated text, the details) and one with alternatives, as a plain dict
+    through json (constructing the type itself costs ~70 us, most of a token's time on a busy
+    server); the last one's details as the type."""
     top = sequence.tops[index] if asked.settings.top_n else None
     if not last and top is None:
         log_prob = sequence.log_probs[index]  # a float: its repr is JSON's, unless it is -inf
