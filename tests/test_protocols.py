@@ -115,7 +115,8 @@ def test_inference_client_streams_tokens_and_the_last_event_carries_the_details(
 def test_a_token_event_written_from_its_template_is_tgis_event_for_any_text():
     """Every event but the last is written from a template, not json.dumps (zoo/server_tgi.py
     says why): for any text and log-probability it must still be the event huggingface_hub's
-    type reads, with the same fields as the last one (which is built as a dict)."""
+    type reads, with the same fields as the last one (which is built as a dict); numpy's float64
+    too, whose repr is not JSON."""
     import json
 
     from huggingface_hub import TextGenerationStreamOutput
@@ -126,7 +127,7 @@ def test_a_token_event_written_from_its_template_is_tgis_event_for_any_text():
     sequence = Sequence("ROMEO:", seed=1)
     pieces = ["a", '"', "\\", "\n", "\t", "\x00", "é", "\u2028", "</script>", " the"]
     for i, piece in enumerate(pieces):
-        sequence.add(i, piece, [-0.5, -1e-300, -12.345678901234567, float("-inf")][i % 4], None)
+        sequence.add(i, piece, [np.float64(-0.5), -1e-300, -12.345678901234567, float("-inf")][i % 4], None)
     asked = Asked(Settings(len(pieces), log_probs=True), full_text=False, details=False, prefill=False, best_of=1)
     for index, piece in enumerate(pieces):
         written = _event(sequence, index, False, asked)

@@ -221,7 +221,8 @@ def _event(sequence, index: int, last: bool, asked: Asked) -> str:
     server); the last one's details as the type."""
     top = sequence.tops[index] if asked.settings.top_n else None
     if not last and top is None:
-        log_prob = sequence.log_probs[index]  # a float: its repr is JSON's, unless it is -inf
+        log_prob = float(sequence.log_probs[index])  # a float's repr is JSON's, unless it is -inf
+                                                     # (numpy's float64's repr is not)
         return TOKEN_EVENT % (index + 1, sequence.tokens[index],
                               repr(log_prob) if math.isfinite(log_prob) else json.dumps(log_prob),
                               json.encoder.encode_basestring(sequence.pieces[index]))
