@@ -22,7 +22,7 @@ demo: $(STAMP)
 # Datasets: tinyshakespeare ships in the package (zoo/reference_data/); CI points $ZOO_DATA_MIRROR
 # at ../shared/data (.ci/run). The tests never download anything.
 test: $(STAMP)
-	@echo "==> running the tests (about 11 minutes on 2 cores, two workers; 16 next to a busy process; offline)"
+	@echo "==> running the tests (about 10 minutes on 2 cores, two workers; 13 to 16 next to a busy process; offline)"
 	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
 
 # The installed product: build the wheel, install it (not editable) in a fresh environment, and
